@@ -1,0 +1,108 @@
+"""`plancher`: run the service and administer it from the command line."""
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.core.auth import Role, issue_key, list_keys, revoke_key
+from app.core.db import Database, create_db_engine, session_scope
+from app.core.migrations import PROJECT_ROOT, upgrade_to_head
+from app.core.settings import get_settings
+
+cli = typer.Typer(help="Plancher: SP2C charter axis 1 forecasting and minimum billing.",
+                  no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(keys_cli, name="keys")
+
+OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
+
+
+def _database() -> Database:
+    return Database(create_db_engine(get_settings().database_url))
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Apply pending migrations, then serve the API with uvicorn."""
+    import uvicorn
+
+    from app.main import create_app
+
+    upgrade_to_head(get_settings().database_url)
+    uvicorn.run(create_app(), host=host, port=port, proxy_headers=True)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    upgrade_to_head(get_settings().database_url)
+    typer.echo("database at the latest migration")
+
+
+@keys_cli.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="What the key may do.")],
+    client_id: Annotated[str | None, typer.Option(help="The client a client key serves.")] = None,
+    label: Annotated[str | None, typer.Option(help="A note on who holds the key.")] = None,
+) -> None:
+    """Create an API key and print it: it is shown this once and stored only hashed."""
+    from app.contracts.tables import Client
+
+    with session_scope(_database()) as session:
+        if client_id is not None and session.get(Client, client_id) is None:
+            raise typer.BadParameter(f"no client with id {client_id}", param_hint="--client-id")
+        try:
+            issued = issue_key(session, role, client_id, label)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--client-id") from None
+    typer.echo(f"key id: {issued.id}")
+    typer.echo(f"role:   {issued.role}" + (f" (client {client_id})" if client_id else ""))
+    typer.echo(f"secret: {issued.secret}")
+    typer.echo("Store the secret now: it cannot be shown again.", err=True)
+
+
+@keys_cli.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (key_…).")]) -> None:
+    """Revoke a key: requests with it get 401 from now on."""
+    with session_scope(_database()) as session:
+        if not revoke_key(session, key_id):
+            typer.echo(f"no active key with id {key_id}", err=True)
+            raise typer.Exit(code=1)
+    typer.echo(f"revoked {key_id}")
+
+
+@keys_cli.command("list")
+def keys_list() -> None:
+    """List keys (ids, roles, prefixes; never the secrets)."""
+    with session_scope(_database()) as session:
+        for key in list_keys(session):
+            state = "revoked" if key.revoked_at else "active"
+            typer.echo(f"{key.id}\t{key.role}\t{key.client_id or '-'}\t{key.prefix}…\t{state}")
+
+
+def openapi_document() -> str:
+    """The OpenAPI document exactly as committed in `openapi/openapi.json`."""
+    from app.main import create_app
+
+    return json.dumps(create_app().openapi(), indent=2, ensure_ascii=False) + "\n"
+
+
+@cli.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the document.")] = OPENAPI_PATH,
+) -> None:
+    """Write the OpenAPI document of the running code (commit it with the change)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(openapi_document(), encoding="utf-8")
+    typer.echo(f"wrote {output}")
+
+
+def main() -> None:
+    cli()

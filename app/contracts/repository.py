@@ -1,0 +1,82 @@
+"""All SQL of the reference-data domain."""
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.core.pagination import PageParams
+from app.core.repository import Repository
+from app.contracts.tables import Activity, ActivityPrice, Client, Contract
+
+
+class ClientRepository(Repository[Client]):
+    model = Client
+
+    def by_siren(self, siren: str) -> Client | None:
+        return self.session.scalars(select(Client).where(Client.siren == siren)).first()
+
+    def list_page(self, params: PageParams, only_client_id: str | None) -> tuple[Sequence[Client], str | None]:
+        statement = self.select()
+        if only_client_id is not None:
+            statement = statement.where(Client.id == only_client_id)
+        return self.page(statement, params)
+
+
+class ContractRepository(Repository[Contract]):
+    model = Contract
+
+    def by_reference(self, client_id: str, reference: str) -> Contract | None:
+        return self.session.scalars(
+            select(Contract).where(Contract.client_id == client_id, Contract.reference == reference)
+        ).first()
+
+    def list_page(
+        self, params: PageParams, client_id: str | None
+    ) -> tuple[Sequence[Contract], str | None]:
+        statement = self.select()
+        if client_id is not None:
+            statement = statement.where(Contract.client_id == client_id)
+        return self.page(statement, params)
+
+
+class ActivityRepository(Repository[Activity]):
+    model = Activity
+
+    def get_with_prices(self, activity_id: str) -> Activity | None:
+        return self.session.scalars(
+            select(Activity).where(Activity.id == activity_id).options(selectinload(Activity.prices))
+        ).first()
+
+    def by_name(self, contract_id: str, name: str) -> Activity | None:
+        return self.session.scalars(
+            select(Activity).where(Activity.contract_id == contract_id, Activity.name == name)
+        ).first()
+
+    def list_page(self, params: PageParams, contract_id: str) -> tuple[Sequence[Activity], str | None]:
+        statement = (
+            self.select()
+            .where(Activity.contract_id == contract_id)
+            .options(selectinload(Activity.prices))
+        )
+        return self.page(statement, params)
+
+
+class PriceRepository(Repository[ActivityPrice]):
+    model = ActivityPrice
+
+    def effective_on(self, activity_id: str, effective_from: date) -> ActivityPrice | None:
+        return self.session.scalars(
+            select(ActivityPrice).where(
+                ActivityPrice.activity_id == activity_id,
+                ActivityPrice.effective_from == effective_from,
+            )
+        ).first()
+
+    def for_activity(self, activity_id: str) -> Sequence[ActivityPrice]:
+        return self.session.scalars(
+            select(ActivityPrice)
+            .where(ActivityPrice.activity_id == activity_id)
+            .order_by(ActivityPrice.effective_from)
+        ).all()

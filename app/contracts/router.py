@@ -1,0 +1,132 @@
+"""HTTP layer of the reference data: clients, contracts, activities and their prices."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.contracts import schemas, service
+from app.core.auth import AdminKey, ReaderKey
+from app.core.db import SessionDep
+from app.core.errors import READ_ERRORS, WRITE_ERRORS
+from app.core.pagination import Page, PageDep
+from app.core.routing import TransactionalRoute
+
+router = APIRouter(route_class=TransactionalRoute, tags=["reference data"])
+
+
+@router.post("/clients", status_code=201, response_model=schemas.ClientOut, responses=WRITE_ERRORS)
+def create_client(body: schemas.ClientCreate, session: SessionDep, actor: AdminKey) -> object:
+    """Create a client (donneur d'ordre)."""
+    return service.create_client(session, actor, body)
+
+
+@router.get("/clients", response_model=Page[schemas.ClientOut], responses=READ_ERRORS)
+def list_clients(session: SessionDep, actor: ReaderKey, page: PageDep) -> object:
+    """List clients; a client key sees only its own."""
+    items, next_cursor = service.list_clients(session, actor, page)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/clients/{client_id}", response_model=schemas.ClientOut, responses=READ_ERRORS)
+def get_client(client_id: str, session: SessionDep, actor: ReaderKey) -> object:
+    """Get one client."""
+    return service.get_client(session, actor, client_id)
+
+
+@router.post(
+    "/contracts", status_code=201, response_model=schemas.ContractOut, responses=WRITE_ERRORS
+)
+def create_contract(body: schemas.ContractCreate, session: SessionDep, actor: AdminKey) -> object:
+    """Create a contract with its charter axis 1 terms (defaults from the charter)."""
+    return service.create_contract(session, actor, body)
+
+
+@router.get("/contracts", response_model=Page[schemas.ContractOut], responses=READ_ERRORS)
+def list_contracts(
+    session: SessionDep,
+    actor: ReaderKey,
+    page: PageDep,
+    client_id: Annotated[str | None, Query(description="Only this client's contracts.")] = None,
+) -> object:
+    """List contracts; a client key sees only its own."""
+    items, next_cursor = service.list_contracts(session, actor, page, client_id)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/contracts/{contract_id}", response_model=schemas.ContractOut, responses=READ_ERRORS)
+def get_contract(contract_id: str, session: SessionDep, actor: ReaderKey) -> object:
+    """Get one contract and its terms."""
+    return service.get_contract(session, actor, contract_id)
+
+
+@router.patch(
+    "/contracts/{contract_id}", response_model=schemas.ContractOut, responses=WRITE_ERRORS
+)
+def update_contract(
+    contract_id: str, body: schemas.ContractUpdate, session: SessionDep, actor: AdminKey
+) -> object:
+    """Change negotiated terms; the change is recorded in the audit log."""
+    return service.update_contract(session, actor, contract_id, body)
+
+
+@router.post(
+    "/contracts/{contract_id}/activities",
+    status_code=201,
+    response_model=schemas.ActivityOut,
+    responses=WRITE_ERRORS,
+)
+def create_activity(
+    contract_id: str, body: schemas.ActivityCreate, session: SessionDep, actor: AdminKey
+) -> object:
+    """Create an activity (a queue or channel billed separately) with its first prices."""
+    return service.create_activity(session, actor, contract_id, body)
+
+
+@router.get(
+    "/contracts/{contract_id}/activities",
+    response_model=Page[schemas.ActivityOut],
+    responses=READ_ERRORS,
+)
+def list_activities(
+    contract_id: str, session: SessionDep, actor: ReaderKey, page: PageDep
+) -> object:
+    """List a contract's activities."""
+    items, next_cursor = service.list_activities(session, actor, contract_id, page)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/activities/{activity_id}", response_model=schemas.ActivityOut, responses=READ_ERRORS)
+def get_activity(activity_id: str, session: SessionDep, actor: ReaderKey) -> object:
+    """Get one activity with its price history."""
+    return service.get_activity(session, actor, activity_id)
+
+
+@router.patch(
+    "/activities/{activity_id}", response_model=schemas.ActivityOut, responses=WRITE_ERRORS
+)
+def update_activity(
+    activity_id: str, body: schemas.ActivityUpdate, session: SessionDep, actor: AdminKey
+) -> object:
+    """Rename an activity or change its channel, volume basis or reference AHT."""
+    return service.update_activity(session, actor, activity_id, body)
+
+
+@router.post(
+    "/activities/{activity_id}/prices",
+    status_code=201,
+    response_model=schemas.PriceOut,
+    responses=WRITE_ERRORS,
+)
+def add_price(
+    activity_id: str, body: schemas.PriceCreate, session: SessionDep, actor: AdminKey
+) -> object:
+    """Add a price row from a date on (indexation); existing rows are never edited."""
+    return service.add_price(session, actor, activity_id, body)
+
+
+@router.get(
+    "/activities/{activity_id}/prices", response_model=list[schemas.PriceOut], responses=READ_ERRORS
+)
+def list_prices(activity_id: str, session: SessionDep, actor: ReaderKey) -> object:
+    """The activity's price rows, oldest first."""
+    return service.list_prices(session, actor, activity_id)

@@ -1,0 +1,214 @@
+"""Request and response bodies of the reference-data API (clients, contracts, activities)."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+
+from app.core.fields import (
+    CountryCode,
+    CurrencyCode,
+    HolidayCountry,
+    Ratio,
+    Seconds,
+    Siren,
+    TimeZoneName,
+    Tolerance,
+    UnitPrice,
+    VatRate,
+)
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class Evaluation(StrEnum):
+    PER_ACTIVITY = "per_activity"
+    POOLED = "pooled"
+
+
+class Channel(StrEnum):
+    VOICE = "voice"
+    EMAIL = "email"
+    CHAT = "chat"
+    MESSAGING = "messaging"
+    BACKOFFICE = "backoffice"
+
+
+class BillingUnit(StrEnum):
+    CONTACT = "contact"
+    HOUR = "hour"
+
+
+class VolumeBasis(StrEnum):
+    OFFERED = "offered"
+    HANDLED = "handled"
+
+
+class StrictInput(BaseModel):
+    """Unknown fields are refused by name: a misspelt term silently ignored is a billing bug."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# Clients
+
+
+class ClientCreate(StrictInput):
+    name: Name
+    siren: Siren | None = None
+    country: CountryCode = "FR"
+
+
+class ClientOut(Output):
+    id: str
+    name: str
+    siren: str | None
+    country: str
+    created_at: datetime
+    updated_at: datetime
+
+
+# Contracts
+
+
+class ContractTermsFields(StrictInput):
+    """The negotiated terms, with the charter defaults; shared by create and the merged patch."""
+
+    currency: CurrencyCode = "EUR"
+    timezone: TimeZoneName = "Europe/Paris"
+    starts_on: date
+    ends_on: date | None = None
+    commitment_deadline_days: int = Field(default=30, ge=0, le=366)
+    trigger_ratio: Ratio = Decimal("0.90")
+    floor_ratio: Ratio = Decimal("0.90")
+    upper_tolerance: Tolerance = Decimal("0.10")
+    evaluation: Evaluation = Evaluation.PER_ACTIVITY
+    vat_rate: VatRate = Decimal("0.20")
+    holiday_country: HolidayCountry = "FR"
+    payment_terms_days: int = Field(
+        default=30, ge=0, le=60, description="French law caps payment terms at 60 days."
+    )
+
+    @field_validator("ends_on")
+    @classmethod
+    def _ends_after_start(cls, ends_on: date | None, info: ValidationInfo) -> date | None:
+        starts_on = info.data.get("starts_on")
+        if ends_on is not None and starts_on is not None and ends_on <= starts_on:
+            raise ValueError(f"must be after starts_on ({starts_on})")
+        return ends_on
+
+
+class ContractCreate(ContractTermsFields):
+    client_id: str
+    reference: Reference
+
+
+class ContractUpdate(StrictInput):
+    """Any term may be renegotiated; the client a contract belongs to may not change."""
+
+    reference: Reference | None = None
+    currency: CurrencyCode | None = None
+    timezone: TimeZoneName | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    commitment_deadline_days: int | None = Field(default=None, ge=0, le=366)
+    trigger_ratio: Ratio | None = None
+    floor_ratio: Ratio | None = None
+    upper_tolerance: Tolerance | None = None
+    evaluation: Evaluation | None = None
+    vat_rate: VatRate | None = None
+    holiday_country: HolidayCountry | None = None
+    payment_terms_days: int | None = Field(default=None, ge=0, le=60)
+
+
+class ContractOut(Output):
+    id: str
+    client_id: str
+    reference: str
+    currency: str
+    timezone: str
+    starts_on: date
+    ends_on: date | None
+    commitment_deadline_days: int
+    trigger_ratio: Ratio
+    floor_ratio: Ratio
+    upper_tolerance: Tolerance
+    evaluation: Evaluation
+    vat_rate: VatRate
+    holiday_country: str
+    payment_terms_days: int
+    created_at: datetime
+    updated_at: datetime
+
+
+# Activities and prices
+
+
+class PriceCreate(StrictInput):
+    effective_from: date
+    unit_price: UnitPrice
+
+
+class PriceOut(Output):
+    id: str
+    effective_from: date
+    unit_price: UnitPrice
+    created_at: datetime
+
+
+class ActivityCreate(StrictInput):
+    name: Name
+    channel: Channel
+    interval_minutes: Literal[15, 30, 60]
+    billing_unit: BillingUnit
+    volume_basis: VolumeBasis = VolumeBasis.OFFERED
+    reference_aht_seconds: Seconds | None = None
+    prices: list[PriceCreate] = Field(default_factory=list)
+
+    @field_validator("prices")
+    @classmethod
+    def _one_price_per_date(cls, prices: list[PriceCreate]) -> list[PriceCreate]:
+        seen: set[date] = set()
+        for price in prices:
+            if price.effective_from in seen:
+                raise ValueError(f"two prices take effect on {price.effective_from}")
+            seen.add(price.effective_from)
+        return prices
+
+
+class ActivityUpdate(StrictInput):
+    """The interval grid and the billing unit are fixed at creation: actuals and commitments
+    already recorded are expressed in them."""
+
+    name: Name | None = None
+    channel: Channel | None = None
+    volume_basis: VolumeBasis | None = None
+    reference_aht_seconds: Seconds | None = None
+
+
+class ActivityOut(Output):
+    id: str
+    contract_id: str
+    name: str
+    channel: Channel
+    interval_minutes: int
+    billing_unit: BillingUnit
+    volume_basis: VolumeBasis
+    reference_aht_seconds: Seconds | None
+    prices: list[PriceOut]
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,193 @@
+"""Use cases of the reference data: who may create, read and change clients, contracts,
+activities and prices, and the invariants checked before anything is written."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from app.contracts import schemas
+from app.contracts.repository import (
+    ActivityRepository,
+    ClientRepository,
+    ContractRepository,
+    PriceRepository,
+)
+from app.contracts.tables import Activity, ActivityPrice, Client, Contract
+from app.core import audit
+from app.core.auth import Principal
+from app.core.errors import Conflict, FieldError, NotFound, failed, field_errors_from
+from app.core.pagination import PageParams
+
+
+def _json(model: Any) -> dict[str, Any]:
+    data: dict[str, Any] = model.model_dump(mode="json")
+    return data
+
+
+# Clients
+
+
+def create_client(session: Session, actor: Principal, data: schemas.ClientCreate) -> Client:
+    clients = ClientRepository(session)
+    if data.siren is not None and clients.by_siren(data.siren) is not None:
+        raise Conflict(f"A client with SIREN {data.siren} already exists.")
+    client = clients.add(Client(name=data.name, siren=data.siren, country=data.country))
+    audit.record(session, actor, "client.created", "client", client.id, _json(data))
+    return client
+
+
+def get_client(session: Session, actor: Principal, client_id: str) -> Client:
+    client = ClientRepository(session).get(client_id)
+    if client is None:
+        raise NotFound(f"No client with id {client_id}.")
+    actor.ensure_can_see(client.id, "client", client_id)
+    return client
+
+
+def list_clients(
+    session: Session, actor: Principal, params: PageParams
+) -> tuple[Sequence[Client], str | None]:
+    return ClientRepository(session).list_page(params, actor.scoped_client_id)
+
+
+# Contracts
+
+
+def create_contract(session: Session, actor: Principal, data: schemas.ContractCreate) -> Contract:
+    if ClientRepository(session).get(data.client_id) is None:
+        raise failed([FieldError("body", "client_id", f"no client with id {data.client_id}")])
+    contracts = ContractRepository(session)
+    _ensure_reference_free(contracts, data.client_id, data.reference)
+    contract = contracts.add(Contract(**data.model_dump()))
+    audit.record(session, actor, "contract.created", "contract", contract.id, _json(data))
+    return contract
+
+
+def get_contract(session: Session, actor: Principal, contract_id: str) -> Contract:
+    contract = ContractRepository(session).get(contract_id)
+    if contract is None:
+        raise NotFound(f"No contract with id {contract_id}.")
+    actor.ensure_can_see(contract.client_id, "contract", contract_id)
+    return contract
+
+
+def list_contracts(
+    session: Session, actor: Principal, params: PageParams, client_id: str | None
+) -> tuple[Sequence[Contract], str | None]:
+    scope = actor.scoped_client_id
+    if scope is not None and client_id not in (None, scope):
+        return [], None
+    return ContractRepository(session).list_page(params, scope or client_id)
+
+
+def update_contract(
+    session: Session, actor: Principal, contract_id: str, patch: schemas.ContractUpdate
+) -> Contract:
+    """Apply renegotiated terms after checking the merged terms as a whole (a new `ends_on`
+    must still follow the existing `starts_on`, and so on)."""
+    contract = get_contract(session, actor, contract_id)
+    changes = patch.model_dump(exclude_unset=True)
+    if "reference" in changes and changes["reference"] != contract.reference:
+        _ensure_reference_free(ContractRepository(session), contract.client_id, changes["reference"])
+    current = {name: getattr(contract, name) for name in schemas.ContractTermsFields.model_fields}
+    try:
+        schemas.ContractTermsFields.model_validate({**current, **_without_reference(changes)})
+    except ValidationError as exc:
+        raise failed(field_errors_from(exc.errors(), location="body")) from None
+    before = {name: getattr(contract, name) for name in changes}
+    for name, value in changes.items():
+        setattr(contract, name, value)
+    session.flush()
+    audit.record(
+        session, actor, "contract.updated", "contract", contract.id,
+        {"before": before, "after": changes},
+    )
+    return contract
+
+
+def _without_reference(changes: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in changes.items() if name != "reference"}
+
+
+def _ensure_reference_free(contracts: ContractRepository, client_id: str, reference: str) -> None:
+    if contracts.by_reference(client_id, reference) is not None:
+        raise Conflict(f"The client already has a contract with reference {reference!r}.")
+
+
+# Activities and prices
+
+
+def create_activity(
+    session: Session, actor: Principal, contract_id: str, data: schemas.ActivityCreate
+) -> Activity:
+    contract = get_contract(session, actor, contract_id)
+    activities = ActivityRepository(session)
+    if activities.by_name(contract.id, data.name) is not None:
+        raise Conflict(f"The contract already has an activity named {data.name!r}.")
+    activity = activities.add(
+        Activity(contract_id=contract.id, **data.model_dump(exclude={"prices"}))
+    )
+    prices = PriceRepository(session)
+    for price in data.prices:
+        prices.add(ActivityPrice(activity_id=activity.id, **price.model_dump()))
+    audit.record(session, actor, "activity.created", "activity", activity.id, _json(data))
+    return get_activity(session, actor, activity.id)
+
+
+def get_activity(session: Session, actor: Principal, activity_id: str) -> Activity:
+    activity = ActivityRepository(session).get_with_prices(activity_id)
+    if activity is None:
+        raise NotFound(f"No activity with id {activity_id}.")
+    contract = ContractRepository(session).get(activity.contract_id)
+    assert contract is not None, "activities.contract_id is a foreign key"
+    actor.ensure_can_see(contract.client_id, "activity", activity_id)
+    return activity
+
+
+def list_activities(
+    session: Session, actor: Principal, contract_id: str, params: PageParams
+) -> tuple[Sequence[Activity], str | None]:
+    contract = get_contract(session, actor, contract_id)
+    return ActivityRepository(session).list_page(params, contract.id)
+
+
+def update_activity(
+    session: Session, actor: Principal, activity_id: str, patch: schemas.ActivityUpdate
+) -> Activity:
+    activity = get_activity(session, actor, activity_id)
+    changes = patch.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] != activity.name:
+        if ActivityRepository(session).by_name(activity.contract_id, changes["name"]) is not None:
+            raise Conflict(f"The contract already has an activity named {changes['name']!r}.")
+    before = {name: getattr(activity, name) for name in changes}
+    for name, value in changes.items():
+        setattr(activity, name, value)
+    session.flush()
+    audit.record(
+        session, actor, "activity.updated", "activity", activity.id,
+        {"before": before, "after": changes},
+    )
+    return activity
+
+
+def add_price(
+    session: Session, actor: Principal, activity_id: str, data: schemas.PriceCreate
+) -> ActivityPrice:
+    """Indexation (charter axis 5) adds a price row; existing rows are never edited."""
+    activity = get_activity(session, actor, activity_id)
+    prices = PriceRepository(session)
+    if prices.effective_on(activity.id, data.effective_from) is not None:
+        raise Conflict(
+            f"A price already takes effect on {data.effective_from} for this activity; "
+            "prices are never edited: add a row with another effective_from."
+        )
+    price = prices.add(ActivityPrice(activity_id=activity.id, **data.model_dump()))
+    audit.record(session, actor, "price.created", "activity_price", price.id, _json(data))
+    return price
+
+
+def list_prices(session: Session, actor: Principal, activity_id: str) -> Sequence[ActivityPrice]:
+    activity = get_activity(session, actor, activity_id)
+    return PriceRepository(session).for_activity(activity.id)

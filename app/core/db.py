@@ -1,0 +1,90 @@
+"""Engine and session plumbing shared by every domain.
+
+A request owns its transaction: `app.core.routing.TransactionalRoute` opens the session before
+the endpoint runs, commits after it succeeds and rolls back on any error. Endpoints and services
+only `flush()`. `SessionDep` hands that session to a route.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def create_db_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for `url`, with SQLite made transactional and foreign-key enforcing."""
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+        )
+        _make_sqlite_transactional(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _make_sqlite_transactional(engine: Engine) -> None:
+    """pysqlite's own transaction handling breaks SAVEPOINT and defers BEGIN; take it over.
+
+    This is SQLAlchemy's documented recipe: the driver is put in autocommit mode and we emit
+    BEGIN ourselves, so nested transactions (tests, partial rollbacks) behave as on PostgreSQL.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("plancher_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """The engine and the two session factories a request chooses from.
+
+    Writes on SQLite take the write lock when their transaction begins (`BEGIN IMMEDIATE`):
+    a deferred transaction that reads and then writes can otherwise fail at once with
+    "database is locked" when another writer got there first, instead of waiting its turn.
+    Reads stay deferred so that a long ingestion does not block dashboards.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.reader = sessionmaker(bind=engine, expire_on_commit=False)
+        self.writer = sessionmaker(
+            bind=engine.execution_options(plancher_write=True), expire_on_commit=False
+        )
+
+    def session(self, *, write: bool) -> Session:
+        return (self.writer if write else self.reader)()
+
+
+@contextmanager
+def session_scope(database: Database) -> Iterator[Session]:
+    """A unit of work outside HTTP (CLI, jobs): commit on success, roll back on error."""
+    session = database.session(write=True)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_session(request: Request) -> Session:
+    """The session the route's transaction wrapper opened for this request."""
+    session: Session = request.state.db
+    return session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]

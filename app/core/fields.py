@@ -1,0 +1,120 @@
+"""Reusable pydantic field types: identifiers checked against their registries, and decimal
+strings that read the same whichever database stored them."""
+
+from decimal import Decimal
+from functools import cache
+from typing import Annotated
+from zoneinfo import available_timezones
+
+import holidays
+import pycountry
+from pydantic import AfterValidator, Field, PlainSerializer
+
+
+def canonical_decimal(value: Decimal, min_places: int = 0) -> Decimal:
+    """`value` without trailing zeros or exponent, but with at least `min_places` decimals.
+
+    PostgreSQL pads `0.9` to its column scale (`0.9000`) while SQLite keeps the text it was
+    given; the API shows one canonical form, `"0.90"`, whichever stored it.
+    """
+    normalized = value.normalize()
+    exponent = normalized.as_tuple().exponent
+    if isinstance(exponent, int) and exponent > -min_places:
+        return normalized.quantize(Decimal(1).scaleb(-min_places))
+    return normalized
+
+
+def decimal_string(min_places: int) -> PlainSerializer:
+    return PlainSerializer(
+        lambda value: str(canonical_decimal(value, min_places)), return_type=str, when_used="json"
+    )
+
+
+Ratio = Annotated[
+    Decimal, Field(gt=0, le=1, decimal_places=4), decimal_string(2)
+]
+"""A ratio in (0, 1] with at most 4 decimals, e.g. a trigger or floor ratio."""
+
+Tolerance = Annotated[Decimal, Field(ge=0, le=10, decimal_places=4), decimal_string(2)]
+"""A tolerance >= 0 with at most 4 decimals (0.10 = 10 % above the commitment)."""
+
+VatRate = Annotated[Decimal, Field(ge=0, lt=1, decimal_places=4), decimal_string(2)]
+"""A VAT rate in [0, 1), at most 4 decimals."""
+
+Money = Annotated[Decimal, decimal_string(2)]
+"""An amount of money, shown with at least two decimals."""
+
+UnitPrice = Annotated[
+    Decimal, Field(gt=0, max_digits=18, decimal_places=6), decimal_string(2)
+]
+"""A price per billing unit, > 0, at most 6 decimals."""
+
+Seconds = Annotated[
+    Decimal, Field(gt=0, le=86_400, decimal_places=3), decimal_string(0)
+]
+"""A positive duration in seconds below a day, at most millisecond precision."""
+
+Quantity = Annotated[Decimal, decimal_string(0)]
+"""A quantity of billing units, shown unrounded."""
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _check_time_zone(name: str) -> str:
+    if name not in _time_zones():
+        raise ValueError(f"{name!r} is not an IANA time zone name (e.g. Europe/Paris)")
+    return name
+
+
+_NOT_CURRENCIES = {"XXX", "XTS"}
+
+
+def _check_currency(code: str) -> str:
+    if code in _NOT_CURRENCIES or pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code (e.g. EUR)")
+    return code
+
+
+def _check_country(code: str) -> str:
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. FR)")
+    return code
+
+
+def _check_holiday_country(code: str) -> str:
+    if code not in holidays.list_supported_countries():
+        raise ValueError(f"{code!r} has no public-holiday calendar (use an ISO code such as FR)")
+    return code
+
+
+def luhn_valid(digits: str) -> bool:
+    """The Luhn checksum that every SIREN carries."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2 == 1:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+_LA_POSTE_SIREN = "356000000"
+
+
+def _check_siren(value: str) -> str:
+    if len(value) != 9 or not value.isdigit():
+        raise ValueError("a SIREN is exactly 9 digits")
+    # La Poste's SIREN predates the rule and fails Luhn; INSEE documents it as the exception.
+    if value != _LA_POSTE_SIREN and not luhn_valid(value):
+        raise ValueError(f"{value} fails the SIREN Luhn checksum")
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_check_time_zone), Field(examples=["Europe/Paris"])]
+CurrencyCode = Annotated[str, AfterValidator(_check_currency), Field(examples=["EUR"])]
+CountryCode = Annotated[str, AfterValidator(_check_country), Field(examples=["FR"])]
+HolidayCountry = Annotated[str, AfterValidator(_check_holiday_country), Field(examples=["FR"])]
+Siren = Annotated[str, AfterValidator(_check_siren), Field(examples=["552081317"])]

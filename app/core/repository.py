@@ -1,0 +1,44 @@
+"""The small generic base every domain repository builds on."""
+
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from app.core.orm import Base
+from app.core.pagination import PageParams, encode_cursor
+
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+class Repository(Generic[ModelT]):
+    """Get-or-none, create-with-flush and keyset listing by `id` for one table."""
+
+    model: type[ModelT]
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, object_id: str) -> ModelT | None:
+        return self.session.get(self.model, object_id)
+
+    def add(self, obj: ModelT) -> ModelT:
+        self.session.add(obj)
+        self.session.flush()
+        return obj
+
+    def select(self) -> Select[tuple[ModelT]]:
+        return select(self.model)
+
+    def page(
+        self, statement: Select[tuple[ModelT]], params: PageParams
+    ) -> tuple[Sequence[ModelT], str | None]:
+        """One page of `statement` in id order, and the cursor of the next page (or None)."""
+        id_column: Any = self.model.id  # type: ignore[attr-defined]
+        if params.after is not None:
+            statement = statement.where(id_column > params.after)
+        rows = self.session.scalars(statement.order_by(id_column).limit(params.limit + 1)).all()
+        if len(rows) > params.limit:
+            return rows[: params.limit], encode_cursor(rows[params.limit - 1].id)  # type: ignore[attr-defined]
+        return rows, None

@@ -1,0 +1,102 @@
+"""The route class every `/v1` router uses: one transaction per request, idempotent creates.
+
+FastAPI's dependency-with-yield would also commit, but its exit code may run after the response
+has been sent, so a failed commit could follow a 201. Owning the transaction around the endpoint
+means the response leaves only once its writes are durable, and lets the idempotency record be
+written in the same transaction as the objects it reports.
+"""
+
+from collections.abc import Awaitable, Callable
+
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.core import idempotency
+from app.core.auth import find_active_key
+from app.core.db import Database
+
+_READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _bearer_key_id(session: Session, request: Request) -> str | None:
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        return None
+    key = find_active_key(session, secret.strip())
+    return key.id if key else None
+
+
+class TransactionalRoute(APIRoute):
+    """Wrap the endpoint in a session that commits on success and rolls back otherwise."""
+
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        endpoint_handler = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            database: Database = request.app.state.database
+            session = database.session(write=request.method not in _READ_METHODS)
+            request.state.db = session
+            try:
+                return await _run(request, session, database, endpoint_handler)
+            except BaseException:
+                await run_in_threadpool(session.rollback)
+                raise
+            finally:
+                await run_in_threadpool(session.close)
+
+        return handler
+
+
+async def _run(
+    request: Request,
+    session: Session,
+    database: Database,
+    endpoint_handler: Callable[[Request], Awaitable[Response]],
+) -> Response:
+    key = idempotency.requested_key(request)
+    api_key_id = await run_in_threadpool(_bearer_key_id, session, request) if key else None
+    if key is None or api_key_id is None:
+        response = await endpoint_handler(request)
+        await run_in_threadpool(_finish, session, response)
+        return response
+
+    request_fingerprint = idempotency.fingerprint(request, await request.body())
+    stored = await run_in_threadpool(idempotency.find, session, api_key_id, key)
+    if stored is not None:
+        return idempotency.replay(stored, request_fingerprint)
+    response = await endpoint_handler(request)
+    if response.status_code >= 400:
+        await run_in_threadpool(session.rollback)
+        return response
+    try:
+        await run_in_threadpool(
+            idempotency.remember, session, api_key_id, key, request, request_fingerprint, response
+        )
+        await run_in_threadpool(session.commit)
+    except IntegrityError:
+        # A concurrent request with the same key committed first: ours is rolled back whole
+        # and the caller gets the winner's response, exactly as if it had come second.
+        await run_in_threadpool(session.rollback)
+        winner = await run_in_threadpool(_find_committed, database, api_key_id, key)
+        if winner is None:
+            raise
+        return idempotency.replay(winner, request_fingerprint)
+    return response
+
+
+def _finish(session: Session, response: Response) -> None:
+    if response.status_code < 400:
+        session.commit()
+    else:
+        session.rollback()
+
+
+def _find_committed(
+    database: Database, api_key_id: str, key: str
+) -> idempotency.IdempotencyRecord | None:
+    with database.session(write=False) as fresh:
+        return idempotency.find(fresh, api_key_id, key)

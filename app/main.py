@@ -1,0 +1,92 @@
+"""`create_app()`: the whole service, wired once."""
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
+
+from app.contracts.router import router as contracts_router
+from app.core.db import Database, create_db_engine
+from app.core.errors import ServiceUnavailable, install_error_handlers, problem_responses
+from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.migrations import current_revision, head_revision
+from app.core.settings import Settings, get_settings
+
+API_DESCRIPTION = """
+Plancher settles axis 1 of the SP2C charter — *Prévisions d'activité et minimum de
+facturation*: activity forecasts, the client's committed forecasts, and the minimum billing owed
+when real activity falls far below the commitment.
+
+Authenticate with `Authorization: Bearer <api key>` (create keys with `plancher keys create`).
+Errors are `application/problem+json` (RFC 9457). Money and quantities are decimal strings.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    """Stable operationIds (the endpoint function's name) for generated clients."""
+    return route.name
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level)
+    app = FastAPI(
+        title="Plancher",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.settings = settings
+    app.state.database = database or Database(
+        create_db_engine(settings.database_url, echo=settings.database_echo)
+    )
+
+    v1 = APIRouter(prefix="/v1")
+    v1.include_router(contracts_router)
+    app.include_router(v1)
+    _add_operations_routes(app)
+
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def _add_operations_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """The process is up (no dependency is checked)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], responses=problem_responses(503))
+    async def readyz(request: Request) -> JSONResponse:
+        """The database answers and its schema is at the latest migration."""
+        status = await run_in_threadpool(_readiness, request.app.state.database)
+        return JSONResponse(status)
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    def metrics() -> Response:
+        """Prometheus metrics in the text exposition format."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _readiness(database: Database) -> dict[str, Any]:
+    engine = database.engine
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        current = current_revision(engine)
+    except Exception as exc:
+        raise ServiceUnavailable(f"The database is unreachable: {type(exc).__name__}.") from None
+    head = head_revision()
+    if current != head:
+        raise ServiceUnavailable(
+            f"The database schema is at migration {current}, the code expects {head}: "
+            "run `plancher db upgrade`."
+        )
+    return {"status": "ready", "migration": current}

@@ -1,0 +1,10 @@
+"""Every ORM table of the service, imported in one place so the metadata is complete for
+Alembic and for the test that compares the ORM with the migrations."""
+
+from app.contracts import tables as contracts_tables
+from app.core import tables as core_tables
+from app.core.orm import Base
+
+metadata = Base.metadata
+
+__all__ = ["contracts_tables", "core_tables", "metadata"]

@@ -1,0 +1,106 @@
+"""Test fixtures: real databases built by the migrations, one rolled-back transaction per test.
+
+Every test that asks for `database` runs twice: on a SQLite file and on a real PostgreSQL server
+started for the session on loopback (`pg_server.py`); the PostgreSQL run is marked
+`integration`. Each test works inside one outer transaction that is rolled back at the end; the
+app's request transactions become savepoints inside it, so commits and rollbacks behave as in
+production while tests stay isolated.
+"""
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session
+
+from app.core.db import Database, create_db_engine
+from app.core.migrations import upgrade_to_head
+from app.core.settings import Settings
+from app.main import create_app
+from pg_server import PostgresServer
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def database_url_factory(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[object]:
+    """Make a new, empty database of a backend and return its URL."""
+    counter = iter(range(10_000))
+
+    def make(backend: str) -> str:
+        name = f"plancher_test_{next(counter)}"
+        if backend == "sqlite":
+            return f"sqlite:///{tmp_path_factory.mktemp('db') / name}.db"
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        return server.create_database(name)
+
+    yield make
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def migrated_url(request: pytest.FixtureRequest, database_url_factory: object) -> str:
+    """A database per backend for the whole session, built by running the migrations."""
+    url: str = database_url_factory(request.param)  # type: ignore[operator]
+    upgrade_to_head(url)
+    return url
+
+
+class SavepointDatabase(Database):
+    """Hands every request a session joined to the test's outer transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(connection.engine)
+        self.connection = connection
+
+    def session(self, *, write: bool) -> Session:
+        return Session(
+            bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
+
+
+@pytest.fixture(scope="session")
+def engines() -> Iterator[dict[str, object]]:
+    cache: dict[str, object] = {}
+    yield cache
+    for engine in cache.values():
+        engine.dispose()  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def database(migrated_url: str, engines: dict[str, object]) -> Iterator[SavepointDatabase]:
+    engine = engines.setdefault(migrated_url, create_db_engine(migrated_url))
+    with engine.connect() as connection:  # type: ignore[attr-defined]
+        outer = connection.begin()
+        try:
+            yield SavepointDatabase(connection)
+        finally:
+            outer.rollback()
+
+
+@pytest.fixture
+def db(database: SavepointDatabase) -> Iterator[Session]:
+    """A session for arranging and checking data, inside the test's transaction."""
+    session = database.session(write=True)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def settings(migrated_url: str) -> Settings:
+    return Settings(database_url=migrated_url, max_request_bytes=1_000_000)
+
+
+@pytest.fixture
+def client(settings: Settings, database: SavepointDatabase) -> Iterator[TestClient]:
+    app = create_app(settings, database=database)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
