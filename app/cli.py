@@ -11,8 +11,9 @@ from app.core.db import Database, create_db_engine, session_scope
 from app.core.migrations import PROJECT_ROOT, upgrade_to_head
 from app.core.settings import get_settings
 
-cli = typer.Typer(help="Plancher: SP2C charter axis 1 forecasting and minimum billing.",
-                  no_args_is_help=True)
+cli = typer.Typer(
+    help="Plancher: SP2C charter axis 1 forecasting and minimum billing.", no_args_is_help=True
+)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
@@ -85,6 +86,16 @@ def keys_list() -> None:
         for key in list_keys(session):
             state = "revoked" if key.revoked_at else "active"
             typer.echo(f"{key.id}\t{key.role}\t{key.client_id or '-'}\t{key.prefix}…\t{state}")
+
+
+@cli.command()
+def demo() -> None:
+    """Create a demo client, contract and activities, and print an admin key and examples."""
+    from app.demo import load_demo, usage
+
+    with session_scope(_database()) as session:
+        loaded = load_demo(session)
+    typer.echo(usage(loaded))
 
 
 def openapi_document() -> str:

@@ -1,7 +1,6 @@
 """Alembic environment: the URL comes from the caller's config or from the settings."""
 
 from logging.config import fileConfig
-
 from typing import Any, Literal
 
 from alembic import context

@@ -18,9 +18,9 @@ from app.core.db import Database, create_db_engine
 from app.core.migrations import upgrade_to_head
 from app.core.settings import Settings
 from app.main import create_app
-from pg_server import PostgresServer
 
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)]
+from backends import BACKENDS
+from pg_server import PostgresServer
 
 
 @pytest.fixture(scope="session")

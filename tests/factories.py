@@ -53,8 +53,11 @@ def make_activity(
     db.add(activity)
     db.flush()
     if price is not None:
-        db.add(ActivityPrice(activity_id=activity.id, effective_from=date(2025, 1, 1),
-                             unit_price=price))
+        db.add(
+            ActivityPrice(
+                activity_id=activity.id, effective_from=date(2025, 1, 1), unit_price=price
+            )
+        )
         db.flush()
     return activity
 

@@ -6,9 +6,9 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.contracts.tables import Activity, ActivityPrice, Client, Contract
 from app.core.pagination import PageParams
 from app.core.repository import Repository
-from app.contracts.tables import Activity, ActivityPrice, Client, Contract
 
 
 class ClientRepository(Repository[Client]):
@@ -17,7 +17,9 @@ class ClientRepository(Repository[Client]):
     def by_siren(self, siren: str) -> Client | None:
         return self.session.scalars(select(Client).where(Client.siren == siren)).first()
 
-    def list_page(self, params: PageParams, only_client_id: str | None) -> tuple[Sequence[Client], str | None]:
+    def list_page(
+        self, params: PageParams, only_client_id: str | None
+    ) -> tuple[Sequence[Client], str | None]:
         statement = self.select()
         if only_client_id is not None:
             statement = statement.where(Client.id == only_client_id)
@@ -46,7 +48,9 @@ class ActivityRepository(Repository[Activity]):
 
     def get_with_prices(self, activity_id: str) -> Activity | None:
         return self.session.scalars(
-            select(Activity).where(Activity.id == activity_id).options(selectinload(Activity.prices))
+            select(Activity)
+            .where(Activity.id == activity_id)
+            .options(selectinload(Activity.prices))
         ).first()
 
     def by_name(self, contract_id: str, name: str) -> Activity | None:
@@ -54,7 +58,9 @@ class ActivityRepository(Repository[Activity]):
             select(Activity).where(Activity.contract_id == contract_id, Activity.name == name)
         ).first()
 
-    def list_page(self, params: PageParams, contract_id: str) -> tuple[Sequence[Activity], str | None]:
+    def list_page(
+        self, params: PageParams, contract_id: str
+    ) -> tuple[Sequence[Activity], str | None]:
         statement = (
             self.select()
             .where(Activity.contract_id == contract_id)

@@ -90,7 +90,9 @@ def update_contract(
     contract = get_contract(session, actor, contract_id)
     changes = patch.model_dump(exclude_unset=True)
     if "reference" in changes and changes["reference"] != contract.reference:
-        _ensure_reference_free(ContractRepository(session), contract.client_id, changes["reference"])
+        _ensure_reference_free(
+            ContractRepository(session), contract.client_id, changes["reference"]
+        )
     current = {name: getattr(contract, name) for name in schemas.ContractTermsFields.model_fields}
     try:
         schemas.ContractTermsFields.model_validate({**current, **_without_reference(changes)})
@@ -101,7 +103,11 @@ def update_contract(
         setattr(contract, name, value)
     session.flush()
     audit.record(
-        session, actor, "contract.updated", "contract", contract.id,
+        session,
+        actor,
+        "contract.updated",
+        "contract",
+        contract.id,
         {"before": before, "after": changes},
     )
     return contract
@@ -158,15 +164,19 @@ def update_activity(
 ) -> Activity:
     activity = get_activity(session, actor, activity_id)
     changes = patch.model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] != activity.name:
-        if ActivityRepository(session).by_name(activity.contract_id, changes["name"]) is not None:
-            raise Conflict(f"The contract already has an activity named {changes['name']!r}.")
+    renamed = changes.get("name", activity.name) != activity.name
+    if renamed and ActivityRepository(session).by_name(activity.contract_id, changes["name"]):
+        raise Conflict(f"The contract already has an activity named {changes['name']!r}.")
     before = {name: getattr(activity, name) for name in changes}
     for name, value in changes.items():
         setattr(activity, name, value)
     session.flush()
     audit.record(
-        session, actor, "activity.updated", "activity", activity.id,
+        session,
+        actor,
+        "activity.updated",
+        "activity",
+        activity.id,
         {"before": before, "after": changes},
     )
     return activity

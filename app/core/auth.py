@@ -76,7 +76,10 @@ def issue_key(
         raise ValueError("a client key needs --client-id, and only client keys take one")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
-        key_hash=hash_key(secret), prefix=secret[:12], role=role.value, client_id=client_id,
+        key_hash=hash_key(secret),
+        prefix=secret[:12],
+        role=role.value,
+        client_id=client_id,
         label=label,
     )
     session.add(row)
@@ -104,7 +107,9 @@ def find_active_key(session: Session, secret: str) -> ApiKey | None:
     ).first()
 
 
-_bearer = HTTPBearer(auto_error=False, description="An API key created with `plancher keys create`.")
+_bearer = HTTPBearer(
+    auto_error=False, description="An API key created with `plancher keys create`."
+)
 
 
 def authenticate(

@@ -240,7 +240,9 @@ def _http_problem(exc: StarletteHTTPException) -> Problem:
     if problem_class is NotFound and exc.detail == "Not Found":
         return NotFound("No resource at this path.")
     if problem_class is MethodNotAllowed:
-        return MethodNotAllowed("This path does not accept this method.", headers=exc.headers)
+        return MethodNotAllowed(
+            "This path does not accept this method.", headers=dict(exc.headers or {})
+        )
     return problem_class(detail)
 
 
@@ -262,8 +264,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
         request_id = getattr(request.state, "request_id", "-")
-        logger.exception("unhandled error in %s %s [request_id=%s]", request.method,
-                         request.url.path, request_id)
+        logger.exception(
+            "unhandled error in %s %s [request_id=%s]", request.method, request.url.path, request_id
+        )
         problem = InternalError(
             f"An unexpected error occurred. Quote request id {request_id} to the operator."
         )

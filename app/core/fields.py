@@ -30,9 +30,7 @@ def decimal_string(min_places: int) -> PlainSerializer:
     )
 
 
-Ratio = Annotated[
-    Decimal, Field(gt=0, le=1, decimal_places=4), decimal_string(2)
-]
+Ratio = Annotated[Decimal, Field(gt=0, le=1, decimal_places=4), decimal_string(2)]
 """A ratio in (0, 1] with at most 4 decimals, e.g. a trigger or floor ratio."""
 
 Tolerance = Annotated[Decimal, Field(ge=0, le=10, decimal_places=4), decimal_string(2)]
@@ -44,14 +42,10 @@ VatRate = Annotated[Decimal, Field(ge=0, lt=1, decimal_places=4), decimal_string
 Money = Annotated[Decimal, decimal_string(2)]
 """An amount of money, shown with at least two decimals."""
 
-UnitPrice = Annotated[
-    Decimal, Field(gt=0, max_digits=18, decimal_places=6), decimal_string(2)
-]
+UnitPrice = Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=6), decimal_string(2)]
 """A price per billing unit, > 0, at most 6 decimals."""
 
-Seconds = Annotated[
-    Decimal, Field(gt=0, le=86_400, decimal_places=3), decimal_string(0)
-]
+Seconds = Annotated[Decimal, Field(gt=0, le=86_400, decimal_places=3), decimal_string(0)]
 """A positive duration in seconds below a day, at most millisecond precision."""
 
 Quantity = Annotated[Decimal, decimal_string(0)]

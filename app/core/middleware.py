@@ -8,7 +8,6 @@ import json
 import re
 import time
 import uuid
-from typing import Any
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -63,8 +62,12 @@ class RequestContextMiddleware:
 
 
 def _route_template(scope: Scope) -> str:
-    route: Any = scope.get("route")
-    return getattr(route, "path", None) or "unmatched"
+    """`/v1/clients/{client_id}` for `/v1/clients/cli_…`: the matched path with each path
+    parameter put back as its name (nested routers only know their own relative path)."""
+    if scope.get("route") is None:
+        return "unmatched"
+    names = {str(value): f"{{{name}}}" for name, value in scope.get("path_params", {}).items()}
+    return "/".join(names.get(segment, segment) for segment in scope["path"].split("/"))
 
 
 class BodySizeLimitMiddleware:

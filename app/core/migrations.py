@@ -1,5 +1,6 @@
 """Alembic, driven from code: `plancher db upgrade`, `plancher serve` and `/readyz` use it."""
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -8,7 +9,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(os.environ.get("PLANCHER_PROJECT_ROOT") or Path(__file__).resolve().parents[2])
+"""Where `alembic.ini` and `migrations/` live: the checkout, or the image's working directory
+when the package is installed as a wheel (the Dockerfile sets PLANCHER_PROJECT_ROOT)."""
 
 
 def alembic_config(database_url: str) -> Config:

@@ -28,17 +28,20 @@ class Repository(Generic[ModelT]):
         self.session.flush()
         return obj
 
-    def select(self) -> Select[tuple[ModelT]]:
+    def select(self) -> Select[ModelT]:
         return select(self.model)
 
     def page(
-        self, statement: Select[tuple[ModelT]], params: PageParams
+        self, statement: Select[ModelT], params: PageParams
     ) -> tuple[Sequence[ModelT], str | None]:
         """One page of `statement` in id order, and the cursor of the next page (or None)."""
-        id_column: Any = self.model.id  # type: ignore[attr-defined]
+        # Every table's primary key is a time-ordered string `id` (app.core.ids); the bound of
+        # ModelT cannot say so, hence getattr.
+        id_column: Any = getattr(self.model, "id")  # noqa: B009
         if params.after is not None:
             statement = statement.where(id_column > params.after)
         rows = self.session.scalars(statement.order_by(id_column).limit(params.limit + 1)).all()
         if len(rows) > params.limit:
-            return rows[: params.limit], encode_cursor(rows[params.limit - 1].id)  # type: ignore[attr-defined]
+            last_id: str = getattr(rows[params.limit - 1], "id")  # noqa: B009
+            return rows[: params.limit], encode_cursor(last_id)
         return rows, None

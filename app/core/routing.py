@@ -6,7 +6,8 @@ means the response leaves only once its writes are durable, and lets the idempot
 written in the same transaction as the objects it reports.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,7 @@ from starlette.responses import Response
 from app.core import idempotency
 from app.core.auth import find_active_key
 from app.core.db import Database
+from app.core.tables import IdempotencyRecord
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -33,7 +35,7 @@ def _bearer_key_id(session: Session, request: Request) -> str | None:
 class TransactionalRoute(APIRoute):
     """Wrap the endpoint in a session that commits on success and rolls back otherwise."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint_handler = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
@@ -95,8 +97,6 @@ def _finish(session: Session, response: Response) -> None:
         session.rollback()
 
 
-def _find_committed(
-    database: Database, api_key_id: str, key: str
-) -> idempotency.IdempotencyRecord | None:
+def _find_committed(database: Database, api_key_id: str, key: str) -> IdempotencyRecord | None:
     with database.session(write=False) as fresh:
         return idempotency.find(fresh, api_key_id, key)

@@ -1,0 +1,83 @@
+"""The `plancher` console script: keys, migrations, demo data, the OpenAPI document."""
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.core.db import Database, create_db_engine
+from app.core.settings import Settings, get_settings
+from app.main import create_app
+
+
+@pytest.fixture
+def sqlite_url(tmp_path, monkeypatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("PLANCHER_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+def _run(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _secret(output: str) -> str:
+    return next(line.split()[1] for line in output.splitlines() if line.startswith("secret:"))
+
+
+def _app(url: str) -> TestClient:
+    return TestClient(create_app(Settings(database_url=url), Database(create_db_engine(url))))
+
+
+def test_created_key_authenticates_and_revoked_key_does_not(sqlite_url: str) -> None:
+    _run("db", "upgrade")
+    output = _run("keys", "create", "--role", "ops")
+    key_id = next(line.split()[2] for line in output.splitlines() if line.startswith("key id:"))
+    headers = {"Authorization": f"Bearer {_secret(output)}"}
+    with _app(sqlite_url) as api:
+        assert api.get("/v1/clients", headers=headers).status_code == 200
+        _run("keys", "revoke", key_id)
+        assert api.get("/v1/clients", headers=headers).status_code == 401
+
+
+def test_client_key_requires_an_existing_client(sqlite_url: str) -> None:
+    _run("db", "upgrade")
+    missing = CliRunner().invoke(cli, ["keys", "create", "--role", "client"])
+    unknown = CliRunner().invoke(
+        cli, ["keys", "create", "--role", "client", "--client-id", "cli_nope"]
+    )
+    assert missing.exit_code != 0 and unknown.exit_code != 0
+
+
+def test_key_list_never_shows_secrets(sqlite_url: str) -> None:
+    _run("db", "upgrade")
+    secret = _secret(_run("keys", "create", "--role", "billing"))
+    listing = _run("keys", "list")
+    assert "billing" in listing and secret not in listing
+
+
+def test_demo_is_reusable_and_its_key_reads_the_demo_contract(sqlite_url: str) -> None:
+    _run("db", "upgrade")
+    _run("demo")
+    output = _run("demo")
+    lines = output.splitlines()
+    contract_id = next(line.split()[2] for line in lines if line.startswith("demo contract"))
+    secret = next(line.split()[2] for line in lines if line.startswith("admin key"))
+    with _app(sqlite_url) as api:
+        headers = {"Authorization": f"Bearer {secret}"}
+        activities = api.get(f"/v1/contracts/{contract_id}/activities", headers=headers).json()
+        contracts = api.get("/v1/contracts", headers=headers).json()
+    assert len(activities["items"]) == 3
+    assert len(contracts["items"]) == 1
+
+
+def test_openapi_command_writes_the_apps_document(tmp_path) -> None:
+    target = tmp_path / "openapi.json"
+    _run("openapi", "--output", str(target))
+    from app.cli import openapi_document
+
+    assert target.read_text(encoding="utf-8") == openapi_document()

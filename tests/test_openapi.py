@@ -1,0 +1,44 @@
+"""`openapi/openapi.json` is the integrators' contract: it must be exactly what the app serves."""
+
+import json
+
+from app.cli import OPENAPI_PATH, openapi_document
+from app.main import create_app
+
+
+def test_committed_openapi_document_matches_the_app() -> None:
+    committed = OPENAPI_PATH.read_text(encoding="utf-8")
+    assert committed == openapi_document(), "run `plancher openapi` and commit the result"
+
+
+def test_every_operation_has_an_explicit_unique_id_and_a_summary() -> None:
+    spec = create_app().openapi()
+    operations = [op for path in spec["paths"].values() for op in path.values()]
+    ids = [op["operationId"] for op in operations]
+    assert len(ids) == len(set(ids))
+    assert all(op.get("summary") and op.get("description") for op in operations)
+
+
+def test_reference_data_paths_of_api_md_are_served() -> None:
+    paths = json.loads(openapi_document())["paths"]
+    expected = {
+        "/v1/clients": {"get", "post"},
+        "/v1/clients/{client_id}": {"get"},
+        "/v1/contracts": {"get", "post"},
+        "/v1/contracts/{contract_id}": {"get", "patch"},
+        "/v1/contracts/{contract_id}/activities": {"get", "post"},
+        "/v1/activities/{activity_id}": {"get", "patch"},
+        "/v1/activities/{activity_id}/prices": {"get", "post"},
+        "/healthz": {"get"},
+        "/readyz": {"get"},
+        "/metrics": {"get"},
+    }
+    for path, methods in expected.items():
+        assert methods <= set(paths[path]), path
+
+
+def test_errors_are_declared_as_problem_json() -> None:
+    spec = create_app().openapi()
+    create_client = spec["paths"]["/v1/clients"]["post"]
+    assert "application/problem+json" in create_client["responses"]["422"]["content"]
+    assert "application/problem+json" in create_client["responses"]["401"]["content"]
