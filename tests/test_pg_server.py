@@ -9,6 +9,7 @@ import stat
 
 import psycopg
 import pytest
+
 from pg_server import PG_BIN_ENV, PostgresServer, PostgresServerError, find_pg_bin_dir
 
 

@@ -14,6 +14,7 @@ from pydantic import (
     field_validator,
 )
 
+from app.billing.rules import BillingUnit, Evaluation, VolumeBasis
 from app.core.fields import (
     CountryCode,
     CurrencyCode,
@@ -31,27 +32,12 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-class Evaluation(StrEnum):
-    PER_ACTIVITY = "per_activity"
-    POOLED = "pooled"
-
-
 class Channel(StrEnum):
     VOICE = "voice"
     EMAIL = "email"
     CHAT = "chat"
     MESSAGING = "messaging"
     BACKOFFICE = "backoffice"
-
-
-class BillingUnit(StrEnum):
-    CONTACT = "contact"
-    HOUR = "hour"
-
-
-class VolumeBasis(StrEnum):
-    OFFERED = "offered"
-    HANDLED = "handled"
 
 
 class StrictInput(BaseModel):
