@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from app.core.auth import Role, issue_key, list_keys, revoke_key
+from app.core.auth import SYSTEM, Role, issue_key, list_keys, revoke_key
 from app.core.db import Database, create_db_engine, session_scope
 from app.core.migrations import PROJECT_ROOT, upgrade_to_head
 from app.core.settings import get_settings
@@ -86,6 +86,46 @@ def keys_list() -> None:
         for key in list_keys(session):
             state = "revoked" if key.revoked_at else "active"
             typer.echo(f"{key.id}\t{key.role}\t{key.client_id or '-'}\t{key.prefix}…\t{state}")
+
+
+@cli.command("import-volumes")
+def import_volumes(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV of actuals.")],
+    activity: Annotated[str, typer.Option("--activity", help="The activity's id (act_…).")],
+) -> None:
+    """Upsert a CSV file of interval actuals (interval_start,offered,handled,aht_seconds),
+    all or nothing, as the API does."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from app.core.errors import ValidationFailed
+    from app.volumes.service import ingest_csv
+
+    with (
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+        ) as bar,
+        file.open("rb") as stream,
+    ):
+        task = bar.add_task(f"importing {file.name}", total=file.stat().st_size)
+        try:
+            with session_scope(_database()) as session:
+                summary = ingest_csv(
+                    session,
+                    SYSTEM,
+                    activity,
+                    stream,
+                    progress=lambda _rows: bar.update(task, completed=stream.tell()),
+                )
+        except ValidationFailed as problem:
+            bar.stop()
+            typer.echo(f"rejected, nothing written: {problem.detail}", err=True)
+            for error in problem.errors[:20]:
+                typer.echo(f"  line {error.row}: {error.field}: {error.reason}", err=True)
+            raise typer.Exit(code=1) from None
+    typer.echo(f"{summary.inserted} inserted, {summary.updated} updated")
 
 
 @cli.command()

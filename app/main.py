@@ -16,6 +16,7 @@ from app.core.errors import ServiceUnavailable, install_error_handlers, problem_
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import current_revision, head_revision
 from app.core.settings import Settings, get_settings
+from app.volumes.router import router as volumes_router
 
 API_DESCRIPTION = """
 Plancher settles axis 1 of the SP2C charter — *Prévisions d'activité et minimum de
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     v1 = APIRouter(prefix="/v1")
     v1.include_router(contracts_router)
+    v1.include_router(volumes_router)
     app.include_router(v1)
     _add_operations_routes(app)
 

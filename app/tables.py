@@ -4,7 +4,8 @@ Alembic and for the test that compares the ORM with the migrations."""
 from app.contracts import tables as contracts_tables
 from app.core import tables as core_tables
 from app.core.orm import Base
+from app.volumes import tables as volumes_tables
 
 metadata = Base.metadata
 
-__all__ = ["contracts_tables", "core_tables", "metadata"]
+__all__ = ["contracts_tables", "core_tables", "metadata", "volumes_tables"]

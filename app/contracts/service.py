@@ -143,13 +143,20 @@ def create_activity(
 
 
 def get_activity(session: Session, actor: Principal, activity_id: str) -> Activity:
+    return get_activity_and_contract(session, actor, activity_id)[0]
+
+
+def get_activity_and_contract(
+    session: Session, actor: Principal, activity_id: str
+) -> tuple[Activity, Contract]:
+    """An activity with its contract (time zone, terms), as every downstream domain needs."""
     activity = ActivityRepository(session).get_with_prices(activity_id)
     if activity is None:
         raise NotFound(f"No activity with id {activity_id}.")
     contract = ContractRepository(session).get(activity.contract_id)
     assert contract is not None, "activities.contract_id is a foreign key"
     actor.ensure_can_see(contract.client_id, "activity", activity_id)
-    return activity
+    return activity, contract
 
 
 def list_activities(

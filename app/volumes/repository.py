@@ -1,0 +1,148 @@
+"""All SQL of the volumes domain, including the two bulk-upsert paths.
+
+Bulk writes bypass the ORM: a million rows as ORM objects would cost gigabytes and minutes.
+PostgreSQL gets `COPY` into a temporary table and one `INSERT … ON CONFLICT DO UPDATE` from it;
+SQLite gets the driver's `executemany` of the same upsert. Both run inside the request's
+transaction, so a rejected request leaves nothing behind.
+"""
+
+import io
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.volumes.parsing import IntArray, ValidRows
+from app.volumes.tables import IntervalActual
+
+_UPSERT_COLUMNS = "activity_id, interval_start, offered, handled, aht_ms"
+_ON_CONFLICT = (
+    "ON CONFLICT (activity_id, interval_start) DO UPDATE SET offered = excluded.offered, "
+    "handled = excluded.handled, aht_ms = excluded.aht_ms"
+)
+
+
+class VolumeRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def existing_starts(self, activity_id: str, starts_ns: IntArray) -> IntArray:
+        """Which of `starts_ns` are already stored (to report inserted versus updated)."""
+        if len(starts_ns) == 0:
+            return starts_ns
+        low, high = _instant(int(starts_ns.min())), _instant(int(starts_ns.max()))
+        stored = self.session.scalars(
+            select(IntervalActual.interval_start).where(
+                IntervalActual.activity_id == activity_id,
+                IntervalActual.interval_start >= low,
+                IntervalActual.interval_start <= high,
+            )
+        ).all()
+        stored_ns = pd.DatetimeIndex(stored).as_unit("ns").asi8 if stored else np.empty(0, np.int64)
+        return starts_ns[np.isin(starts_ns, stored_ns)]
+
+    def upsert(self, activity_id: str, rows: ValidRows) -> None:
+        if len(rows) == 0:
+            return
+        if self.session.get_bind().dialect.name == "postgresql":
+            self._upsert_postgresql(activity_id, rows)
+        else:
+            self._upsert_sqlite(activity_id, rows)
+
+    def _upsert_sqlite(self, activity_id: str, rows: ValidRows) -> None:
+        starts = (
+            pd.DatetimeIndex(rows.starts_ns.astype("datetime64[ns]"))
+            .strftime("%Y-%m-%d %H:%M:%S.%f")
+            .tolist()
+        )
+        aht = [
+            int(ms) if known else None
+            for ms, known in zip(rows.aht_ms.tolist(), rows.aht_known.tolist(), strict=True)
+        ]
+        parameters = list(
+            zip(
+                [activity_id] * len(rows),
+                starts,
+                rows.offered.tolist(),
+                rows.handled.tolist(),
+                aht,
+                strict=True,
+            )
+        )
+        self.session.connection().exec_driver_sql(
+            f"INSERT INTO interval_actuals ({_UPSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?) "
+            + _ON_CONFLICT,
+            parameters,
+        )
+
+    def _upsert_postgresql(self, activity_id: str, rows: ValidRows) -> None:
+        connection = self.session.connection()
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        frame = pd.DataFrame(
+            {
+                "interval_start": rows.starts_ns.astype("datetime64[ns]"),
+                "offered": rows.offered,
+                "handled": rows.handled,
+                "aht_ms": pd.Series(rows.aht_ms, dtype="Int64").mask(~rows.aht_known),
+            }
+        )
+        buffer = io.StringIO()
+        frame.to_csv(buffer, header=False, index=False, date_format="%Y-%m-%d %H:%M:%S.%f+00")
+        with raw.cursor() as cursor:
+            cursor.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS interval_actuals_load "
+                "(interval_start timestamptz, offered bigint, handled bigint, aht_ms integer) "
+                "ON COMMIT DROP"
+            )
+            cursor.execute("TRUNCATE interval_actuals_load")
+            with cursor.copy("COPY interval_actuals_load FROM STDIN WITH (FORMAT csv)") as copy:
+                copy.write(buffer.getvalue())
+            cursor.execute(
+                f"INSERT INTO interval_actuals ({_UPSERT_COLUMNS}) "
+                "SELECT %s, interval_start, offered, handled, aht_ms "
+                "FROM interval_actuals_load " + _ON_CONFLICT,
+                (activity_id,),
+            )
+
+    def read_range(self, activity_id: str, start: datetime, end: datetime) -> pd.DataFrame:
+        """Intervals in [start, end) as a frame: interval_start (UTC), offered, handled, aht_ms."""
+        result = self.session.execute(
+            select(
+                IntervalActual.interval_start,
+                IntervalActual.offered,
+                IntervalActual.handled,
+                IntervalActual.aht_ms,
+            )
+            .where(
+                IntervalActual.activity_id == activity_id,
+                IntervalActual.interval_start >= start,
+                IntervalActual.interval_start < end,
+            )
+            .order_by(IntervalActual.interval_start)
+        ).all()
+        frame = pd.DataFrame(result, columns=["interval_start", "offered", "handled", "aht_ms"])
+        frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
+        return frame
+
+    def read_page(
+        self, activity_id: str, start: datetime, end: datetime, after: datetime | None, limit: int
+    ) -> list[IntervalActual]:
+        """One page of raw intervals, keyset-paged on the interval start."""
+        statement = select(IntervalActual).where(
+            IntervalActual.activity_id == activity_id,
+            IntervalActual.interval_start >= start,
+            IntervalActual.interval_start < end,
+        )
+        if after is not None:
+            statement = statement.where(IntervalActual.interval_start > after)
+        return list(
+            self.session.scalars(statement.order_by(IntervalActual.interval_start).limit(limit))
+        )
+
+
+def _instant(ns: int) -> datetime:
+    instant: datetime = pd.Timestamp(ns, tz="UTC").to_pydatetime()
+    return instant

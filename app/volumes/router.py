@@ -1,0 +1,98 @@
+"""HTTP layer of actual volumes: bulk upload (JSON or CSV) and local-time reading."""
+
+import json
+import tempfile
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from app.core.auth import AdminKey, ReaderKey
+from app.core.db import SessionDep
+from app.core.errors import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    MalformedBody,
+    UnsupportedMediaType,
+    problem_responses,
+)
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.routing import TransactionalRoute
+from app.volumes import schemas, service
+from app.volumes.aggregation import Granularity
+
+router = APIRouter(route_class=TransactionalRoute, tags=["actual volumes"])
+
+_SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
+_CSV_EXAMPLE = "interval_start,offered,handled,aht_seconds\n2026-10-01T08:00:00+02:00,42,40,312.5\n"
+
+
+@router.post(
+    "/activities/{activity_id}/volumes",
+    response_model=schemas.IngestResult,
+    responses={**WRITE_ERRORS, **problem_responses(400, 413, 415)},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/VolumeUpload"}},
+                "text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
+            },
+        }
+    },
+)
+async def upload_volumes(
+    activity_id: str, request: Request, session: SessionDep, actor: AdminKey
+) -> schemas.IngestResult:
+    """Upsert interval actuals, all or nothing: one bad row rejects the request, every bad row
+    is listed, and nothing is written."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "text/csv":
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES) as spool:
+            async for piece in request.stream():
+                spool.write(piece)
+            spool.seek(0)
+            summary = await run_in_threadpool(
+                service.ingest_csv,
+                session,
+                actor,
+                activity_id,
+                spool,
+            )
+    elif media_type == "application/json":
+        try:
+            body = json.loads(await request.body())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise MalformedBody(f"The request body is not valid JSON: {exc}.") from None
+        summary = await run_in_threadpool(service.ingest_json, session, actor, activity_id, body)
+    else:
+        raise UnsupportedMediaType(
+            f"Send application/json or text/csv, not {media_type or 'no Content-Type'}."
+        )
+    return schemas.IngestResult(
+        inserted=summary.inserted, updated=summary.updated, total=summary.total
+    )
+
+
+@router.get(
+    "/activities/{activity_id}/volumes",
+    response_model=schemas.VolumePage,
+    responses={**READ_ERRORS, **problem_responses(422)},
+)
+def read_volumes(
+    activity_id: str,
+    session: SessionDep,
+    actor: ReaderKey,
+    start: Annotated[str, Query(description="Local date YYYY-MM-DD or instant (inclusive).")],
+    end: Annotated[str, Query(description="Local date YYYY-MM-DD or instant (exclusive).")],
+    granularity: Granularity = Granularity.DAY,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (interval)")] = (
+        DEFAULT_LIMIT
+    ),
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> object:
+    """Actuals per interval (paged) or per local day, ISO week or month; AHT handled-weighted."""
+    rows, next_cursor = service.read_volumes(
+        session, actor, activity_id, start, end, granularity, limit, cursor
+    )
+    return {"items": rows, "next_cursor": next_cursor}
