@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from app.commitments.router import router as commitments_router
 from app.contracts.router import router as contracts_router
 from app.core.db import Database, create_db_engine
 from app.core.errors import ServiceUnavailable, install_error_handlers, problem_responses
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     v1 = APIRouter(prefix="/v1")
     v1.include_router(contracts_router)
     v1.include_router(volumes_router)
+    v1.include_router(commitments_router)
     app.include_router(v1)
     _add_operations_routes(app)
 

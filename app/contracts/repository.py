@@ -58,6 +58,14 @@ class ActivityRepository(Repository[Activity]):
             select(Activity).where(Activity.contract_id == contract_id, Activity.name == name)
         ).first()
 
+    def for_contract(self, contract_id: str) -> Sequence[Activity]:
+        return self.session.scalars(
+            select(Activity)
+            .where(Activity.contract_id == contract_id)
+            .options(selectinload(Activity.prices))
+            .order_by(Activity.id)
+        ).all()
+
     def list_page(
         self, params: PageParams, contract_id: str
     ) -> tuple[Sequence[Activity], str | None]:

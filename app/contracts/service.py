@@ -166,6 +166,12 @@ def list_activities(
     return ActivityRepository(session).list_page(params, contract.id)
 
 
+def all_activities(session: Session, actor: Principal, contract_id: str) -> Sequence[Activity]:
+    """Every activity of a contract, unpaged (a contract has a handful)."""
+    contract = get_contract(session, actor, contract_id)
+    return ActivityRepository(session).for_contract(contract.id)
+
+
 def update_activity(
     session: Session, actor: Principal, activity_id: str, patch: schemas.ActivityUpdate
 ) -> Activity:

@@ -1,0 +1,87 @@
+"""All SQL of the commitments domain."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
+
+
+class CommitmentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_version(self, version: CommitmentVersion, lines: list[CommitmentLine]) -> None:
+        self.session.add(version)
+        self.session.flush()
+        for line in lines:
+            line.version_id = version.id
+        self.session.add_all(lines)
+        self.session.flush()
+
+    def lines_for(
+        self, activity_id: str, period: str
+    ) -> Sequence[tuple[CommitmentLine, CommitmentVersion]]:
+        """Every version's line for (activity, period), with its version."""
+        rows = self.session.execute(
+            select(CommitmentLine, CommitmentVersion)
+            .join(CommitmentVersion, CommitmentVersion.id == CommitmentLine.version_id)
+            .where(CommitmentLine.activity_id == activity_id, CommitmentLine.period == period)
+        ).all()
+        return [(line, version) for line, version in rows]
+
+    def versions_page(
+        self, activity_id: str, after: tuple[datetime, str] | None, limit: int
+    ) -> list[tuple[CommitmentVersion, list[CommitmentLine]]]:
+        """Up to `limit` versions with a line for the activity, newest receipt first, each with
+        that activity's lines; `after` is the (received_at, id) of the last version seen."""
+        having_line = select(CommitmentLine.version_id).where(
+            CommitmentLine.activity_id == activity_id
+        )
+        statement = select(CommitmentVersion).where(CommitmentVersion.id.in_(having_line))
+        if after is not None:
+            received_at, version_id = after
+            statement = statement.where(
+                or_(
+                    CommitmentVersion.received_at < received_at,
+                    and_(
+                        CommitmentVersion.received_at == received_at,
+                        CommitmentVersion.id < version_id,
+                    ),
+                )
+            )
+        versions = self.session.scalars(
+            statement.order_by(
+                CommitmentVersion.received_at.desc(), CommitmentVersion.id.desc()
+            ).limit(limit)
+        ).all()
+        lines = self.session.scalars(
+            select(CommitmentLine)
+            .where(
+                CommitmentLine.activity_id == activity_id,
+                CommitmentLine.version_id.in_([version.id for version in versions]),
+            )
+            .order_by(CommitmentLine.period)
+        ).all()
+        by_version: dict[str, list[CommitmentLine]] = {version.id: [] for version in versions}
+        for line in lines:
+            by_version[line.version_id].append(line)
+        return [(version, by_version[version.id]) for version in versions]
+
+    def add_adjustment(self, adjustment: Adjustment) -> Adjustment:
+        self.session.add(adjustment)
+        self.session.flush()
+        return adjustment
+
+    def adjustments(self, activity_id: str, period: str | None = None) -> Sequence[Adjustment]:
+        statement = select(Adjustment).where(Adjustment.activity_id == activity_id)
+        if period is not None:
+            statement = statement.where(Adjustment.period == period)
+        return self.session.scalars(statement.order_by(Adjustment.id)).all()
+
+    def adjustment_total(self, activity_id: str, period: str) -> Decimal:
+        """Σ units, summed in Python: SQLite keeps exact decimals as text."""
+        return sum((a.units for a in self.adjustments(activity_id, period)), Decimal(0))

@@ -1,0 +1,132 @@
+"""HTTP layer of committed forecasts: versions, the binding line, adjustments."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.commitments import schemas, service
+from app.commitments.tables import CommitmentLine, CommitmentVersion
+from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
+from app.core.db import SessionDep
+from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.routing import TransactionalRoute
+
+router = APIRouter(route_class=TransactionalRoute, tags=["committed forecasts"])
+
+CommitmentWriter = Annotated[Principal, require(Role.ADMIN, Role.CLIENT)]
+
+
+def _version_out(version: CommitmentVersion, lines: list[CommitmentLine]) -> schemas.CommitmentOut:
+    return schemas.CommitmentOut(
+        id=version.id,
+        contract_id=version.contract_id,
+        label=version.label,
+        received_at=version.received_at,
+        source=version.source,
+        lines=[schemas.CommitmentLineOut.model_validate(line) for line in lines],
+        created_at=version.created_at,
+    )
+
+
+@router.post(
+    "/activities/{activity_id}/commitments",
+    status_code=201,
+    response_model=schemas.CommitmentOut,
+    responses=WRITE_ERRORS,
+)
+def create_commitment(
+    activity_id: str, body: schemas.CommitmentCreate, session: SessionDep, actor: CommitmentWriter
+) -> object:
+    """Receive a committed forecast version (immutable, stamped with the server's time)."""
+    return _version_out(*service.create_commitment(session, actor, activity_id, body))
+
+
+@router.post(
+    "/contracts/{contract_id}/commitments",
+    status_code=201,
+    response_model=schemas.CommitmentOut,
+    responses=WRITE_ERRORS,
+)
+def create_bulk_commitment(
+    contract_id: str,
+    body: schemas.BulkCommitmentCreate,
+    session: SessionDep,
+    actor: CommitmentWriter,
+) -> object:
+    """Receive one version for several activities of a contract at once, all or nothing."""
+    return _version_out(*service.create_bulk_commitment(session, actor, contract_id, body))
+
+
+@router.get(
+    "/activities/{activity_id}/commitments",
+    response_model=schemas.CommitmentPage,
+    responses=READ_ERRORS,
+)
+def list_commitments(
+    activity_id: str,
+    session: SessionDep,
+    actor: ReaderKey,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> object:
+    """The activity's commitment versions, newest receipt first."""
+    page, next_cursor = service.list_commitments(session, actor, activity_id, limit, cursor)
+    return {"items": [_version_out(v, lines) for v, lines in page], "next_cursor": next_cursor}
+
+
+@router.get(
+    "/activities/{activity_id}/commitments/binding",
+    response_model=schemas.BindingOut,
+    responses={**READ_ERRORS, **problem_responses(422)},
+)
+def get_binding_commitment(
+    activity_id: str,
+    session: SessionDep,
+    actor: ReaderKey,
+    period: Annotated[str, Query(description="The period, YYYY-MM.", examples=["2026-12"])],
+) -> object:
+    """The line that binds the period: the latest version received by the deadline."""
+    activity, figures = service.get_binding(session, actor, activity_id, period)
+    bound, latest = figures.binding, figures.latest
+    assert bound is not None and latest is not None
+    version = figures.versions[bound.version_id]
+    return schemas.BindingOut(
+        activity_id=activity.id,
+        period=str(figures.period),
+        deadline=figures.deadline,
+        version_id=bound.version_id,
+        label=version.label,
+        received_at=bound.received_at,
+        source=version.source,
+        volume=bound.volume,
+        aht_seconds=bound.aht_seconds,
+        committed=figures.committed,
+        billing_unit=activity.billing_unit,
+        latest_version_id=latest.version_id,
+        latest_received_at=latest.received_at,
+        latest_volume=latest.volume,
+    )
+
+
+@router.post(
+    "/activities/{activity_id}/adjustments",
+    status_code=201,
+    response_model=schemas.AdjustmentOut,
+    responses=WRITE_ERRORS,
+)
+def create_adjustment(
+    activity_id: str, body: schemas.AdjustmentCreate, session: SessionDep, actor: AdminKey
+) -> object:
+    """Record an agreed neutralisation that reduces a period's commitment (append-only)."""
+    return service.add_adjustment(session, actor, activity_id, body)
+
+
+@router.get(
+    "/activities/{activity_id}/adjustments",
+    response_model=list[schemas.AdjustmentOut],
+    responses=READ_ERRORS,
+)
+def list_adjustments(activity_id: str, session: SessionDep, actor: ReaderKey) -> object:
+    """The activity's agreed adjustments, oldest first."""
+    return service.list_adjustments(session, actor, activity_id)

@@ -1,0 +1,105 @@
+"""Bodies of the committed-forecast API."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.core.fields import Quantity, Seconds, decimal_string
+
+PeriodText = Annotated[
+    str, StringConstraints(pattern=r"^\d{4}-\d{2}$"), Field(examples=["2026-12"])
+]
+Volume = Annotated[Decimal, Field(ge=0, le=10**12, decimal_places=3), decimal_string(0)]
+Units = Annotated[Decimal, Field(gt=0, le=10**12, decimal_places=3), decimal_string(0)]
+
+
+class StrictInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommitmentLineIn(StrictInput):
+    period: PeriodText
+    volume: Volume
+    aht_seconds: Seconds | None = None
+
+
+class BulkCommitmentLineIn(CommitmentLineIn):
+    activity_id: str
+
+
+class _VersionIn(StrictInput):
+    label: Annotated[str, StringConstraints(max_length=200)] | None = None
+    received_at: AwareDatetime | None = Field(
+        default=None,
+        description="Admin keys only, to import past versions from a legacy system; "
+        "otherwise the server's receipt time is used.",
+    )
+
+
+class CommitmentCreate(_VersionIn):
+    lines: list[CommitmentLineIn] = Field(min_length=1)
+
+
+class BulkCommitmentCreate(_VersionIn):
+    lines: list[BulkCommitmentLineIn] = Field(min_length=1)
+
+
+class CommitmentLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    activity_id: str
+    period: str
+    volume: Quantity
+    aht_seconds: Seconds | None
+
+
+class CommitmentOut(BaseModel):
+    id: str
+    contract_id: str
+    label: str | None
+    received_at: datetime
+    source: str
+    lines: list[CommitmentLineOut]
+    created_at: datetime
+
+
+class CommitmentPage(BaseModel):
+    items: list[CommitmentOut]
+    next_cursor: str | None
+
+
+class BindingOut(BaseModel):
+    activity_id: str
+    period: str
+    deadline: datetime
+    version_id: str
+    label: str | None
+    received_at: datetime
+    source: str
+    volume: Quantity
+    aht_seconds: Seconds | None
+    committed: Quantity = Field(description="C, in the activity's billing unit.")
+    billing_unit: str
+    latest_version_id: str = Field(description="The most recent version, bound or not.")
+    latest_received_at: datetime
+    latest_volume: Quantity
+
+
+class AdjustmentCreate(StrictInput):
+    period: PeriodText
+    units: Units
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class AdjustmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    activity_id: str
+    period: str
+    units: Quantity
+    reason: str
+    created_by_key_id: str | None
+    created_at: datetime
