@@ -17,6 +17,7 @@ from app.core.errors import ServiceUnavailable, install_error_handlers, problem_
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import current_revision, head_revision
 from app.core.settings import Settings, get_settings
+from app.staffing.router import router as staffing_router
 from app.volumes.router import router as volumes_router
 
 API_DESCRIPTION = """
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     v1.include_router(contracts_router)
     v1.include_router(volumes_router)
     v1.include_router(commitments_router)
+    v1.include_router(staffing_router)
     app.include_router(v1)
     _add_operations_routes(app)
 

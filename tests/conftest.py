@@ -10,6 +10,7 @@ production while tests stay isolated.
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
@@ -99,8 +100,20 @@ def settings(migrated_url: str) -> Settings:
     return Settings(database_url=migrated_url, max_request_bytes=1_000_000)
 
 
+@pytest.fixture(scope="session")
+def apps() -> dict[str, FastAPI]:
+    """One app per database for the session: building one costs ~40 ms, a third of a test."""
+    return {}
+
+
 @pytest.fixture
-def client(settings: Settings, database: SavepointDatabase) -> Iterator[TestClient]:
-    app = create_app(settings, database=database)
+def client(
+    settings: Settings, database: SavepointDatabase, apps: dict[str, FastAPI]
+) -> Iterator[TestClient]:
+    """The API over the test's transaction: the session's app with this test's database."""
+    app = apps.get(settings.database_url)
+    if app is None:
+        app = apps[settings.database_url] = create_app(settings, database=database)
+    app.state.database = database
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client

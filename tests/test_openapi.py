@@ -19,7 +19,7 @@ def test_every_operation_has_an_explicit_unique_id_and_a_summary() -> None:
     assert all(op.get("summary") and op.get("description") for op in operations)
 
 
-def test_reference_data_paths_of_api_md_are_served() -> None:
+def test_paths_of_api_md_are_served() -> None:
     paths = json.loads(openapi_document())["paths"]
     expected = {
         "/v1/clients": {"get", "post"},
@@ -29,6 +29,13 @@ def test_reference_data_paths_of_api_md_are_served() -> None:
         "/v1/contracts/{contract_id}/activities": {"get", "post"},
         "/v1/activities/{activity_id}": {"get", "patch"},
         "/v1/activities/{activity_id}/prices": {"get", "post"},
+        "/v1/activities/{activity_id}/volumes": {"get", "post"},
+        "/v1/activities/{activity_id}/commitments": {"get", "post"},
+        "/v1/contracts/{contract_id}/commitments": {"post"},
+        "/v1/activities/{activity_id}/commitments/binding": {"get"},
+        "/v1/activities/{activity_id}/adjustments": {"get", "post"},
+        "/v1/staffing/erlang-c": {"post"},
+        "/v1/staffing/evaluate": {"post"},
         "/healthz": {"get"},
         "/readyz": {"get"},
         "/metrics": {"get"},

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -103,7 +103,21 @@ class ContractCreate(ContractTermsFields):
     reference: Reference
 
 
-class ContractUpdate(StrictInput):
+class _Patch(StrictInput):
+    """A partial update: an omitted field is left alone, and `null` is refused for fields that
+    always have a value (only `ends_on` and `reference_aht_seconds` may be cleared)."""
+
+    _NULLABLE: ClassVar[frozenset[str]] = frozenset({"ends_on", "reference_aht_seconds"})
+
+    @field_validator("*")
+    @classmethod
+    def _not_null(cls, value: object, info: ValidationInfo) -> object:
+        if value is None and info.field_name not in cls._NULLABLE:
+            raise ValueError("may not be null; omit the field to leave it unchanged")
+        return value
+
+
+class ContractUpdate(_Patch):
     """Any term may be renegotiated; the client a contract belongs to may not change."""
 
     reference: Reference | None = None
@@ -176,7 +190,7 @@ class ActivityCreate(StrictInput):
         return prices
 
 
-class ActivityUpdate(StrictInput):
+class ActivityUpdate(_Patch):
     """The interval grid and the billing unit are fixed at creation: actuals and commitments
     already recorded are expressed in them."""
 

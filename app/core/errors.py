@@ -5,6 +5,7 @@ a route is a bug and becomes a logged 500 that reveals nothing but the request i
 """
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -246,6 +247,26 @@ def _http_problem(exc: StarletteHTTPException) -> Problem:
     return problem_class(detail)
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the path accepts (RFC 9110 §15.5.6), from the OpenAPI paths: Starlette's
+    own 405 names only the methods of the first route that matched the path."""
+    app = request.app
+    table: list[tuple[re.Pattern[str], list[str]]] | None = getattr(app.state, "allow_table", None)
+    if table is None:
+        table = [
+            (
+                re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$"),
+                sorted(method.upper() for method in operations),
+            )
+            for path, operations in app.openapi()["paths"].items()
+        ]
+        app.state.allow_table = table
+    path = request.url.path
+    return sorted(
+        {method for pattern, methods in table if pattern.match(path) for method in methods}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error — domain, validation, routing and unexpected — to problem+json."""
 
@@ -259,7 +280,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def handle_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(_http_problem(exc), request)
+        problem = _http_problem(exc)
+        if isinstance(problem, MethodNotAllowed):
+            problem.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return problem_response(problem, request)
 
     @app.exception_handler(Exception)
     async def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:

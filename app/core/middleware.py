@@ -10,6 +10,7 @@ import time
 import uuid
 
 from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.context import set_request_id
@@ -94,7 +95,9 @@ class BodySizeLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise PayloadTooLarge(self._detail())
+                    # An HTTPException, because FastAPI turns any other error raised while
+                    # it reads the body into a 400; the error handler renders it as a problem.
+                    raise HTTPException(413, self._detail())
             return message
 
         await self.app(scope, counting_receive, send)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.core.auth import Role
 from app.volumes.tables import IntervalActual
+
 from factories import bearer, make_activity, make_client, make_contract
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -56,9 +57,7 @@ def _stored(db: Session, activity_id: str) -> list[tuple[datetime, int, int, int
 
 
 def _count(db: Session, activity_id: str) -> int:
-    return db.scalar(
-        select(func.count()).where(IntervalActual.activity_id == activity_id)
-    )
+    return db.scalar(select(func.count()).where(IntervalActual.activity_id == activity_id))
 
 
 def _half_hours(day: datetime, count: int) -> list[str]:
@@ -80,10 +79,18 @@ def test_json_and_csv_store_identical_data(client, db, admin) -> None:
     by_json = make_activity(db, contract, name="json")
     by_csv = make_activity(db, contract, name="csv")
     records = [
-        {"interval_start": "2026-10-01T06:00:00Z", "offered": 12, "handled": 11,
-         "aht_seconds": 301.25},
-        {"interval_start": "2026-10-01T08:30:00+02:00", "offered": 0, "handled": 0,
-         "aht_seconds": None},
+        {
+            "interval_start": "2026-10-01T06:00:00Z",
+            "offered": 12,
+            "handled": 11,
+            "aht_seconds": 301.25,
+        },
+        {
+            "interval_start": "2026-10-01T08:30:00+02:00",
+            "offered": 0,
+            "handled": 0,
+            "aht_seconds": None,
+        },
     ]
     json_response = client.post(
         f"/v1/activities/{by_json.id}/volumes", json={"records": records}, headers=admin
@@ -97,9 +104,7 @@ def test_json_and_csv_store_identical_data(client, db, admin) -> None:
 
 def test_upload_replaces_an_existing_interval(client, db, activity, admin) -> None:
     _post_csv(client, activity.id, _csv(["2026-10-01T08:00:00+02:00,42,40,300"]), admin)
-    response = _post_csv(
-        client, activity.id, _csv(["2026-10-01T08:00:00+02:00,50,45,310"]), admin
-    )
+    response = _post_csv(client, activity.id, _csv(["2026-10-01T08:00:00+02:00,50,45,310"]), admin)
     assert response.json() == {"inserted": 0, "updated": 1, "total": 1}
     assert [row[1:] for row in _stored(db, activity.id)] == [(50, 45, 310_000)]
 
@@ -278,8 +283,11 @@ def test_weeks_start_on_local_monday(client, db, activity, admin) -> None:
 
 
 def test_aht_aggregates_as_handled_weighted_mean(client, db, activity, admin) -> None:
-    lines = ["2026-10-01T08:00:00+02:00,10,10,300", "2026-10-01T08:30:00+02:00,40,30,100",
-             "2026-10-01T09:00:00+02:00,5,0,"]
+    lines = [
+        "2026-10-01T08:00:00+02:00,10,10,300",
+        "2026-10-01T08:30:00+02:00,40,30,100",
+        "2026-10-01T09:00:00+02:00,5,0,",
+    ]
     _post_csv(client, activity.id, _csv(lines), admin)
     [day] = _daily(client, activity.id, admin, "2026-10-01", "2026-10-02")
     assert (day["offered"], day["handled"], day["aht_seconds"]) == (55, 40, "150")
@@ -290,8 +298,7 @@ def test_interval_level_pages_through_every_interval_once(client, db, activity, 
     _post_csv(client, activity.id, _csv([f"{s},{i},{i},60" for i, s in enumerate(starts)]), admin)
     seen, cursor = [], None
     for _ in range(5):
-        params = {"start": "2026-10-01", "end": "2026-10-02", "granularity": "interval",
-                  "limit": 2}
+        params = {"start": "2026-10-01", "end": "2026-10-02", "granularity": "interval", "limit": 2}
         if cursor:
             params["cursor"] = cursor
         page = client.get(
@@ -316,6 +323,8 @@ def test_reading_with_end_before_start_is_refused(client, activity, admin) -> No
 
 def test_json_records_payload_documented_in_openapi(client) -> None:
     spec = client.get("/openapi.json").json()
-    content = spec["paths"]["/v1/activities/{activity_id}/volumes"]["post"]["requestBody"]["content"]
+    content = spec["paths"]["/v1/activities/{activity_id}/volumes"]["post"]["requestBody"][
+        "content"
+    ]
     assert {"application/json", "text/csv"} <= set(content)
     assert json.dumps(content["application/json"]["schema"]).count("VolumeUpload") == 1
