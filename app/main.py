@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
+from app.billing.router import router as billing_router
 from app.commitments.router import router as commitments_router
 from app.contracts.router import router as contracts_router
 from app.core.db import Database, create_db_engine
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     v1.include_router(contracts_router)
     v1.include_router(volumes_router)
     v1.include_router(commitments_router)
+    v1.include_router(billing_router)
     v1.include_router(staffing_router)
     app.include_router(v1)
     _add_operations_routes(app)

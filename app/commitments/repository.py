@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 
+_IN_CLAUSE_SIZE = 500
+
 
 class CommitmentRepository:
     def __init__(self, session: Session) -> None:
@@ -23,15 +25,21 @@ class CommitmentRepository:
         self.session.flush()
 
     def lines_for(
-        self, activity_id: str, period: str
-    ) -> Sequence[tuple[CommitmentLine, CommitmentVersion]]:
-        """Every version's line for (activity, period), with its version."""
-        rows = self.session.execute(
-            select(CommitmentLine, CommitmentVersion)
-            .join(CommitmentVersion, CommitmentVersion.id == CommitmentLine.version_id)
-            .where(CommitmentLine.activity_id == activity_id, CommitmentLine.period == period)
-        ).all()
-        return [(line, version) for line, version in rows]
+        self, activity_ids: list[str], period: str
+    ) -> list[tuple[CommitmentLine, CommitmentVersion]]:
+        """Every version's line for `period` of these activities, with its version."""
+        found: list[tuple[CommitmentLine, CommitmentVersion]] = []
+        for first in range(0, len(activity_ids), _IN_CLAUSE_SIZE):
+            rows = self.session.execute(
+                select(CommitmentLine, CommitmentVersion)
+                .join(CommitmentVersion, CommitmentVersion.id == CommitmentLine.version_id)
+                .where(
+                    CommitmentLine.activity_id.in_(activity_ids[first : first + _IN_CLAUSE_SIZE]),
+                    CommitmentLine.period == period,
+                )
+            ).all()
+            found += [(line, version) for line, version in rows]
+        return found
 
     def versions_page(
         self, activity_id: str, after: tuple[datetime, str] | None, limit: int
@@ -82,6 +90,18 @@ class CommitmentRepository:
             statement = statement.where(Adjustment.period == period)
         return self.session.scalars(statement.order_by(Adjustment.id)).all()
 
-    def adjustment_total(self, activity_id: str, period: str) -> Decimal:
-        """Σ units, summed in Python: SQLite keeps exact decimals as text."""
-        return sum((a.units for a in self.adjustments(activity_id, period)), Decimal(0))
+    def adjustment_totals(self, activity_ids: list[str], period: str) -> dict[str, Decimal]:
+        """Σ units per activity, summed in Python: SQLite keeps exact decimals as text."""
+        totals: dict[str, Decimal] = {}
+        for first in range(0, len(activity_ids), _IN_CLAUSE_SIZE):
+            rows = self.session.scalars(
+                select(Adjustment).where(
+                    Adjustment.activity_id.in_(activity_ids[first : first + _IN_CLAUSE_SIZE]),
+                    Adjustment.period == period,
+                )
+            )
+            for adjustment in rows:
+                totals[adjustment.activity_id] = (
+                    totals.get(adjustment.activity_id, Decimal(0)) + adjustment.units
+                )
+        return totals

@@ -4,6 +4,7 @@ Other domains (billing, comparison) ask `resolve_period` for the figures of one 
 period; it applies the pure rule of `binding.py` to what is stored.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -208,8 +209,39 @@ def resolve_period(
     session: Session, activity: Activity, contract: Contract, period: Period
 ) -> PeriodCommitment:
     """Apply the binding rule to the stored versions of (activity, period)."""
+    return resolve_periods(session, [(activity, contract)], period)[activity.id]
+
+
+def resolve_periods(
+    session: Session, activities: Sequence[tuple[Activity, Contract]], period: Period
+) -> dict[str, PeriodCommitment]:
+    """`resolve_period` for many activities in a few queries (invoice runs over thousands of
+    contracts read every activity's versions at once)."""
     repository = CommitmentRepository(session)
-    stored = repository.lines_for(activity.id, str(period))
+    ids = [activity.id for activity, _ in activities]
+    stored: dict[str, list[tuple[CommitmentLine, CommitmentVersion]]] = {i: [] for i in ids}
+    for line, version in repository.lines_for(ids, str(period)):
+        stored[line.activity_id].append((line, version))
+    adjustments = repository.adjustment_totals(ids, str(period))
+    return {
+        activity.id: _resolve(
+            activity,
+            contract,
+            period,
+            stored[activity.id],
+            adjustments.get(activity.id, Decimal(0)),
+        )
+        for activity, contract in activities
+    }
+
+
+def _resolve(
+    activity: Activity,
+    contract: Contract,
+    period: Period,
+    stored: list[tuple[CommitmentLine, CommitmentVersion]],
+    adjustments: Decimal,
+) -> PeriodCommitment:
     candidates = [
         binding_rule.CommitmentLine(
             version_id=version.id,
@@ -236,7 +268,7 @@ def resolve_period(
         binding=resolution.binding,
         latest=resolution.latest,
         committed=committed,
-        adjustments=repository.adjustment_total(activity.id, str(period)),
+        adjustments=adjustments,
         versions={version.id: version for _, version in stored},
     )
 

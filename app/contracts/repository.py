@@ -3,12 +3,14 @@
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from app.contracts.tables import Activity, ActivityPrice, Client, Contract
 from app.core.pagination import PageParams
 from app.core.repository import Repository
+
+_IN_CLAUSE_SIZE = 500
 
 
 class ClientRepository(Repository[Client]):
@@ -34,6 +36,18 @@ class ContractRepository(Repository[Contract]):
             select(Contract).where(Contract.client_id == client_id, Contract.reference == reference)
         ).first()
 
+    def overlapping(self, start: date, end: date) -> list[Contract]:
+        return list(
+            self.session.scalars(
+                select(Contract)
+                .where(
+                    Contract.starts_on < end,
+                    or_(Contract.ends_on.is_(None), Contract.ends_on > start),
+                )
+                .order_by(Contract.id)
+            )
+        )
+
     def list_page(
         self, params: PageParams, client_id: str | None
     ) -> tuple[Sequence[Contract], str | None]:
@@ -58,13 +72,17 @@ class ActivityRepository(Repository[Activity]):
             select(Activity).where(Activity.contract_id == contract_id, Activity.name == name)
         ).first()
 
-    def for_contract(self, contract_id: str) -> Sequence[Activity]:
-        return self.session.scalars(
-            select(Activity)
-            .where(Activity.contract_id == contract_id)
-            .options(selectinload(Activity.prices))
-            .order_by(Activity.id)
-        ).all()
+    def for_contracts(self, contract_ids: Sequence[str]) -> list[Activity]:
+        """Every activity of these contracts with its prices, in id order per batch."""
+        found: list[Activity] = []
+        for first in range(0, len(contract_ids), _IN_CLAUSE_SIZE):
+            found += self.session.scalars(
+                select(Activity)
+                .where(Activity.contract_id.in_(contract_ids[first : first + _IN_CLAUSE_SIZE]))
+                .options(selectinload(Activity.prices))
+                .order_by(Activity.id)
+            ).all()
+        return found
 
     def list_page(
         self, params: PageParams, contract_id: str

@@ -2,6 +2,7 @@
 activities and prices, and the invariants checked before anything is written."""
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -169,7 +170,18 @@ def list_activities(
 def all_activities(session: Session, actor: Principal, contract_id: str) -> Sequence[Activity]:
     """Every activity of a contract, unpaged (a contract has a handful)."""
     contract = get_contract(session, actor, contract_id)
-    return ActivityRepository(session).for_contract(contract.id)
+    return activities_of(session, [contract.id])
+
+
+def activities_of(session: Session, contract_ids: Sequence[str]) -> list[Activity]:
+    """The activities (with prices) of many contracts at once, for batch computations that
+    have already checked who may see those contracts."""
+    return ActivityRepository(session).for_contracts(contract_ids)
+
+
+def contracts_in_force(session: Session, period_start: date, period_end: date) -> list[Contract]:
+    """Contracts whose dates overlap [period_start, period_end), for invoice runs."""
+    return ContractRepository(session).overlapping(period_start, period_end)
 
 
 def update_activity(

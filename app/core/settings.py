@@ -1,7 +1,9 @@
 """Service configuration, read once from `PLANCHER_*` environment variables."""
 
 from functools import lru_cache
+from typing import Annotated
 
+from fastapi import Depends, Request
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,9 +24,28 @@ class Settings(BaseSettings):
         description="Largest request body accepted; larger ones get a 413 problem.",
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    seller_name: str = Field(default="Plancher Demo Prestataire SAS", description="Invoice issuer.")
+    seller_siren: str = Field(default="732829320", description="The issuer's SIREN.")
+    seller_vat_number: str = Field(default="FR44732829320", description="Intra-EU VAT number.")
+    seller_address: str = Field(default="1 rue de la Paix, 75002 Paris", description="Address.")
+    late_payment_rate: str = Field(
+        default="taux de refinancement de la BCE majoré de 10 points",
+        description="Late-payment penalty rate printed on invoices (Code de commerce L441-10).",
+    )
+    invoice_prefix: str = Field(default="MB", description="Number prefix of shortfall invoices.")
+    credit_note_prefix: str = Field(default="AV", description="Number prefix of credit notes.")
 
 
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings; tests build their own `Settings` instead."""
     return Settings()
+
+
+def app_settings(request: Request) -> Settings:
+    """The settings the running app was built with (tests build apps with their own)."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(app_settings)]

@@ -41,7 +41,7 @@ def aggregate(frame: pd.DataFrame, timezone: ZoneInfo, granularity: Granularity)
     if granularity is Granularity.DAY:
         key = day
     elif granularity is Granularity.WEEK:
-        key = day - pd.to_timedelta(day.dt.weekday, unit="D")
+        key = day - pd.to_timedelta(day.dt.day_of_week, unit="D")
     else:
         key = day - pd.to_timedelta(day.dt.day - 1, unit="D")
     work = pd.DataFrame(

@@ -11,12 +11,13 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.volumes.parsing import IntArray, ValidRows
 from app.volumes.tables import IntervalActual
 
+_IN_CLAUSE_SIZE = 500
 _UPSERT_COLUMNS = "activity_id, interval_start, offered, handled, aht_ms"
 _ON_CONFLICT = (
     "ON CONFLICT (activity_id, interval_start) DO UPDATE SET offered = excluded.offered, "
@@ -126,6 +127,32 @@ class VolumeRepository:
         frame = pd.DataFrame(result, columns=["interval_start", "offered", "handled", "aht_ms"])
         frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
         return frame
+
+    def period_totals(
+        self, activity_ids: list[str], start: datetime, end: datetime
+    ) -> dict[str, tuple[int, int, int]]:
+        """(Σ offered, Σ handled, Σ handled × aht_ms) per activity over [start, end), summed
+        exactly by the database in integers."""
+        totals: dict[str, tuple[int, int, int]] = {}
+        for first in range(0, len(activity_ids), _IN_CLAUSE_SIZE):
+            batch = activity_ids[first : first + _IN_CLAUSE_SIZE]
+            rows = self.session.execute(
+                select(
+                    IntervalActual.activity_id,
+                    func.sum(IntervalActual.offered),
+                    func.sum(IntervalActual.handled),
+                    func.sum(IntervalActual.handled * func.coalesce(IntervalActual.aht_ms, 0)),
+                )
+                .where(
+                    IntervalActual.activity_id.in_(batch),
+                    IntervalActual.interval_start >= start,
+                    IntervalActual.interval_start < end,
+                )
+                .group_by(IntervalActual.activity_id)
+            ).all()
+            for activity_id, offered, handled, handled_ms in rows:
+                totals[activity_id] = (int(offered), int(handled), int(handled_ms))
+        return totals
 
     def read_page(
         self, activity_id: str, start: datetime, end: datetime, after: datetime | None, limit: int

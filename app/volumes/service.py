@@ -219,3 +219,27 @@ def read_volumes(
 
 def _ms_to_seconds(aht_ms: int | None) -> Decimal | None:
     return None if aht_ms is None else canonical_decimal(Decimal(aht_ms) / 1000)
+
+
+@dataclass(frozen=True)
+class PeriodActuals:
+    """What the charter reads of a period's actuals: sums of offered and handled contacts and
+    of handled seconds (Σ handled × AHT), exact."""
+
+    offered: int
+    handled: int
+    handled_seconds: Decimal
+
+
+NO_ACTUALS = PeriodActuals(0, 0, Decimal(0))
+
+
+def period_actuals(
+    session: Session, activity_ids: list[str], start: datetime, end: datetime
+) -> dict[str, PeriodActuals]:
+    """Totals over [start, end) per activity; activities without any interval are absent."""
+    totals = VolumeRepository(session).period_totals(activity_ids, start, end)
+    return {
+        activity_id: PeriodActuals(offered, handled, Decimal(handled_ms) / 1000)
+        for activity_id, (offered, handled, handled_ms) in totals.items()
+    }

@@ -1,0 +1,120 @@
+"""All SQL of the billing domain: invoices, the gapless sequences, the sync listing."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.billing.tables import Invoice, InvoiceSequence
+
+_IN_CLAUSE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class InvoiceFilter:
+    status: str | None = None
+    contract_id: str | None = None
+    period: str | None = None
+    client_id: str | None = None
+    updated_since: datetime | None = None
+
+
+class InvoiceRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
+        """An invoice; `for_update` locks its row (PostgreSQL) so that two concurrent state
+        changes of one invoice are serialised instead of both succeeding."""
+        statement = select(Invoice).where(Invoice.id == invoice_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return self.session.scalars(statement).first()
+
+    def by_generation_key(self, key: str) -> Invoice | None:
+        return self.session.scalars(select(Invoice).where(Invoice.generation_key == key)).first()
+
+    def by_generation_keys(self, keys: Sequence[str]) -> dict[str, Invoice]:
+        found: dict[str, Invoice] = {}
+        for first in range(0, len(keys), _IN_CLAUSE_SIZE):
+            batch = keys[first : first + _IN_CLAUSE_SIZE]
+            for invoice in self.session.scalars(
+                select(Invoice).where(Invoice.generation_key.in_(batch))
+            ):
+                assert invoice.generation_key is not None
+                found[invoice.generation_key] = invoice
+        return found
+
+    def insert_unique(self, invoice: Invoice) -> bool:
+        """Insert unless its generation key is taken (by a concurrent request too): the insert
+        runs in a savepoint so a lost race rolls back only itself."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(invoice)
+        except IntegrityError:
+            return False
+        return True
+
+    def add(self, invoice: Invoice) -> Invoice:
+        self.session.add(invoice)
+        self.session.flush()
+        return invoice
+
+    def credit_note_for(self, invoice_id: str) -> Invoice | None:
+        return self.session.scalars(
+            select(Invoice).where(Invoice.corrects_id == invoice_id, Invoice.kind == "credit_note")
+        ).first()
+
+    def next_number(self, prefix: str, year: int) -> int:
+        """The next number of (prefix, year), taken under the sequence row's lock until the
+        transaction ends: concurrent issuers queue, and a rollback gives the number back."""
+        insert = (
+            postgresql.insert
+            if self.session.get_bind().dialect.name == "postgresql"
+            else (sqlite.insert)
+        )
+        self.session.execute(
+            insert(InvoiceSequence)
+            .values(prefix=prefix, year=year, last_number=0)
+            .on_conflict_do_nothing()
+        )
+        number: int | None = self.session.scalar(
+            update(InvoiceSequence)
+            .where(InvoiceSequence.prefix == prefix, InvoiceSequence.year == year)
+            .values(last_number=InvoiceSequence.last_number + 1)
+            .returning(InvoiceSequence.last_number)
+        )
+        assert number is not None
+        return number
+
+    def page(
+        self, filters: InvoiceFilter, after: tuple[datetime, str] | None, limit: int
+    ) -> list[Invoice]:
+        """Invoices in (updated_at, id) order: a billing system that pulls with
+        `updated_since` and cursors sees every change, in the order it happened."""
+        statement = select(Invoice)
+        for column, value in (
+            (Invoice.status, filters.status),
+            (Invoice.contract_id, filters.contract_id),
+            (Invoice.period, filters.period),
+            (Invoice.client_id, filters.client_id),
+        ):
+            if value is not None:
+                statement = statement.where(column == value)
+        if filters.updated_since is not None:
+            statement = statement.where(Invoice.updated_at > filters.updated_since)
+        if after is not None:
+            updated_at, invoice_id = after
+            statement = statement.where(
+                or_(
+                    Invoice.updated_at > updated_at,
+                    and_(Invoice.updated_at == updated_at, Invoice.id > invoice_id),
+                )
+            )
+        return list(
+            self.session.scalars(statement.order_by(Invoice.updated_at, Invoice.id).limit(limit))
+        )

@@ -1,0 +1,254 @@
+"""HTTP layer of minimum billing: shortfall preview, invoices, runs, life cycle."""
+
+import csv
+import io
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+
+from app.billing import schemas, service
+from app.billing.repository import InvoiceFilter
+from app.billing.shortfall import Shortfall
+from app.billing.tables import Invoice
+from app.core.auth import Principal, ReaderKey, Role, require
+from app.core.db import SessionDep
+from app.core.errors import READ_ERRORS, WRITE_ERRORS, NotAcceptable, problem_responses
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.routing import TransactionalRoute
+from app.core.settings import SettingsDep
+
+router = APIRouter(route_class=TransactionalRoute, tags=["minimum billing"])
+
+BillingKey = Annotated[Principal, require(Role.ADMIN, Role.BILLING)]
+LIFECYCLE_ERRORS = problem_responses(401, 403, 404, 409)
+
+
+def shortfall_out(shortfall: Shortfall) -> schemas.ShortfallOut:
+    return schemas.ShortfallOut(
+        contract_id=shortfall.contract_id,
+        period=str(shortfall.period),
+        period_start=shortfall.period_start,
+        period_end=shortfall.period_end,
+        provisional=shortfall.provisional,
+        evaluation=shortfall.evaluation,
+        currency=shortfall.currency,
+        trigger_ratio=shortfall.trigger_ratio,
+        floor_ratio=shortfall.floor_ratio,
+        upper_tolerance=shortfall.upper_tolerance,
+        vat_rate=shortfall.vat_rate,
+        net_amount=shortfall.net_amount,
+        lines=[schemas.ShortfallLineOut(**line.__dict__) for line in shortfall.lines],
+        pooled=schemas.PooledOut(**shortfall.pooled.__dict__) if shortfall.pooled else None,
+    )
+
+
+def invoice_out(invoice: Invoice) -> schemas.InvoiceOut:
+    return schemas.InvoiceOut(
+        id=invoice.id,
+        kind=invoice.kind,
+        number=invoice.number,
+        status=invoice.status,
+        contract_id=invoice.contract_id,
+        client_id=invoice.client_id,
+        period=invoice.period,
+        currency=invoice.currency,
+        evaluation=invoice.evaluation,
+        lines=invoice.lines,
+        computation=invoice.computation,
+        net_amount=invoice.net_amount,
+        vat_rate=invoice.vat_rate,
+        vat_amount=invoice.vat_amount,
+        total_amount=invoice.total_amount,
+        corrects=invoice.corrects_id,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        mentions=invoice.mentions,
+        created_at=invoice.created_at,
+        updated_at=invoice.updated_at,
+        issued_at=invoice.issued_at,
+        paid_at=invoice.paid_at,
+    )
+
+
+@router.get(
+    "/contracts/{contract_id}/shortfall",
+    response_model=schemas.ShortfallOut,
+    responses={**READ_ERRORS, **problem_responses(422)},
+)
+def get_shortfall(
+    contract_id: str,
+    session: SessionDep,
+    actor: ReaderKey,
+    period: Annotated[str, Query(description="YYYY-MM", examples=["2026-10"])],
+) -> object:
+    """The charter axis 1 shortfall of a period with every input; provisional while open."""
+    return shortfall_out(service.preview(session, actor, contract_id, period))
+
+
+@router.post(
+    "/invoices",
+    status_code=201,
+    response_model=schemas.InvoiceOut | schemas.NoShortfallOut,
+    responses={
+        200: {"description": "The invoice already generated, or `no_shortfall`."},
+        **WRITE_ERRORS,
+    },
+)
+def create_invoice(
+    body: schemas.InvoiceCreate, response: Response, session: SessionDep, actor: BillingKey
+) -> object:
+    """Generate the draft shortfall invoice of (contract, period); never two for one period."""
+    generated = service.generate(session, actor, body.contract_id, body.period)
+    if generated.outcome == "created":
+        assert generated.invoice is not None
+        return invoice_out(generated.invoice)
+    response.status_code = 200
+    if generated.outcome == "existing":
+        assert generated.invoice is not None
+        return invoice_out(generated.invoice)
+    assert generated.shortfall is not None
+    return schemas.NoShortfallOut(
+        status="no_shortfall",
+        contract_id=body.contract_id,
+        period=body.period,
+        shortfall=shortfall_out(generated.shortfall),
+    )
+
+
+@router.post("/invoice-runs", response_model=schemas.InvoiceRunOut, responses=WRITE_ERRORS)
+def create_invoice_run(
+    body: schemas.InvoiceRunCreate, session: SessionDep, actor: BillingKey
+) -> object:
+    """Generate the period's invoices for every contract in force; returns a summary."""
+    summary = service.run(session, actor, body.period)
+    return schemas.InvoiceRunOut(
+        period=summary.period,
+        contracts=summary.contracts,
+        created=summary.created,
+        existing=summary.existing,
+        no_shortfall=summary.no_shortfall,
+        errors=[schemas.RunError(contract_id=c, detail=d) for c, d in summary.errors],
+    )
+
+
+@router.get(
+    "/invoices",
+    response_model=schemas.InvoicePage,
+    responses={**READ_ERRORS, **problem_responses(422)},
+)
+def list_invoices(
+    session: SessionDep,
+    actor: ReaderKey,
+    status: Annotated[str | None, Query(description="draft, issued, paid or void")] = None,
+    contract_id: str | None = None,
+    period: Annotated[str | None, Query(description="YYYY-MM")] = None,
+    updated_since: Annotated[
+        datetime | None, Query(description="Only invoices changed after this instant.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+) -> object:
+    """Invoices and credit notes in (updated_at, id) order, for billing systems that sync."""
+    filters = InvoiceFilter(
+        status=status, contract_id=contract_id, period=period, updated_since=updated_since
+    )
+    items, next_cursor = service.list_invoices(session, actor, filters, limit, cursor)
+    return {"items": [invoice_out(i) for i in items], "next_cursor": next_cursor}
+
+
+CSV_COLUMNS = [
+    "activity_id",
+    "activity_name",
+    "billing_unit",
+    "binding_commitment_id",
+    "binding_received_at",
+    "deadline",
+    "committed",
+    "adjustments",
+    "committed_effective",
+    "actual",
+    "trigger",
+    "floor",
+    "shortfall_units",
+    "unit_price",
+    "amount",
+    "status",
+    "reason",
+]
+
+
+def _lines_csv(invoice: Invoice) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for line in invoice.lines:
+        writer.writerow(line)
+    return buffer.getvalue()
+
+
+@router.get(
+    "/invoices/{invoice_id}",
+    response_model=schemas.InvoiceOut,
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "The invoice; its lines as CSV with `Accept: text/csv`.",
+        },
+        **READ_ERRORS,
+        **problem_responses(406),
+    },
+)
+def get_invoice(invoice_id: str, request: Request, session: SessionDep, actor: ReaderKey) -> Any:
+    """An invoice or credit note as JSON, or its lines as CSV (`Accept: text/csv`)."""
+    invoice = service.get_invoice(session, actor, invoice_id)
+    accept = request.headers.get("accept", "application/json")
+    if "text/csv" in accept:
+        return Response(_lines_csv(invoice), media_type="text/csv; charset=utf-8")
+    if not any(kind in accept for kind in ("application/json", "*/*", "application/*")):
+        raise NotAcceptable("This resource is available as application/json or text/csv.")
+    return invoice_out(invoice)
+
+
+@router.post(
+    "/invoices/{invoice_id}/issue", response_model=schemas.InvoiceOut, responses=LIFECYCLE_ERRORS
+)
+def issue_invoice(
+    invoice_id: str, session: SessionDep, actor: BillingKey, settings: SettingsDep
+) -> object:
+    """Issue a draft: it receives the next number of the year's gapless sequence and freezes."""
+    return invoice_out(service.issue(session, actor, invoice_id, settings))
+
+
+@router.post(
+    "/invoices/{invoice_id}/void", response_model=schemas.InvoiceOut, responses=LIFECYCLE_ERRORS
+)
+def void_invoice(invoice_id: str, session: SessionDep, actor: BillingKey) -> object:
+    """Void a draft; the period can then be generated again."""
+    return invoice_out(service.void(session, actor, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoice_id}/mark-paid",
+    response_model=schemas.InvoiceOut,
+    responses=LIFECYCLE_ERRORS,
+)
+def mark_invoice_paid(invoice_id: str, session: SessionDep, actor: BillingKey) -> object:
+    """Record the payment of an issued invoice."""
+    return invoice_out(service.mark_paid(session, actor, invoice_id))
+
+
+@router.post(
+    "/invoices/{invoice_id}/correct",
+    response_model=schemas.CorrectionOut,
+    responses=LIFECYCLE_ERRORS,
+)
+def correct_invoice(invoice_id: str, session: SessionDep, actor: BillingKey) -> object:
+    """Recompute an issued invoice: if the amount changed, a credit note and a new draft."""
+    correction = service.correct(session, actor, invoice_id)
+    return schemas.CorrectionOut(
+        status=correction.outcome,
+        original=invoice_out(correction.original),
+        credit_note=invoice_out(correction.credit_note) if correction.credit_note else None,
+        invoice=invoice_out(correction.invoice) if correction.invoice else None,
+    )

@@ -1,0 +1,131 @@
+"""Bodies of the minimum-billing API: the shortfall preview and invoices."""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.commitments.schemas import PeriodText
+from app.core.fields import Money, Quantity, Ratio, Tolerance, UnitPrice, VatRate
+
+
+class ShortfallLineOut(BaseModel):
+    activity_id: str
+    activity_name: str
+    billing_unit: str
+    volume_basis: str
+    binding_commitment_id: str | None
+    binding_received_at: datetime | None
+    latest_commitment_id: str | None
+    deadline: datetime
+    committed: Quantity | None = Field(description="C: the binding commitment, billing units.")
+    adjustments: Quantity
+    committed_effective: Quantity
+    actual: Quantity = Field(description="A: actual quantity of the period, billing units.")
+    trigger: Quantity
+    floor: Quantity
+    shortfall_units: Quantity
+    unit_price: UnitPrice | None
+    amount: Money
+    status: Literal["within_band", "under_band", "over_band"]
+    reason: str | None
+
+
+class PooledOut(BaseModel):
+    committed_value: Money
+    actual_value: Money
+    trigger_value: Money
+    floor_value: Money
+    amount: Money
+    status: Literal["within_band", "under_band", "over_band"]
+    reason: str | None
+
+
+class ShortfallOut(BaseModel):
+    contract_id: str
+    period: str
+    period_start: datetime
+    period_end: datetime
+    provisional: bool = Field(description="True while the period is open: a preview only.")
+    evaluation: str
+    currency: str
+    trigger_ratio: Ratio
+    floor_ratio: Ratio
+    upper_tolerance: Tolerance
+    vat_rate: VatRate
+    net_amount: Money
+    lines: list[ShortfallLineOut]
+    pooled: PooledOut | None
+
+
+class InvoiceCreate(BaseModel):
+    contract_id: str
+    period: PeriodText
+
+
+class InvoiceRunCreate(BaseModel):
+    period: PeriodText
+
+
+class InvoiceOut(BaseModel):
+    id: str
+    kind: Literal["invoice", "credit_note"]
+    number: str | None
+    status: Literal["draft", "issued", "paid", "void"]
+    contract_id: str
+    client_id: str
+    period: str
+    currency: str
+    evaluation: str
+    lines: list[dict[str, Any]] = Field(description="The billed shortfall lines.")
+    computation: dict[str, Any] = Field(
+        description="Every input of the computation, to re-derive the amount."
+    )
+    net_amount: Money
+    vat_rate: VatRate
+    vat_amount: Money
+    total_amount: Money
+    corrects: str | None
+    issue_date: date | None
+    due_date: date | None
+    mentions: dict[str, Any] | None = Field(
+        description="Legal mentions frozen at issue: seller and buyer, service period, "
+        "payment terms, late-payment penalties, recovery indemnity."
+    )
+    created_at: datetime
+    updated_at: datetime
+    issued_at: datetime | None
+    paid_at: datetime | None
+
+
+class NoShortfallOut(BaseModel):
+    status: Literal["no_shortfall"]
+    contract_id: str
+    period: str
+    shortfall: ShortfallOut
+
+
+class CorrectionOut(BaseModel):
+    status: Literal["corrected", "unchanged"]
+    original: InvoiceOut
+    credit_note: InvoiceOut | None
+    invoice: InvoiceOut | None
+
+
+class InvoicePage(BaseModel):
+    items: list[InvoiceOut]
+    next_cursor: str | None
+
+
+class RunError(BaseModel):
+    contract_id: str
+    detail: str
+
+
+class InvoiceRunOut(BaseModel):
+    period: str
+    contracts: int
+    created: int
+    existing: int
+    no_shortfall: int
+    errors: list[RunError]

@@ -1,0 +1,452 @@
+"""Use cases of minimum billing: preview, generation (single and runs), life cycle, corrections.
+
+Life cycle (charter §4): `draft` → `issued` (gapless number, frozen from then on) → `paid`;
+a draft can be `void`ed. An issued invoice is never edited: `correct` creates a credit note for
+it and, when something is still due, a new draft.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from app.billing import rules
+from app.billing.repository import InvoiceFilter, InvoiceRepository
+from app.billing.shortfall import Shortfall, as_json, compute, compute_many
+from app.billing.tables import Invoice
+from app.contracts import service as contracts
+from app.contracts.tables import Contract
+from app.core import audit
+from app.core.auth import Principal
+from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed, failed
+from app.core.orm import utc_now
+from app.core.pagination import decode_cursor, encode_cursor
+from app.core.periods import Period
+from app.core.settings import Settings
+
+INVOICE = "invoice"
+CREDIT_NOTE = "credit_note"
+DRAFT, ISSUED, PAID, VOID = "draft", "issued", "paid", "void"
+RECOVERY_INDEMNITY_EUR = Decimal("40.00")
+RUN_BATCH = 500
+
+
+def _period(text: str, location: str = "query") -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise ValidationFailed(
+            "Invalid period.", errors=[FieldError(location, "period", str(exc))]
+        ) from None
+
+
+def preview(session: Session, actor: Principal, contract_id: str, period_text: str) -> Shortfall:
+    """The shortfall as it stands now, not stored; provisional while the period is open."""
+    contract = contracts.get_contract(session, actor, contract_id)
+    return compute(session, contract, _period(period_text), utc_now())
+
+
+# Generation
+
+
+def generation_key(contract_id: str, period: Period) -> str:
+    return f"{contract_id}:{period}"
+
+
+@dataclass(frozen=True)
+class Generated:
+    outcome: Literal["created", "existing", "no_shortfall"]
+    invoice: Invoice | None
+    shortfall: Shortfall | None
+
+
+def generate(session: Session, actor: Principal, contract_id: str, period_text: str) -> Generated:
+    """The draft invoice of (contract, period): created once, returned as is afterwards."""
+    contract = contracts.get_contract(session, actor, contract_id)
+    period = _period(period_text, "body")
+    repository = InvoiceRepository(session)
+    key = generation_key(contract.id, period)
+    existing = repository.by_generation_key(key)
+    if existing is not None:
+        return Generated("existing", existing, None)
+    shortfall = compute(session, contract, period, utc_now())
+    _ensure_invoiceable(shortfall)
+    if shortfall.net_amount == 0:
+        return Generated("no_shortfall", None, shortfall)
+    draft = _draft(shortfall, key)
+    if not repository.insert_unique(draft):
+        winner = repository.by_generation_key(key)
+        assert winner is not None, "the unique key was taken by a committed invoice"
+        return Generated("existing", winner, None)
+    audit.record(
+        session,
+        actor,
+        "invoice.generated",
+        "invoice",
+        draft.id,
+        {"net_amount": draft.net_amount, "period": str(period)},
+    )
+    return Generated("created", draft, None)
+
+
+def _ensure_invoiceable(shortfall: Shortfall) -> None:
+    if shortfall.provisional:
+        raise Conflict(
+            f"Period {shortfall.period} has not ended in the contract's time zone "
+            f"(it ends {shortfall.period_end.isoformat()}): only a provisional preview exists."
+        )
+    unpriced = shortfall.unpriced_activities
+    if unpriced:
+        raise Conflict(
+            f"No price is in force on {shortfall.period.first_day} for activities "
+            f"{', '.join(unpriced)}: add a price row before invoicing."
+        )
+
+
+def _draft(shortfall: Shortfall, key: str | None, corrects: str | None = None) -> Invoice:
+    billed = _billed_lines(shortfall)
+    totals = rules.invoice_totals([Decimal(line["amount"]) for line in billed], shortfall.vat_rate)
+    return Invoice(
+        kind=INVOICE,
+        status=DRAFT,
+        generation_key=key,
+        contract_id=shortfall.contract_id,
+        client_id=shortfall.client_id,
+        period=str(shortfall.period),
+        currency=shortfall.currency,
+        evaluation=shortfall.evaluation,
+        net_amount=totals.net,
+        vat_rate=shortfall.vat_rate,
+        vat_amount=totals.vat,
+        total_amount=totals.total,
+        lines=billed,
+        computation=computation_json(shortfall),
+        corrects_id=corrects,
+    )
+
+
+def _billed_lines(shortfall: Shortfall) -> list[dict[str, Any]]:
+    """Per activity, the lines with something to bill; pooled, one line for the contract."""
+    if shortfall.pooled is None:
+        return [as_json(line.__dict__) for line in shortfall.lines if line.amount > 0]
+    return [
+        {
+            "activity_id": None,
+            "description": "Pooled evaluation of the contract",
+            **as_json(shortfall.pooled.__dict__),
+        }
+    ]
+
+
+def computation_json(shortfall: Shortfall) -> dict[str, Any]:
+    """Every input and intermediate figure, so that an auditor can re-derive the amount."""
+    summary = as_json(
+        {
+            "period": str(shortfall.period),
+            "period_start": shortfall.period_start,
+            "period_end": shortfall.period_end,
+            "evaluation": shortfall.evaluation,
+            "trigger_ratio": shortfall.trigger_ratio,
+            "floor_ratio": shortfall.floor_ratio,
+            "upper_tolerance": shortfall.upper_tolerance,
+            "vat_rate": shortfall.vat_rate,
+            "net_amount": shortfall.net_amount,
+            "computed_at": utc_now(),
+        }
+    )
+    return {
+        **summary,
+        "lines": [as_json(line.__dict__) for line in shortfall.lines],
+        "pooled": None if shortfall.pooled is None else as_json(shortfall.pooled.__dict__),
+    }
+
+
+@dataclass
+class RunSummary:
+    period: str
+    contracts: int = 0
+    created: int = 0
+    existing: int = 0
+    no_shortfall: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def run(session: Session, actor: Principal, period_text: str) -> RunSummary:
+    """Generate the period's invoice for every contract in force, in batches."""
+    period = _period(period_text, "body")
+    in_force = contracts.contracts_in_force(session, period.first_day, period.next().first_day)
+    summary = RunSummary(period=str(period), contracts=len(in_force))
+    now = utc_now()
+    repository = InvoiceRepository(session)
+    for first in range(0, len(in_force), RUN_BATCH):
+        batch = in_force[first : first + RUN_BATCH]
+        existing = repository.by_generation_keys([generation_key(c.id, period) for c in batch])
+        pending = [c for c in batch if generation_key(c.id, period) not in existing]
+        summary.existing += len(batch) - len(pending)
+        for contract_id, shortfall in compute_many(session, pending, period, now).items():
+            _run_one(session, actor, repository, summary, contract_id, shortfall)
+    audit.record(
+        session,
+        actor,
+        "invoice_run.completed",
+        "invoice_run",
+        str(period),
+        {
+            "contracts": summary.contracts,
+            "created": summary.created,
+            "existing": summary.existing,
+            "no_shortfall": summary.no_shortfall,
+            "errors": len(summary.errors),
+        },
+    )
+    return summary
+
+
+def _run_one(
+    session: Session,
+    actor: Principal,
+    repository: InvoiceRepository,
+    summary: RunSummary,
+    contract_id: str,
+    shortfall: Shortfall,
+) -> None:
+    try:
+        _ensure_invoiceable(shortfall)
+    except Conflict as problem:
+        summary.errors.append((contract_id, problem.detail))
+        return
+    if shortfall.net_amount == 0:
+        summary.no_shortfall += 1
+        return
+    draft = _draft(shortfall, generation_key(contract_id, shortfall.period))
+    if repository.insert_unique(draft):
+        summary.created += 1
+        audit.record(
+            session,
+            actor,
+            "invoice.generated",
+            "invoice",
+            draft.id,
+            {"net_amount": draft.net_amount, "period": str(shortfall.period)},
+        )
+    else:
+        summary.existing += 1
+
+
+# Reading
+
+
+def get_invoice(session: Session, actor: Principal, invoice_id: str) -> Invoice:
+    invoice = InvoiceRepository(session).get(invoice_id)
+    if invoice is None:
+        raise NotFound(f"No invoice with id {invoice_id}.")
+    actor.ensure_can_see(invoice.client_id, "invoice", invoice_id)
+    return invoice
+
+
+def list_invoices(
+    session: Session,
+    actor: Principal,
+    filters: InvoiceFilter,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Invoice], str | None]:
+    scoped = InvoiceFilter(
+        status=filters.status,
+        contract_id=filters.contract_id,
+        period=filters.period,
+        client_id=actor.scoped_client_id,
+        updated_since=filters.updated_since,
+    )
+    after = _decode_cursor(cursor) if cursor else None
+    page = InvoiceRepository(session).page(scoped, after, limit + 1)
+    if len(page) <= limit:
+        return page, None
+    last = page[limit - 1]
+    return page[:limit], encode_cursor(f"{last.updated_at.isoformat()}|{last.id}")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    instant, _, invoice_id = decode_cursor(cursor).partition("|")
+    try:
+        return datetime.fromisoformat(instant), invoice_id
+    except ValueError:
+        raise failed(
+            [FieldError("query", "cursor", "not a cursor returned by a previous page")]
+        ) from None
+
+
+# Life cycle
+
+
+def _locked(session: Session, actor: Principal, invoice_id: str) -> Invoice:
+    invoice = InvoiceRepository(session).get(invoice_id, for_update=True)
+    if invoice is None:
+        raise NotFound(f"No invoice with id {invoice_id}.")
+    actor.ensure_can_see(invoice.client_id, "invoice", invoice_id)
+    return invoice
+
+
+def _require_status(invoice: Invoice, allowed: Sequence[str], action: str) -> None:
+    if invoice.status not in allowed:
+        raise Conflict(
+            f"Invoice {invoice.id} is {invoice.status}; only a {' or '.join(allowed)} invoice "
+            f"can be {action}."
+        )
+
+
+def issue(session: Session, actor: Principal, invoice_id: str, settings: Settings) -> Invoice:
+    """Number the draft with the next number of its year's gapless sequence and freeze it."""
+    invoice = _locked(session, actor, invoice_id)
+    _require_status(invoice, [DRAFT], "issued")
+    contract = contracts.get_contract(session, actor, invoice.contract_id)
+    client = contracts.get_client(session, actor, invoice.client_id)
+    now = utc_now()
+    today = now.astimezone(ZoneInfo(contract.timezone)).date()
+    prefix = settings.invoice_prefix if invoice.kind == INVOICE else settings.credit_note_prefix
+    number = InvoiceRepository(session).next_number(prefix, today.year)
+    invoice.number = f"{prefix}-{today.year}-{number:06d}"
+    invoice.status = ISSUED
+    invoice.issue_date = today
+    invoice.due_date = (
+        today + timedelta(days=contract.payment_terms_days) if invoice.kind == INVOICE else None
+    )
+    invoice.issued_at = now
+    invoice.mentions = _mentions(
+        invoice, contract, client.name, client.siren, client.country, settings
+    )
+    session.flush()
+    audit.record(
+        session, actor, "invoice.issued", "invoice", invoice.id, {"number": invoice.number}
+    )
+    return invoice
+
+
+def _mentions(
+    invoice: Invoice,
+    contract: Contract,
+    client_name: str,
+    client_siren: str | None,
+    client_country: str,
+    settings: Settings,
+) -> dict[str, Any]:
+    """The mentions French law requires on a B2B invoice, frozen at issue."""
+    period = Period.parse(invoice.period)
+    return {
+        "seller": {
+            "name": settings.seller_name,
+            "siren": settings.seller_siren,
+            "vat_number": settings.seller_vat_number,
+            "address": settings.seller_address,
+        },
+        "buyer": {"name": client_name, "siren": client_siren, "country": client_country},
+        "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else None,
+        "service_period": {
+            "start": period.first_day.isoformat(),
+            "end": (period.next().first_day - timedelta(days=1)).isoformat(),
+        },
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "payment_terms_days": contract.payment_terms_days,
+        "late_payment_penalty_rate": settings.late_payment_rate,
+        "recovery_indemnity": {
+            "amount": str(RECOVERY_INDEMNITY_EUR),
+            "currency": "EUR",
+            "legal_basis": "Code de commerce, articles L441-10 et D441-5",
+        },
+        "vat": {"rate": str(invoice.vat_rate), "amount": str(invoice.vat_amount)},
+        "contract_reference": contract.reference,
+    }
+
+
+def void(session: Session, actor: Principal, invoice_id: str) -> Invoice:
+    """Discard a draft; its (contract, period) can then be generated again."""
+    invoice = _locked(session, actor, invoice_id)
+    _require_status(invoice, [DRAFT], "voided")
+    invoice.status = VOID
+    invoice.generation_key = None
+    invoice.voided_at = utc_now()
+    session.flush()
+    audit.record(session, actor, "invoice.voided", "invoice", invoice.id)
+    return invoice
+
+
+def mark_paid(session: Session, actor: Principal, invoice_id: str) -> Invoice:
+    invoice = _locked(session, actor, invoice_id)
+    _require_status(invoice, [ISSUED], "marked paid")
+    invoice.status = PAID
+    invoice.paid_at = utc_now()
+    session.flush()
+    audit.record(session, actor, "invoice.paid", "invoice", invoice.id)
+    return invoice
+
+
+@dataclass(frozen=True)
+class Correction:
+    outcome: Literal["corrected", "unchanged"]
+    original: Invoice
+    credit_note: Invoice | None
+    invoice: Invoice | None
+
+
+def correct(session: Session, actor: Principal, invoice_id: str) -> Correction:
+    """Recompute an issued invoice; if the amount changed, credit it in full and draft anew.
+
+    Nothing issued moves: the credit note and the new draft both refer to the original.
+    """
+    original = _locked(session, actor, invoice_id)
+    if original.kind != INVOICE:
+        raise Conflict("A credit note cannot be corrected; correct the invoice it credits.")
+    _require_status(original, [ISSUED, PAID], "corrected")
+    repository = InvoiceRepository(session)
+    if repository.credit_note_for(original.id) is not None:
+        raise Conflict(f"Invoice {original.id} has already been credited.")
+    contract = contracts.get_contract(session, actor, original.contract_id)
+    shortfall = compute(session, contract, Period.parse(original.period), utc_now())
+    _ensure_invoiceable(shortfall)
+    if shortfall.net_amount == original.net_amount:
+        return Correction("unchanged", original, None, None)
+    credit_note = repository.add(_credit_note(original))
+    replacement = None
+    if shortfall.net_amount > 0:
+        replacement = repository.add(_draft(shortfall, None, corrects=original.id))
+    audit.record(
+        session,
+        actor,
+        "invoice.corrected",
+        "invoice",
+        original.id,
+        {
+            "credit_note_id": credit_note.id,
+            "replacement_id": replacement.id if replacement else None,
+            "new_net_amount": shortfall.net_amount,
+        },
+    )
+    return Correction("corrected", original, credit_note, replacement)
+
+
+def _credit_note(original: Invoice) -> Invoice:
+    return Invoice(
+        kind=CREDIT_NOTE,
+        status=DRAFT,
+        generation_key=None,
+        contract_id=original.contract_id,
+        client_id=original.client_id,
+        period=original.period,
+        currency=original.currency,
+        evaluation=original.evaluation,
+        net_amount=-original.net_amount,
+        vat_rate=original.vat_rate,
+        vat_amount=-original.vat_amount,
+        total_amount=-original.total_amount,
+        lines=[{**line, "amount": str(-Decimal(line["amount"]))} for line in original.lines],
+        computation={
+            "credits": original.id,
+            "credited_number": original.number,
+            **original.computation,
+        },
+        corrects_id=original.id,
+    )

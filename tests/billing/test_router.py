@@ -1,0 +1,464 @@
+"""Minimum billing through the API: the charter's worked examples, invoices and their life."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.billing.tables import Invoice
+from app.core.auth import Role
+
+from factories import bearer, make_activity, make_client, make_contract
+
+PERIOD = "2026-10"  # closed: the suite runs after it ended
+MID_PERIOD = "2026-10-15T10:00:00+02:00"
+BEFORE_DEADLINE = "2026-08-20T10:00:00+02:00"
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One activity of a worked example: unit, price, commitment and actuals."""
+
+    name: str
+    price: str
+    committed: int
+    actual: int
+    unit: str = "contact"
+    committed_aht: int | None = None
+    actual_aht: int = 300
+
+
+@pytest.fixture
+def admin(db: Session) -> dict[str, str]:
+    return bearer(db, Role.ADMIN)
+
+
+@pytest.fixture
+def billing(db: Session) -> dict[str, str]:
+    return bearer(db, Role.BILLING)
+
+
+def arrange(
+    client: TestClient,
+    db: Session,
+    admin: dict[str, str],
+    streams: list[Stream],
+    **terms: object,
+) -> tuple[str, dict[str, str]]:
+    """A contract with `streams`, their binding commitments and October actuals."""
+    contract = make_contract(
+        db,
+        make_client(db),
+        starts_on=date(2025, 1, 1),
+        **{k: Decimal(str(v)) if "ratio" in k else v for k, v in terms.items()},
+    )
+    ids = {}
+    for stream in streams:
+        activity = make_activity(
+            db, contract, price=Decimal(stream.price), name=stream.name, billing_unit=stream.unit
+        )
+        ids[stream.name] = activity.id
+        line = {"period": PERIOD, "volume": stream.committed}
+        if stream.committed_aht is not None:
+            line["aht_seconds"] = stream.committed_aht
+        response = client.post(
+            f"/v1/activities/{activity.id}/commitments",
+            json={"received_at": BEFORE_DEADLINE, "lines": [line]},
+            headers=admin,
+        )
+        assert response.status_code == 201, response.text
+        actuals = {
+            "interval_start": MID_PERIOD,
+            "offered": stream.actual,
+            "handled": stream.actual,
+            "aht_seconds": stream.actual_aht,
+        }
+        response = client.post(
+            f"/v1/activities/{activity.id}/volumes", json={"records": [actuals]}, headers=admin
+        )
+        assert response.status_code == 200, response.text
+    return contract.id, ids
+
+
+def shortfall(client, contract_id, headers, period=PERIOD) -> dict:
+    response = client.get(
+        f"/v1/contracts/{contract_id}/shortfall", params={"period": period}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def generate(client, contract_id, headers, period=PERIOD):
+    return client.post(
+        "/v1/invoices", json={"contract_id": contract_id, "period": period}, headers=headers
+    )
+
+
+VOICE_100K = Stream("voice", "1.20", 100_000, 85_000)
+
+
+# The worked examples of charter-axis-1.md
+
+
+def test_example_1_bills_the_gap_to_ninety_percent(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    [line] = shortfall(client, contract_id, billing)["lines"]
+    assert (line["trigger"], line["shortfall_units"], line["amount"]) == (
+        "90000",
+        "5000",
+        "6000.00",
+    )
+    invoice = generate(client, contract_id, billing).json()
+    assert (invoice["net_amount"], invoice["vat_amount"], invoice["total_amount"]) == (
+        "6000.00",
+        "1200.00",
+        "7200.00",
+    )
+
+
+def test_example_2_within_the_band_gives_no_invoice(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [Stream("voice", "1.20", 100_000, 92_000)])
+    response = generate(client, contract_id, billing)
+    assert response.status_code == 200
+    assert response.json()["status"] == "no_shortfall"
+    assert db.scalar(select(func.count()).select_from(Invoice)) == 0
+
+
+@pytest.mark.parametrize(("actual", "amount"), [(85_000, "12000.00"), (91_000, "0.00")])
+def test_example_3_floor_above_trigger_bills_up_to_the_floor(
+    client, db, admin, billing, actual, amount
+) -> None:
+    contract_id, _ = arrange(
+        client,
+        db,
+        admin,
+        [Stream("voice", "1.20", 100_000, actual)],
+        trigger_ratio="0.90",
+        floor_ratio="0.95",
+    )
+    assert shortfall(client, contract_id, billing)["net_amount"] == amount
+
+
+def test_example_4_hour_billing_uses_production_hours(client, db, admin, billing) -> None:
+    stream = Stream(
+        "back-office", "28.50", 20_000, 15_000, unit="hour", committed_aht=300, actual_aht=310
+    )
+    contract_id, _ = arrange(client, db, admin, [stream])
+    [line] = shortfall(client, contract_id, billing)["lines"]
+    assert Decimal(line["trigger"]) == Decimal(1500)
+    assert abs(Decimal(line["actual"]) - Decimal(15_000 * 310) / 3600) < Decimal("1e-20")
+    assert abs(
+        Decimal(line["shortfall_units"]) - (Decimal(1500) - Decimal(15_000 * 310) / 3600)
+    ) < Decimal("1e-20")
+    assert line["amount"] == "5937.50"
+
+
+def test_example_5_bills_on_the_version_received_before_the_deadline(
+    client, db, admin, billing
+) -> None:
+    contract_id, ids = arrange(client, db, admin, [VOICE_100K])
+    late = {
+        "received_at": "2026-09-20T10:00:00+02:00",
+        "lines": [{"period": PERIOD, "volume": 50_000}],
+    }
+    client.post(f"/v1/activities/{ids['voice']}/commitments", json=late, headers=admin)
+    [line] = shortfall(client, contract_id, billing)["lines"]
+    assert line["committed"] == "100000"
+    assert line["latest_commitment_id"] != line["binding_commitment_id"]
+    assert line["deadline"] == "2026-09-01T00:00:00+02:00"
+
+
+def test_example_6_over_forecast_is_flagged_without_amount(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [Stream("voice", "1.20", 100_000, 112_000)])
+    [line] = shortfall(client, contract_id, billing)["lines"]
+    assert (line["status"], line["amount"]) == ("over_band", "0.00")
+
+
+POOLED_STREAMS = [Stream("voice", "1.20", 50_000, 40_000), Stream("email", "2.00", 10_000, 12_000)]
+
+
+def test_example_7_pooled_surplus_offsets_the_shortfall(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, POOLED_STREAMS, evaluation="pooled")
+    result = shortfall(client, contract_id, billing)
+    assert (result["pooled"]["committed_value"], result["pooled"]["actual_value"]) == (
+        "80000.00",
+        "72000.00",
+    )
+    assert result["net_amount"] == "0.00"
+    assert generate(client, contract_id, billing).json()["status"] == "no_shortfall"
+
+
+def test_example_7_per_activity_bills_the_voice_shortfall(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, POOLED_STREAMS)
+    assert shortfall(client, contract_id, billing)["net_amount"] == "6000.00"
+
+
+def test_example_8_adjustment_reduces_the_commitment(client, db, admin, billing) -> None:
+    contract_id, ids = arrange(client, db, admin, [Stream("voice", "1.20", 100_000, 70_000)])
+    client.post(
+        f"/v1/activities/{ids['voice']}/adjustments",
+        json={"period": PERIOD, "units": "20000", "reason": "grève chez le client"},
+        headers=admin,
+    )
+    [line] = shortfall(client, contract_id, billing)["lines"]
+    assert (line["committed_effective"], line["trigger"], line["shortfall_units"]) == (
+        "80000",
+        "72000",
+        "2000",
+    )
+    assert line["amount"] == "2400.00"
+
+
+# Preview and invoice
+
+
+@pytest.mark.parametrize(
+    "streams",
+    [
+        [VOICE_100K],
+        [Stream("bo", "28.50", 20_000, 15_000, unit="hour", committed_aht=300, actual_aht=310)],
+        [Stream("a", "1.17", 33_333, 10_001), Stream("b", "0.37", 7_777, 1_234)],
+    ],
+)
+def test_preview_and_invoice_agree_to_the_cent(client, db, admin, billing, streams) -> None:
+    contract_id, _ = arrange(client, db, admin, streams)
+    preview = shortfall(client, contract_id, billing)
+    invoice = generate(client, contract_id, billing).json()
+    assert invoice["net_amount"] == preview["net_amount"]
+    assert [line["amount"] for line in invoice["lines"]] == [
+        line["amount"] for line in preview["lines"] if Decimal(line["amount"]) > 0
+    ]
+
+
+def test_preview_of_an_open_period_is_provisional(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    assert shortfall(client, contract_id, billing, period="2099-01")["provisional"] is True
+    assert shortfall(client, contract_id, billing)["provisional"] is False
+
+
+def test_open_period_cannot_be_invoiced(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    response = generate(client, contract_id, billing, period="2099-01")
+    assert response.status_code == 409
+    assert "has not ended" in response.json()["detail"]
+
+
+def test_no_binding_commitment_is_reported_per_line(client, db, admin, billing) -> None:
+    contract = make_contract(db, make_client(db))
+    make_activity(db, contract)
+    [line] = shortfall(client, contract.id, billing)["lines"]
+    assert (line["reason"], line["amount"]) == ("no_binding_commitment", "0.00")
+
+
+def test_generating_twice_returns_the_same_invoice(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    first = generate(client, contract_id, billing)
+    second = generate(client, contract_id, billing)
+    assert (first.status_code, second.status_code) == (201, 200)
+    assert first.json()["id"] == second.json()["id"]
+    assert db.scalar(select(func.count()).select_from(Invoice)) == 1
+
+
+def test_invoice_carries_what_an_auditor_needs(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    invoice = generate(client, contract_id, billing).json()
+    [line] = invoice["lines"]
+    for name in (
+        "binding_commitment_id",
+        "binding_received_at",
+        "deadline",
+        "committed",
+        "adjustments",
+        "actual",
+        "unit_price",
+        "shortfall_units",
+        "amount",
+    ):
+        assert line[name] is not None, name
+    assert invoice["computation"]["trigger_ratio"] == "0.90"
+    assert invoice["computation"]["floor_ratio"] == "0.90"
+
+
+# Life cycle
+
+
+def test_issuing_assigns_consecutive_numbers_of_the_year(client, db, admin, billing) -> None:
+    numbers = []
+    for _ in range(3):
+        contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+        invoice = generate(client, contract_id, billing).json()
+        issued = client.post(f"/v1/invoices/{invoice['id']}/issue", headers=billing).json()
+        numbers.append(issued["number"])
+    year = date.today().year
+    sequence = [int(number.rsplit("-", 1)[1]) for number in numbers]
+    assert all(number.startswith(f"MB-{year}-") for number in numbers)
+    assert sequence == list(range(sequence[0], sequence[0] + 3))
+
+
+def test_issued_invoice_carries_the_french_mentions(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    invoice = generate(client, contract_id, billing).json()
+    issued = client.post(f"/v1/invoices/{invoice['id']}/issue", headers=billing).json()
+    mentions = issued["mentions"]
+    assert mentions["recovery_indemnity"]["amount"] == "40.00"
+    assert mentions["service_period"] == {"start": "2026-10-01", "end": "2026-10-31"}
+    assert mentions["late_payment_penalty_rate"]
+    assert mentions["seller"]["siren"] and mentions["buyer"]["name"]
+    assert date.fromisoformat(issued["due_date"]) - date.fromisoformat(issued["issue_date"]) == (
+        date(2000, 1, 31) - date(2000, 1, 1)
+    )
+
+
+def test_issued_invoice_cannot_be_issued_or_voided_again(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    invoice_id = generate(client, contract_id, billing).json()["id"]
+    client.post(f"/v1/invoices/{invoice_id}/issue", headers=billing)
+    assert client.post(f"/v1/invoices/{invoice_id}/issue", headers=billing).status_code == 409
+    assert client.post(f"/v1/invoices/{invoice_id}/void", headers=billing).status_code == 409
+
+
+def test_issued_invoice_is_paid_once(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    invoice_id = generate(client, contract_id, billing).json()["id"]
+    assert client.post(f"/v1/invoices/{invoice_id}/mark-paid", headers=billing).status_code == 409
+    client.post(f"/v1/invoices/{invoice_id}/issue", headers=billing)
+    paid = client.post(f"/v1/invoices/{invoice_id}/mark-paid", headers=billing).json()
+    assert paid["status"] == "paid" and paid["paid_at"]
+
+
+def test_voided_draft_releases_the_period(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    first = generate(client, contract_id, billing).json()
+    assert client.post(f"/v1/invoices/{first['id']}/void", headers=billing).json()["status"] == (
+        "void"
+    )
+    second = generate(client, contract_id, billing)
+    assert second.status_code == 201 and second.json()["id"] != first["id"]
+
+
+def test_correction_credits_the_issued_invoice_and_drafts_anew(client, db, admin, billing) -> None:
+    contract_id, ids = arrange(client, db, admin, [VOICE_100K])
+    original = generate(client, contract_id, billing).json()
+    issued = client.post(f"/v1/invoices/{original['id']}/issue", headers=billing).json()
+    client.post(
+        f"/v1/activities/{ids['voice']}/adjustments",
+        json={"period": PERIOD, "units": "5000", "reason": "campagne annulée"},
+        headers=admin,
+    )
+    correction = client.post(f"/v1/invoices/{original['id']}/correct", headers=billing).json()
+    assert correction["status"] == "corrected"
+    credit, replacement = correction["credit_note"], correction["invoice"]
+    assert (credit["kind"], credit["total_amount"], credit["corrects"]) == (
+        "credit_note",
+        "-7200.00",
+        original["id"],
+    )
+    # C_eff = 95 000, floor 85 500, A = 85 000: 500 units at 1.20.
+    assert (replacement["net_amount"], replacement["corrects"]) == ("600.00", original["id"])
+    after = client.get(f"/v1/invoices/{original['id']}", headers=billing).json()
+    for frozen in ("number", "net_amount", "lines", "mentions", "status"):
+        assert after[frozen] == issued[frozen], frozen
+
+
+def test_correction_with_unchanged_amount_creates_nothing(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    invoice_id = generate(client, contract_id, billing).json()["id"]
+    client.post(f"/v1/invoices/{invoice_id}/issue", headers=billing)
+    correction = client.post(f"/v1/invoices/{invoice_id}/correct", headers=billing).json()
+    assert correction["status"] == "unchanged" and correction["credit_note"] is None
+    assert db.scalar(select(func.count()).select_from(Invoice)) == 1
+
+
+def test_draft_cannot_be_corrected(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    invoice_id = generate(client, contract_id, billing).json()["id"]
+    assert client.post(f"/v1/invoices/{invoice_id}/correct", headers=billing).status_code == 409
+
+
+def test_credit_note_is_numbered_in_its_own_sequence(client, db, admin, billing) -> None:
+    contract_id, ids = arrange(client, db, admin, [VOICE_100K])
+    invoice_id = generate(client, contract_id, billing).json()["id"]
+    client.post(f"/v1/invoices/{invoice_id}/issue", headers=billing)
+    client.post(
+        f"/v1/activities/{ids['voice']}/adjustments",
+        json={"period": PERIOD, "units": "1", "reason": "x"},
+        headers=admin,
+    )
+    credit = client.post(f"/v1/invoices/{invoice_id}/correct", headers=billing).json()
+    issued = client.post(
+        f"/v1/invoices/{credit['credit_note']['id']}/issue", headers=billing
+    ).json()
+    assert issued["number"].startswith(f"AV-{date.today().year}-")
+
+
+def test_invoice_lines_as_csv(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, POOLED_STREAMS)
+    invoice_id = generate(client, contract_id, billing).json()["id"]
+    response = client.get(f"/v1/invoices/{invoice_id}", headers={**billing, "Accept": "text/csv"})
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(row["activity_name"], row["amount"]) for row in rows] == [("voice", "6000.00")]
+
+
+def test_listing_pages_in_update_order_and_filters_by_update_time(
+    client, db, admin, billing
+) -> None:
+    ids = []
+    for _ in range(3):
+        contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+        ids.append(generate(client, contract_id, billing).json()["id"])
+    first = client.get("/v1/invoices", params={"limit": 2}, headers=billing).json()
+    second = client.get(
+        "/v1/invoices", params={"limit": 2, "cursor": first["next_cursor"]}, headers=billing
+    ).json()
+    assert [i["id"] for i in first["items"] + second["items"]] == ids
+    issued = client.post(f"/v1/invoices/{ids[0]}/issue", headers=billing).json()
+    since = first["items"][-1]["updated_at"]
+    changed = client.get("/v1/invoices", params={"updated_since": since}, headers=billing).json()
+    assert [i["id"] for i in changed["items"]] == [ids[2], issued["id"]]
+
+
+def test_client_key_sees_only_its_own_invoices(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    invoice = generate(client, contract_id, billing).json()
+    stranger = bearer(db, Role.CLIENT, make_client(db, name="Stranger").id)
+    owner = bearer(db, Role.CLIENT, invoice["client_id"])
+    assert client.get(f"/v1/invoices/{invoice['id']}", headers=stranger).status_code == 404
+    assert client.get(f"/v1/invoices/{invoice['id']}", headers=owner).status_code == 200
+    assert client.get("/v1/invoices", headers=stranger).json()["items"] == []
+
+
+@pytest.mark.parametrize("role", [Role.OPS, Role.CLIENT])
+def test_only_billing_and_admin_generate_and_issue(client, db, admin, role) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    customer = db.scalar(select(Invoice.client_id)) if role == Role.CLIENT else None
+    headers = (
+        bearer(db, role, customer)
+        if role != Role.CLIENT
+        else bearer(db, role, make_client(db, name="C").id)
+    )
+    assert generate(client, contract_id, headers).status_code in (403, 404)
+
+
+def test_invoice_run_summarises_every_contract(client, db, admin, billing) -> None:
+    due, _ = arrange(client, db, admin, [VOICE_100K])
+    arrange(client, db, admin, [Stream("voice", "1.20", 100_000, 95_000)])
+    generate(client, due, billing)
+    summary = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing).json()
+    assert summary["contracts"] == 2
+    assert (summary["created"], summary["existing"], summary["no_shortfall"]) == (0, 1, 1)
+    assert summary["errors"] == []
+
+
+def test_invoice_run_creates_missing_invoices_once(client, db, admin, billing) -> None:
+    arrange(client, db, admin, [VOICE_100K])
+    arrange(client, db, admin, [VOICE_100K])
+    first = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing).json()
+    again = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing).json()
+    assert (first["created"], again["created"], again["existing"]) == (2, 0, 2)
