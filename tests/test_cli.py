@@ -81,3 +81,39 @@ def test_openapi_command_writes_the_apps_document(tmp_path) -> None:
     from app.cli import openapi_document
 
     assert target.read_text(encoding="utf-8") == openapi_document()
+
+
+def _first_activity(url: str) -> str:
+    import sqlite3
+
+    connection = sqlite3.connect(url.removeprefix("sqlite:///"))
+    [(activity_id,)] = connection.execute(
+        "SELECT id FROM activities WHERE name = 'Service client voix'"
+    ).fetchall()
+    connection.close()
+    return activity_id
+
+
+def test_import_volumes_upserts_a_csv_file(sqlite_url: str, tmp_path) -> None:
+    _run("db", "upgrade")
+    _run("demo")
+    csv_file = tmp_path / "actuals.csv"
+    csv_file.write_text(
+        "interval_start,offered,handled,aht_seconds\n2020-01-06T08:00:00+01:00,5,5,100\n"
+    )
+    output = _run("import-volumes", str(csv_file), "--activity", _first_activity(sqlite_url))
+    assert "1 inserted, 0 updated" in output
+
+
+def test_import_volumes_rejects_a_bad_file_and_names_the_line(sqlite_url: str, tmp_path) -> None:
+    _run("db", "upgrade")
+    _run("demo")
+    csv_file = tmp_path / "actuals.csv"
+    csv_file.write_text(
+        "interval_start,offered,handled,aht_seconds\n2020-01-06T08:10:00+01:00,5,5,100\n"
+    )
+    result = CliRunner().invoke(
+        cli, ["import-volumes", str(csv_file), "--activity", _first_activity(sqlite_url)]
+    )
+    assert result.exit_code == 1
+    assert "line 2: interval_start" in result.output

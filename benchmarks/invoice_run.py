@@ -1,0 +1,236 @@
+"""An invoice run over 10,000 contracts x 3 activities for one month, on SQLite and PostgreSQL.
+
+For each database the script builds a fresh migrated database (contracts, activities, prices,
+one binding commitment version per contract, October 2026 actuals: about half the contracts
+fall short), starts the API on loopback and times `POST /v1/invoice-runs` for 2026-10. As a
+baseline measured in the same run, it times the raw driver reading the run's inputs (commitment
+lines, adjustments, actual sums per activity): the I/O the run cannot avoid. It prints seconds,
+contracts/s and the ratio to the baseline.
+
+    .venv/bin/python benchmarks/invoice_run.py [--contracts 10000] [--only postgresql]
+"""
+
+import argparse
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import uvicorn
+from sqlalchemy import insert, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from app.billing.tables import Invoice  # noqa: E402
+from app.commitments.tables import CommitmentLine, CommitmentVersion  # noqa: E402
+from app.contracts.tables import Activity, ActivityPrice, Client, Contract  # noqa: E402
+from app.core.auth import Role, issue_key  # noqa: E402
+from app.core.db import Database, create_db_engine, session_scope  # noqa: E402
+from app.core.ids import new_id  # noqa: E402
+from app.core.migrations import upgrade_to_head  # noqa: E402
+from app.core.settings import Settings  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.volumes.tables import IntervalActual  # noqa: E402
+
+from pg_server import PostgresServer  # noqa: E402
+
+ACTIVITIES_PER_CONTRACT = 3
+OCTOBER_INTERVAL = datetime(2026, 10, 15, 8, 0, tzinfo=UTC)
+RECEIVED = datetime(2026, 8, 1, tzinfo=UTC)
+
+
+def populate(database: Database, contracts: int, seed: int = 7) -> None:
+    """Bulk-insert the reference data, commitments and actuals through SQLAlchemy Core."""
+    rng = np.random.default_rng(seed)
+    now = datetime.now(UTC)
+    rows: dict[Any, list[dict[str, Any]]] = {
+        table: []
+        for table in (
+            Client,
+            Contract,
+            Activity,
+            ActivityPrice,
+            CommitmentVersion,
+            CommitmentLine,
+            IntervalActual,
+        )
+    }
+    for n in range(contracts):
+        client_id, contract_id, version_id = new_id("cli"), new_id("ctr"), new_id("cmt")
+        stamps = {"created_at": now, "updated_at": now}
+        rows[Client].append(
+            {"id": client_id, "name": f"Client {n}", "siren": None, "country": "FR", **stamps}
+        )
+        rows[Contract].append(
+            {
+                "id": contract_id,
+                "client_id": client_id,
+                "reference": f"C{n}",
+                "currency": "EUR",
+                "timezone": "Europe/Paris",
+                "starts_on": date(2025, 1, 1),
+                "ends_on": None,
+                "commitment_deadline_days": 30,
+                "trigger_ratio": Decimal("0.90"),
+                "floor_ratio": Decimal("0.90"),
+                "upper_tolerance": Decimal("0.10"),
+                "evaluation": "per_activity",
+                "vat_rate": Decimal("0.20"),
+                "holiday_country": "FR",
+                "payment_terms_days": 30,
+                **stamps,
+            }
+        )
+        rows[CommitmentVersion].append(
+            {
+                "id": version_id,
+                "contract_id": contract_id,
+                "label": "bench",
+                "received_at": RECEIVED,
+                "source": "import",
+                "created_by_key_id": None,
+                "created_at": now,
+            }
+        )
+        for k in range(ACTIVITIES_PER_CONTRACT):
+            activity_id = new_id("act")
+            committed = int(rng.integers(1_000, 100_000))
+            actual = int(committed * rng.uniform(0.75, 1.05))
+            rows[Activity].append(
+                {
+                    "id": activity_id,
+                    "contract_id": contract_id,
+                    "name": f"activity {k}",
+                    "channel": "voice",
+                    "interval_minutes": 30,
+                    "billing_unit": "contact",
+                    "volume_basis": "offered",
+                    "reference_aht_seconds": None,
+                    **stamps,
+                }
+            )
+            rows[ActivityPrice].append(
+                {
+                    "id": new_id("prc"),
+                    "activity_id": activity_id,
+                    "effective_from": date(2025, 1, 1),
+                    "unit_price": Decimal("1.20"),
+                    "created_at": now,
+                }
+            )
+            rows[CommitmentLine].append(
+                {
+                    "id": new_id("cml"),
+                    "version_id": version_id,
+                    "activity_id": activity_id,
+                    "period": "2026-10",
+                    "volume": Decimal(committed),
+                    "aht_seconds": None,
+                }
+            )
+            rows[IntervalActual].append(
+                {
+                    "activity_id": activity_id,
+                    "interval_start": OCTOBER_INTERVAL,
+                    "offered": actual,
+                    "handled": actual,
+                    "aht_ms": 300_000,
+                }
+            )
+    with session_scope(database) as session:
+        for table, values in rows.items():
+            for first in range(0, len(values), 5_000):
+                session.execute(insert(table), values[first : first + 5_000])
+
+
+def baseline_seconds(database: Database) -> float:
+    """The raw reads an invoice run needs, with the driver and no computation."""
+    start, end = "2026-09-30 22:00:00", "2026-10-31 23:00:00"
+    started = time.perf_counter()
+    with database.engine.connect() as connection:
+        connection.exec_driver_sql(
+            "SELECT l.activity_id, l.volume, v.received_at FROM commitment_lines l "
+            "JOIN commitment_versions v ON v.id = l.version_id WHERE l.period = '2026-10'"
+        ).all()
+        connection.exec_driver_sql("SELECT * FROM adjustments WHERE period = '2026-10'").all()
+        connection.execute(
+            text(
+                "SELECT activity_id, sum(offered), sum(handled), sum(handled * aht_ms) "
+                "FROM interval_actuals WHERE interval_start >= :start "
+                "AND interval_start < :end GROUP BY activity_id"
+            ),
+            {"start": start, "end": end},
+        ).all()
+        connection.exec_driver_sql(
+            "SELECT a.*, p.* FROM activities a JOIN activity_prices p ON p.activity_id = a.id"
+        ).all()
+    return time.perf_counter() - started
+
+
+def timed_run(url: str, database: Database) -> tuple[float, dict[str, Any]]:
+    with session_scope(database) as session:
+        key = issue_key(session, Role.BILLING).secret
+    app = create_app(Settings(database_url=url, log_level="WARNING"), database=database)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        started = time.perf_counter()
+        response = httpx.post(
+            f"http://127.0.0.1:{port}/v1/invoice-runs",
+            json={"period": "2026-10"},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=3600,
+        )
+        elapsed = time.perf_counter() - started
+        response.raise_for_status()
+        return elapsed, response.json()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def measure(name: str, url: str, contracts: int) -> None:
+    upgrade_to_head(url)
+    database = Database(create_db_engine(url))
+    populate(database, contracts)
+    baseline = baseline_seconds(database)
+    seconds, summary = timed_run(url, database)
+    with database.session(write=False) as session:
+        invoices = session.query(Invoice).count()
+    database.engine.dispose()
+    print(
+        f"{name:<10} invoice run {seconds:7.1f} s  {contracts / seconds:8.0f} contracts/s   "
+        f"created {summary['created']}, no shortfall {summary['no_shortfall']}, "
+        f"errors {len(summary['errors'])}, invoices stored {invoices}   "
+        f"baseline raw reads {baseline:5.2f} s (run/baseline {seconds / baseline:5.1f}x)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contracts", type=int, default=10_000)
+    parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    print(f"{args.contracts:,} contracts x {ACTIVITIES_PER_CONTRACT} activities, period 2026-10")
+    if args.only in (None, "sqlite"):
+        with tempfile.TemporaryDirectory() as tmp:
+            measure("SQLite", f"sqlite:///{tmp}/run.db", args.contracts)
+    if args.only in (None, "postgresql"):
+        with PostgresServer() as server:
+            measure("PostgreSQL", server.create_database("run"), args.contracts)
+
+
+if __name__ == "__main__":
+    main()
