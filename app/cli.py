@@ -37,7 +37,9 @@ def serve(
     from app.main import create_app
 
     upgrade_to_head(get_settings().database_url)
-    uvicorn.run(create_app(), host=host, port=port, proxy_headers=True)
+    app = create_app()
+    app.state.forecast_pool.warm_up()  # the first forecast should not wait for Stan to load
+    uvicorn.run(app, host=host, port=port, proxy_headers=True)
 
 
 @db_cli.command("upgrade")
@@ -126,6 +128,75 @@ def import_volumes(
                 typer.echo(f"  line {error.row}: {error.field}: {error.reason}", err=True)
             raise typer.Exit(code=1) from None
     typer.echo(f"{summary.inserted} inserted, {summary.updated} updated")
+
+
+@cli.command("forecast")
+def forecast_command(
+    start: Annotated[str, typer.Option(help="First local day, YYYY-MM-DD.")],
+    end: Annotated[str, typer.Option(help="Last local day, YYYY-MM-DD.")],
+    activity: Annotated[str | None, typer.Option(help="One activity (act_…).")] = None,
+    contract: Annotated[
+        str | None, typer.Option(help="Every activity of a contract, as a job.")
+    ] = None,
+    granularity: Annotated[str, typer.Option(help="day, interval or month.")] = "day",
+    method: Annotated[str, typer.Option(help="auto, snaive, ets, arima, prophet, ensemble.")] = (
+        "auto"
+    ),
+) -> None:
+    """Forecast one activity (printing its points) or a contract's activities (a job with a
+    progress bar); the runs are stored as through the API."""
+    import asyncio
+
+    from rich.progress import Progress
+
+    from app.forecasts import jobs, schemas, service
+    from app.forecasts.pool import ForecastPool
+    from app.forecasts.tasks import run_forecast
+
+    if (activity is None) == (contract is None):
+        raise typer.BadParameter("give exactly one of --activity and --contract")
+    settings = get_settings()
+    database = _database()
+    if activity is not None:
+        request = schemas.ForecastCreate.model_validate(
+            {"granularity": granularity, "start": start, "end": end, "method": method}
+        )
+        with session_scope(database) as session:
+            prepared = service.prepare(session, SYSTEM, activity, request)
+            result = run_forecast(prepared.payload)
+            service.raise_task_error(result)
+            run, points = service.store(session, SYSTEM, prepared.activity, request, result)
+        typer.echo(f"forecast {run.id}: method {run.method}")
+        for point in points:
+            local = point.period_start.astimezone(prepared.timezone)
+            typer.echo(f"{local.isoformat()}\t{point.volume}\t{point.bounds}")
+        return
+    job_request = schemas.ForecastJobCreate.model_validate(
+        {
+            "contract_id": contract,
+            "granularity": granularity,
+            "start": start,
+            "end": end,
+            "method": method,
+        }
+    )
+    with session_scope(database) as session:
+        job, activity_ids = jobs.create_job(session, SYSTEM, job_request)
+    pool = ForecastPool(settings.forecast_workers, float("inf"))
+    with Progress() as bar:
+        task = bar.add_task(f"job {job.id}", total=len(activity_ids))
+        asyncio.run(
+            jobs.run_job(
+                database,
+                pool,
+                SYSTEM,
+                job.id,
+                activity_ids,
+                on_progress=lambda done, _total: bar.update(task, completed=done),
+            )
+        )
+    pool.shutdown()
+    typer.echo(f"job {job.id} completed: {len(activity_ids)} activities")
 
 
 @cli.command()

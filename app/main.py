@@ -1,6 +1,8 @@
 """`create_app()`: the whole service, wired once."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -8,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from app.billing.router import router as billing_router
@@ -18,6 +21,9 @@ from app.core.errors import ServiceUnavailable, install_error_handlers, problem_
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import current_revision, head_revision
 from app.core.settings import Settings, get_settings
+from app.forecasts import jobs
+from app.forecasts.pool import ForecastPool
+from app.forecasts.router import router as forecasts_router
 from app.staffing.router import router as staffing_router
 from app.volumes.router import router as volumes_router
 
@@ -31,6 +37,20 @@ Errors are `application/problem+json` (RFC 9457). Money and quantities are decim
 """
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Mark forecast jobs a previous process left unfinished; stop the forecasting workers at
+    exit."""
+    try:
+        interrupted = await run_in_threadpool(jobs.interrupt_unfinished, app.state.database)
+        if interrupted:
+            logging.getLogger("plancher").warning("%d forecast job(s) interrupted", interrupted)
+    except SQLAlchemyError:
+        logging.getLogger("plancher").warning("database not ready; /readyz tells why")
+    yield
+    app.state.forecast_pool.shutdown()
+
+
 def _operation_id(route: APIRoute) -> str:
     """Stable operationIds (the endpoint function's name) for generated clients."""
     return route.name
@@ -40,12 +60,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level)
     app = FastAPI(
+        lifespan=_lifespan,
         title="Plancher",
         version="1.0.0",
         description=API_DESCRIPTION,
         generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
+    app.state.forecast_pool = ForecastPool(
+        settings.forecast_workers, settings.forecast_timeout_seconds
+    )
     app.state.database = database or Database(
         create_db_engine(settings.database_url, echo=settings.database_echo)
     )
@@ -53,6 +77,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     v1 = APIRouter(prefix="/v1")
     v1.include_router(contracts_router)
     v1.include_router(volumes_router)
+    v1.include_router(forecasts_router)
     v1.include_router(commitments_router)
     v1.include_router(billing_router)
     v1.include_router(staffing_router)

@@ -6,6 +6,7 @@ from app.commitments import tables as commitments_tables
 from app.contracts import tables as contracts_tables
 from app.core import tables as core_tables
 from app.core.orm import Base
+from app.forecasts import tables as forecasts_tables
 from app.volumes import tables as volumes_tables
 
 metadata = Base.metadata
@@ -15,6 +16,7 @@ __all__ = [
     "commitments_tables",
     "contracts_tables",
     "core_tables",
+    "forecasts_tables",
     "metadata",
     "volumes_tables",
 ]

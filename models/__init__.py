@@ -1,0 +1,27 @@
+"""Plancher's forecasting library: pure numpy / pandas / statsmodels / prophet / holidays."""
+
+from models.base import Forecaster
+from models.engine import (
+    ActivitySeries,
+    CandidateScore,
+    ForecastInputError,
+    ForecastRequest,
+    ForecastResult,
+    InsufficientHistory,
+    SpecialDay,
+    forecast,
+)
+from models.registry import MODELS
+
+__all__ = [
+    "MODELS",
+    "ActivitySeries",
+    "CandidateScore",
+    "ForecastInputError",
+    "ForecastRequest",
+    "ForecastResult",
+    "Forecaster",
+    "InsufficientHistory",
+    "SpecialDay",
+    "forecast",
+]

@@ -101,9 +101,13 @@ def settings(migrated_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def apps() -> dict[str, FastAPI]:
-    """One app per database for the session: building one costs ~40 ms, a third of a test."""
-    return {}
+def apps() -> Iterator[dict[str, FastAPI]]:
+    """One app per database for the session: building one costs ~40 ms, a third of a test,
+    and its forecasting workers start once."""
+    built: dict[str, FastAPI] = {}
+    yield built
+    for app in built.values():
+        app.state.forecast_pool.shutdown()
 
 
 @pytest.fixture
@@ -115,5 +119,6 @@ def client(
     if app is None:
         app = apps[settings.database_url] = create_app(settings, database=database)
     app.state.database = database
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
+    # Not entered as a context manager: the app's lifespan (which stops the forecasting
+    # workers) runs once per session, not once per test.
+    yield TestClient(app, raise_server_exceptions=False)

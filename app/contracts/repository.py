@@ -36,6 +36,13 @@ class ContractRepository(Repository[Contract]):
             select(Contract).where(Contract.client_id == client_id, Contract.reference == reference)
         ).first()
 
+    def all_for(self, client_id: str | None) -> list[Contract]:
+        """Every contract, or every contract of one client."""
+        statement = select(Contract).order_by(Contract.id)
+        if client_id is not None:
+            statement = statement.where(Contract.client_id == client_id)
+        return list(self.session.scalars(statement))
+
     def overlapping(self, start: date, end: date) -> list[Contract]:
         return list(
             self.session.scalars(

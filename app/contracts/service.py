@@ -173,6 +173,14 @@ def all_activities(session: Session, actor: Principal, contract_id: str) -> Sequ
     return activities_of(session, [contract.id])
 
 
+def visible_activities(session: Session, actor: Principal) -> list[Activity]:
+    """Every activity of every contract the key may see."""
+    contract_ids = [
+        contract.id for contract in ContractRepository(session).all_for(actor.scoped_client_id)
+    ]
+    return activities_of(session, contract_ids)
+
+
 def activities_of(session: Session, contract_ids: Sequence[str]) -> list[Activity]:
     """The activities (with prices) of many contracts at once, for batch computations that
     have already checked who may see those contracts."""

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
         default="taux de refinancement de la BCE majoré de 10 points",
         description="Late-payment penalty rate printed on invoices (Code de commerce L441-10).",
     )
+    forecast_workers: int = Field(default=2, ge=1, description="Forecasting processes.")
+    forecast_timeout_seconds: float = Field(
+        default=120, gt=0, description="Time limit of a forecast request (jobs have none)."
+    )
     invoice_prefix: str = Field(default="MB", description="Number prefix of shortfall invoices.")
     credit_note_prefix: str = Field(default="AV", description="Number prefix of credit notes.")
 

@@ -1,13 +1,19 @@
-"""HTTP layer of staffing: Erlang C / Erlang A sizing and evaluation of one interval.
+"""HTTP layer of staffing: Erlang C / Erlang A sizing and evaluation of one interval, and the
+staffing of an interval forecast.
 
-These endpoints read no client data, so any valid key may call them. They are plain `def`
-routes: the maths is CPU work and runs in the thread pool, off the event loop.
+The one-interval endpoints read no client data, so any valid key may call them; the forecast
+staffing is scoped like the forecast. They are plain `def` routes: the maths is CPU work and
+runs in the thread pool, off the event loop.
 """
 
-from fastapi import APIRouter
+from decimal import Decimal
+from typing import Annotated
 
-from app.core.auth import AnyKey
-from app.core.errors import problem_responses
+from fastapi import APIRouter, Query
+
+from app.core.auth import AnyKey, ReaderKey
+from app.core.db import SessionDep
+from app.core.errors import READ_ERRORS, problem_responses
 from app.core.routing import TransactionalRoute
 from app.staffing import schemas, service
 
@@ -40,3 +46,35 @@ def staffing_evaluate(
     """What a given number of agents achieves on one interval (service level, speed of answer,
     occupancy, abandonment): the reverse of the sizing."""
     return service.evaluate(body)
+
+
+@router.get(
+    "/forecasts/{forecast_id}/staffing",
+    response_model=schemas.ForecastStaffingOut,
+    responses={**READ_ERRORS, **problem_responses(422)},
+)
+def forecast_staffing(
+    forecast_id: str,
+    session: SessionDep,
+    actor: ReaderKey,
+    service_level_target: Annotated[Decimal, Query(description="In (0, 1), e.g. 0.80.")],
+    answer_time_seconds: Annotated[Decimal, Query(description="e.g. 20.")],
+    shrinkage: Annotated[Decimal, Query(description="In [0, 1).")] = Decimal(0),
+    max_occupancy: Annotated[Decimal, Query(description="In (0, 1].")] = Decimal(1),
+    model: schemas.StaffingModel = schemas.StaffingModel.ERLANG_C,
+    patience_seconds: Annotated[Decimal | None, Query(description="For erlang_a.")] = None,
+    quantile: Annotated[
+        schemas.Quantile, Query(description="Staff for the forecast or a bound (risk).")
+    ] = "volume",
+) -> object:
+    """Agents, service level, occupancy and FTE per interval of an interval forecast, and
+    agent-hours per day."""
+    targets = {
+        "service_level_target": service_level_target,
+        "answer_time_seconds": answer_time_seconds,
+        "shrinkage": shrinkage,
+        "max_occupancy": max_occupancy,
+        "model": model,
+        "patience_seconds": patience_seconds,
+    }
+    return service.forecast_staffing(session, actor, forecast_id, targets, quantile)

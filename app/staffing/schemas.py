@@ -5,9 +5,10 @@ bad request names every bad field at once. Outputs are probabilities and head co
 as floats and rounded once, by the output types below, to decimal strings.
 """
 
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -228,3 +229,30 @@ class StaffingOut(BaseModel):
         examples=["10.00"],
     )
     model: StaffingModel = Field(description="The model the figures come from.")
+
+
+# Staffing of an interval forecast
+
+Quantile = Literal["volume", "lower_80", "upper_80", "lower_95", "upper_95"]
+
+
+class ForecastStaffingInterval(StaffingOut):
+    period_start: datetime
+    volume: Decimal = Field(description="Forecast contacts used (the chosen quantile).")
+    aht_seconds: Decimal | None = Field(description="Forecast AHT of the interval.")
+
+
+class ForecastStaffingDay(BaseModel):
+    day: date
+    agent_hours: Hundredths = Field(description="Σ agents × interval length, in hours.")
+    fte_hours: Hundredths = Field(description="Σ FTE × interval length (with shrinkage).")
+
+
+class ForecastStaffingOut(BaseModel):
+    forecast_id: str
+    activity_id: str
+    interval_minutes: int
+    quantile: Quantile
+    model: StaffingModel
+    intervals: list[ForecastStaffingInterval]
+    days: list[ForecastStaffingDay]

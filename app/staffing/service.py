@@ -5,9 +5,17 @@ float arguments and its results into the response.
 """
 
 import math
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from app.core.errors import FieldError, failed
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from app.contracts import service as contracts
+from app.core.auth import Principal
+from app.core.errors import FieldError, failed, field_errors_from
+from app.forecasts import service as forecasts
 from app.staffing import erlang, schemas
 from app.staffing.schemas import MAX_AGENTS, MAX_OFFERED_LOAD, StaffingModel
 
@@ -114,3 +122,96 @@ def _out(result: erlang.StaffingResult, load: float, model: StaffingModel) -> sc
             "model": model,
         }
     )
+
+
+def forecast_staffing(
+    session: Session,
+    actor: Principal,
+    forecast_id: str,
+    targets: dict[str, Any],
+    quantile: schemas.Quantile,
+) -> schemas.ForecastStaffingOut:
+    """Agents and FTE per interval of an interval forecast, sized for `targets`, on the
+    forecast volume or one of its bounds (staffing for risk), with daily agent-hours."""
+    run, points, timezone = forecasts.get_forecast(session, actor, forecast_id)
+    activity = contracts.get_activity(session, actor, run.activity_id)
+    if run.granularity != "interval":
+        raise failed(
+            [
+                FieldError(
+                    "path",
+                    "forecast_id",
+                    f"is a {run.granularity} forecast; staffing needs an interval forecast",
+                )
+            ]
+        )
+    if quantile != "volume" and f"{quantile}" not in (points[0].bounds if points else {}):
+        raise failed([FieldError("query", "quantile", "not a level of this forecast")])
+    model = _sizing_request(targets, Decimal(0), Decimal(1), activity.interval_minutes).model
+    intervals = []
+    for point in points:
+        volume = point.volume if quantile == "volume" else Decimal(point.bounds[quantile])
+        aht = point.aht_seconds
+        if volume == 0 or not aht:
+            sized = _nobody(model)
+        else:
+            sized = size(_sizing_request(targets, volume, aht, activity.interval_minutes))
+        intervals.append(
+            schemas.ForecastStaffingInterval(
+                **sized.model_dump(),
+                period_start=point.period_start.astimezone(timezone),
+                volume=volume,
+                aht_seconds=aht,
+            )
+        )
+    return schemas.ForecastStaffingOut(
+        forecast_id=run.id,
+        activity_id=run.activity_id,
+        interval_minutes=activity.interval_minutes,
+        quantile=quantile,
+        model=model,
+        intervals=intervals,
+        days=_daily_hours(intervals, activity.interval_minutes),
+    )
+
+
+def _sizing_request(
+    targets: dict[str, Any], volume: Decimal, aht: Decimal, interval_minutes: int
+) -> schemas.StaffingSizingRequest:
+    """The sizing request of one interval; the targets' errors are named as query fields."""
+    try:
+        return schemas.StaffingSizingRequest(
+            **targets, volume=volume, aht_seconds=aht, interval_minutes=interval_minutes
+        )
+    except ValidationError as exc:
+        raise failed(field_errors_from(exc.errors(), location="query")) from None
+
+
+def _nobody(model: StaffingModel) -> schemas.StaffingOut:
+    """An interval with no forecast contact needs no agent."""
+    return schemas.StaffingOut(
+        agents=0,
+        service_level=Decimal(1),
+        asa_seconds=Decimal(0),
+        occupancy=Decimal(0),
+        fte=Decimal(0),
+        abandon_rate=Decimal(0) if model is StaffingModel.ERLANG_A else None,
+        offered_load=Decimal(0),
+        model=model,
+    )
+
+
+def _daily_hours(
+    intervals: list[schemas.ForecastStaffingInterval], interval_minutes: int
+) -> list[schemas.ForecastStaffingDay]:
+    """Agent-hours and FTE-hours per local day."""
+    hours = Decimal(interval_minutes) / 60
+    days: dict[date, tuple[Decimal, Decimal]] = {}
+    for interval in intervals:
+        day = interval.period_start.date()
+        agent_hours, fte_hours = days.get(day, (Decimal(0), Decimal(0)))
+        days[day] = (agent_hours + interval.agents * hours, fte_hours + interval.fte * hours)
+    return [
+        schemas.ForecastStaffingDay(day=day, agent_hours=agent, fte_hours=fte)
+        for day, (agent, fte) in sorted(days.items())
+    ]

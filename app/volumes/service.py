@@ -243,3 +243,14 @@ def period_actuals(
         activity_id: PeriodActuals(offered, handled, Decimal(handled_ms) / 1000)
         for activity_id, (offered, handled, handled_ms) in totals.items()
     }
+
+
+def history_frame(
+    session: Session, activity_id: str, start: datetime, end: datetime
+) -> pd.DataFrame:
+    """Raw intervals in [start, end) for the forecasting library: interval_start (UTC),
+    offered, handled, and aht_seconds as floats (the statistics libraries work in floats;
+    nothing billed is derived from a forecast)."""
+    frame = VolumeRepository(session).read_range(activity_id, start, end)
+    frame["aht_seconds"] = frame.pop("aht_ms").astype("float64").fillna(0.0) / 1000
+    return frame

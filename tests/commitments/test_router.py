@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.commitments.tables import CommitmentLine, CommitmentVersion
 from app.core.auth import Role
+
 from factories import bearer, make_activity, make_client, make_contract
 
 

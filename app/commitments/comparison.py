@@ -1,0 +1,299 @@
+"""Comparison of the client's commitments with the provider's forecast and the actuals.
+
+Before the deadline both sides want to know how realistic a commitment is and what it may cost:
+per period, the binding (and latest) commitment, the provider's month forecast with its
+interval, the probability that actual activity falls below the trigger and the expected billed
+shortfall. After the period, the realised figures replace the estimates.
+
+The month forecasts come from stored runs; the endpoint first asks the forecasting pool for the
+missing ones (`periods_needing_forecast`), then builds the rows here.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from app.billing import rules
+from app.commitments import outlook
+from app.commitments.service import PeriodCommitment, resolve_periods
+from app.contracts.tables import Activity, Contract
+from app.core.orm import utc_now
+from app.core.periods import Period, is_period_closed, period_bounds
+from app.forecasts import service as forecasts
+from app.volumes import service as volumes
+
+_SECONDS_PER_HOUR = Decimal(3600)
+
+
+@dataclass(frozen=True)
+class ComparisonRow:
+    period: Period
+    deadline: datetime
+    billing_unit: str
+    committed: Decimal | None
+    binding_commitment_id: str | None
+    committed_latest: Decimal | None
+    latest_commitment_id: str | None
+    adjustments: Decimal
+    provider_forecast: forecasts.MonthForecast | None
+    provider_forecast_units: Decimal | None
+    actual: Decimal
+    deviation_pct: Decimal | None
+    probability_below_trigger: float | None
+    expected_shortfall_units: Decimal | None
+    expected_shortfall_amount: Decimal | None
+    unit_price: Decimal | None
+    status: str
+
+
+def periods_needing_forecast(
+    session: Session, activity: Activity, contract: Contract, periods: list[Period]
+) -> list[Period]:
+    """Open or future periods with no stored month forecast."""
+    timezone = ZoneInfo(contract.timezone)
+    now = utc_now()
+    return [
+        period
+        for period in periods
+        if not is_period_closed(period, timezone, now)
+        and forecasts.month_forecast(session, activity.id, period, timezone) is None
+    ]
+
+
+def compare(
+    session: Session, activity: Activity, contract: Contract, periods: list[Period]
+) -> list[ComparisonRow]:
+    timezone = ZoneInfo(contract.timezone)
+    now = utc_now()
+    terms = rules.ContractTerms(
+        trigger_ratio=contract.trigger_ratio,
+        floor_ratio=contract.floor_ratio,
+        upper_tolerance=contract.upper_tolerance,
+    )
+    rows = []
+    for period in periods:
+        figures = resolve_periods(session, [(activity, contract)], period)[activity.id]
+        forecast = forecasts.month_forecast(session, activity.id, period, timezone)
+        start, end = period_bounds(period, timezone)
+        totals = volumes.period_actuals(session, [activity.id], start, min(end, now))
+        actual = actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS))
+        closed = is_period_closed(period, timezone, now)
+        rows.append(_row(activity, terms, period, figures, forecast, actual, closed))
+    return rows
+
+
+def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
+    return rules.actual_quantity(
+        rules.BillingUnit(activity.billing_unit),
+        rules.VolumeBasis(activity.volume_basis),
+        totals.offered,
+        totals.handled,
+        totals.handled_seconds,
+    )
+
+
+def forecast_units(activity: Activity, contacts: Decimal, aht_seconds: Decimal | None) -> Decimal:
+    """A forecast of contacts in the activity's billing unit: hours use the forecast AHT (or
+    the reference AHT when the forecast has none)."""
+    if activity.billing_unit == rules.BillingUnit.CONTACT:
+        return contacts
+    aht = aht_seconds or activity.reference_aht_seconds or Decimal(0)
+    return contacts * aht / _SECONDS_PER_HOUR
+
+
+def _row(
+    activity: Activity,
+    terms: rules.ContractTerms,
+    period: Period,
+    figures: PeriodCommitment,
+    forecast: forecasts.MonthForecast | None,
+    actual: Decimal,
+    closed: bool,
+) -> ComparisonRow:
+    price = rules.price_in_force(
+        [(row.effective_from, row.unit_price) for row in activity.prices], period.first_day
+    )
+    latest = figures.latest
+    committed_latest = None
+    if latest is not None:
+        committed_latest = rules.committed_quantity(
+            rules.BillingUnit(activity.billing_unit),
+            latest.volume,
+            latest.aht_seconds,
+            activity.reference_aht_seconds,
+        )
+    forecast_total = (
+        forecast_units(activity, forecast.volume, forecast.aht_seconds) if forecast else None
+    )
+    evaluation = rules.evaluate_activity(
+        terms, figures.committed, figures.adjustments, actual, price
+    )
+    expected: outlook.Outlook | None = None
+    if figures.committed is not None and closed:
+        expected = outlook.realised(actual, evaluation.trigger, evaluation.shortfall_units)
+    elif figures.committed is not None and forecast is not None:
+        samples = [
+            float(forecast_units(activity, Decimal(repr(total)), forecast.aht_seconds))
+            for total in forecast.samples
+        ]
+        expected = outlook.outlook(samples, evaluation.trigger, evaluation.floor)
+    deviation = None
+    if figures.committed is not None and forecast_total is not None:
+        deviation = outlook.deviation_pct(figures.committed, forecast_total)
+    amount = None
+    if expected is not None and price is not None:
+        amount = rules.round_half_up(expected.expected_shortfall_units * price)
+    return ComparisonRow(
+        period=period,
+        deadline=figures.deadline,
+        billing_unit=activity.billing_unit,
+        committed=figures.committed,
+        binding_commitment_id=figures.binding.version_id if figures.binding else None,
+        committed_latest=committed_latest,
+        latest_commitment_id=latest.version_id if latest else None,
+        adjustments=figures.adjustments,
+        provider_forecast=forecast,
+        provider_forecast_units=forecast_total,
+        actual=actual,
+        deviation_pct=deviation,
+        probability_below_trigger=expected.probability_below_trigger if expected else None,
+        expected_shortfall_units=expected.expected_shortfall_units if expected else None,
+        expected_shortfall_amount=amount,
+        unit_price=price,
+        status=evaluation.status.value if closed else "open",
+    )
+
+
+# Scorecard
+
+
+@dataclass(frozen=True)
+class ScorecardRow:
+    period: Period
+    deadline: datetime
+    actual: Decimal
+    committed: Decimal | None
+    binding_commitment_id: str | None
+    provider_forecast: Decimal | None
+    provider_forecast_id: str | None
+    committed_error_pct: Decimal | None
+    provider_error_pct: Decimal | None
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """Bias (mean signed error) and MAPE, in % of actuals, over the periods scored."""
+
+    periods: int
+    bias_pct: Decimal | None
+    mape_pct: Decimal | None
+
+
+def forecast_cutoffs(
+    session: Session, activity: Activity, contract: Contract, periods: list[Period]
+) -> list[tuple[Period, datetime]]:
+    """Closed periods whose provider forecast as of the commitment deadline is not stored."""
+    timezone = ZoneInfo(contract.timezone)
+    missing = []
+    for period in _closed(periods, timezone):
+        deadline = _deadline(session, activity, contract, period)
+        if (
+            forecasts.month_forecast(session, activity.id, period, timezone, deadline.date())
+            is None
+        ):
+            missing.append((period, deadline))
+    return missing
+
+
+def _closed(periods: list[Period], timezone: ZoneInfo) -> list[Period]:
+    now = utc_now()
+    return [period for period in periods if is_period_closed(period, timezone, now)]
+
+
+def _deadline(session: Session, activity: Activity, contract: Contract, period: Period) -> datetime:
+    return resolve_periods(session, [(activity, contract)], period)[activity.id].deadline
+
+
+def scorecard(
+    session: Session, activity: Activity, contract: Contract, periods: list[Period]
+) -> tuple[list[ScorecardRow], Accuracy, Accuracy]:
+    """Who forecast better: the binding commitments, or the provider's forecasts made as of
+    the same deadlines, against what actually happened."""
+    timezone = ZoneInfo(contract.timezone)
+    rows = []
+    for period in _closed(periods, timezone):
+        figures = resolve_periods(session, [(activity, contract)], period)[activity.id]
+        start, end = period_bounds(period, timezone)
+        totals = volumes.period_actuals(session, [activity.id], start, end)
+        actual = actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS))
+        forecast = forecasts.month_forecast(
+            session, activity.id, period, timezone, figures.deadline.date()
+        )
+        provider = (
+            forecast_units(activity, forecast.volume, forecast.aht_seconds) if forecast else None
+        )
+        rows.append(
+            ScorecardRow(
+                period=period,
+                deadline=figures.deadline,
+                actual=actual,
+                committed=figures.committed,
+                binding_commitment_id=figures.binding.version_id if figures.binding else None,
+                provider_forecast=provider,
+                provider_forecast_id=forecast.forecast_id if forecast else None,
+                committed_error_pct=_error_pct(figures.committed, actual),
+                provider_error_pct=_error_pct(provider, actual),
+            )
+        )
+    return (
+        rows,
+        _accuracy([row.committed_error_pct for row in rows]),
+        _accuracy([row.provider_error_pct for row in rows]),
+    )
+
+
+def _error_pct(estimate: Decimal | None, actual: Decimal) -> Decimal | None:
+    if estimate is None or actual == 0:
+        return None
+    return ((estimate - actual) / actual * 100).quantize(Decimal("0.01"))
+
+
+def _accuracy(errors: list[Decimal | None]) -> Accuracy:
+    scored = [error for error in errors if error is not None]
+    if not scored:
+        return Accuracy(0, None, None)
+    count = Decimal(len(scored))
+    return Accuracy(
+        periods=len(scored),
+        bias_pct=(sum(scored, Decimal(0)) / count).quantize(Decimal("0.01")),
+        mape_pct=(sum((abs(e) for e in scored), Decimal(0)) / count).quantize(Decimal("0.01")),
+    )
+
+
+@dataclass(frozen=True)
+class MoneyTotals:
+    committed_value: Decimal
+    provider_forecast_value: Decimal
+    actual_value: Decimal
+    expected_shortfall_amount: Decimal
+
+
+def money_totals(rows: list[ComparisonRow]) -> MoneyTotals:
+    """Σ quantity × price over the priced activities, rounded to the cent at the end."""
+    committed = forecast = actual = shortfall = Decimal(0)
+    for row in rows:
+        if row.unit_price is None:
+            continue
+        committed += (row.committed or 0) * row.unit_price
+        forecast += (row.provider_forecast_units or 0) * row.unit_price
+        actual += row.actual * row.unit_price
+        shortfall += row.expected_shortfall_amount or 0
+    return MoneyTotals(
+        committed_value=rules.round_half_up(committed),
+        provider_forecast_value=rules.round_half_up(forecast),
+        actual_value=rules.round_half_up(actual),
+        expected_shortfall_amount=rules.round_half_up(shortfall),
+    )

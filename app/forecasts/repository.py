@@ -1,0 +1,83 @@
+"""All SQL of the forecasts domain."""
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun, SpecialDay
+
+
+class ForecastRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_run(self, run: ForecastRun, points: list[ForecastPoint]) -> ForecastRun:
+        self.session.add(run)
+        self.session.flush()
+        for point in points:
+            point.run_id = run.id
+        self.session.add_all(points)
+        self.session.flush()
+        return run
+
+    def get_run(self, run_id: str) -> ForecastRun | None:
+        return self.session.get(ForecastRun, run_id)
+
+    def points(self, run_id: str) -> Sequence[ForecastPoint]:
+        return self.session.scalars(
+            select(ForecastPoint)
+            .where(ForecastPoint.run_id == run_id)
+            .order_by(ForecastPoint.period_start)
+        ).all()
+
+    def latest_month_run(
+        self, activity_id: str, first: date, last: date, history_end: date | None = None
+    ) -> ForecastRun | None:
+        """The newest month forecast whose request touched [first, last] — month forecasts
+        always cover whole months — made as of `history_end` when given."""
+        statement = select(ForecastRun).where(
+            ForecastRun.activity_id == activity_id,
+            ForecastRun.granularity == "month",
+            ForecastRun.start <= last,
+            ForecastRun.end >= first,
+        )
+        if history_end is not None:
+            statement = statement.where(ForecastRun.history_end == history_end)
+        return self.session.scalars(
+            statement.order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
+        ).first()
+
+    def special_days(self, activity_id: str) -> Sequence[SpecialDay]:
+        return self.session.scalars(
+            select(SpecialDay).where(SpecialDay.activity_id == activity_id).order_by(SpecialDay.day)
+        ).all()
+
+    def special_day(self, special_day_id: str) -> SpecialDay | None:
+        return self.session.get(SpecialDay, special_day_id)
+
+    def special_day_on(self, activity_id: str, day: date) -> SpecialDay | None:
+        return self.session.scalars(
+            select(SpecialDay).where(SpecialDay.activity_id == activity_id, SpecialDay.day == day)
+        ).first()
+
+    def add(self, obj: SpecialDay | ForecastJob) -> None:
+        self.session.add(obj)
+        self.session.flush()
+
+    def delete(self, obj: SpecialDay) -> None:
+        self.session.delete(obj)
+        self.session.flush()
+
+    def get_job(self, job_id: str) -> ForecastJob | None:
+        return self.session.get(ForecastJob, job_id)
+
+    def interrupt_unfinished_jobs(self) -> int:
+        """Mark jobs a previous process left queued or running as interrupted."""
+        result = self.session.execute(
+            update(ForecastJob)
+            .where(ForecastJob.status.in_(["queued", "running"]))
+            .values(status="interrupted")
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

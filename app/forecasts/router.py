@@ -1,0 +1,165 @@
+"""HTTP layer of provider forecasts: single forecasts, background jobs, special days."""
+
+from collections.abc import Sequence
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+
+from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
+from app.core.db import SessionDep
+from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
+from app.core.routing import TransactionalRoute
+from app.forecasts import jobs, schemas, service
+from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun
+from app.forecasts.tasks import run_forecast
+
+router = APIRouter(route_class=TransactionalRoute, tags=["provider forecasts"])
+
+ForecastKey = Annotated[Principal, require(Role.ADMIN, Role.OPS, Role.CLIENT)]
+
+
+def forecast_out(
+    run: ForecastRun, points: Sequence[ForecastPoint], timezone: ZoneInfo
+) -> schemas.ForecastOut:
+    """A run as the API shows it, period starts in the contract's local time."""
+    return schemas.ForecastOut(
+        id=run.id,
+        activity_id=run.activity_id,
+        granularity=run.granularity,
+        start=run.start,
+        end=run.end,
+        method_requested=run.method_requested,
+        method=run.method,
+        levels=run.levels,
+        history_end=run.history_end,
+        backtest=[schemas.CandidateScoreOut(**score) for score in run.backtest],
+        points=[_point_out(point, run.levels, timezone) for point in points],
+        created_at=run.created_at,
+    )
+
+
+def _point_out(
+    point: ForecastPoint, levels: list[int], timezone: ZoneInfo
+) -> schemas.ForecastPointOut:
+    bounds = point.bounds
+    return schemas.ForecastPointOut(
+        period_start=point.period_start.astimezone(timezone),
+        volume=point.volume,
+        lower_80=bounds.get("lower_80"),
+        upper_80=bounds.get("upper_80"),
+        lower_95=bounds.get("lower_95"),
+        upper_95=bounds.get("upper_95"),
+        intervals={
+            str(level): {"lower": bounds[f"lower_{level}"], "upper": bounds[f"upper_{level}"]}
+            for level in levels
+        },
+        aht_seconds=point.aht_seconds,
+    )
+
+
+@router.post(
+    "/activities/{activity_id}/forecasts",
+    status_code=201,
+    response_model=schemas.ForecastOut,
+    responses={**WRITE_ERRORS, **problem_responses(503)},
+)
+async def create_forecast(
+    activity_id: str,
+    body: schemas.ForecastCreate,
+    request: Request,
+    session: SessionDep,
+    actor: ForecastKey,
+) -> object:
+    """Forecast an activity (backtested model selection with `auto`); stored and returned."""
+    prepared = await run_in_threadpool(service.prepare, session, actor, activity_id, body)
+    result = await request.app.state.forecast_pool.run(run_forecast, prepared.payload)
+    service.raise_task_error(result)
+    run, points = await run_in_threadpool(
+        service.store, session, actor, prepared.activity, body, result
+    )
+    return forecast_out(run, points, prepared.timezone)
+
+
+@router.get("/forecasts/{forecast_id}", response_model=schemas.ForecastOut, responses=READ_ERRORS)
+def get_forecast(forecast_id: str, session: SessionDep, actor: ReaderKey) -> object:
+    """A stored forecast with its points and backtest scores."""
+    return forecast_out(*service.get_forecast(session, actor, forecast_id))
+
+
+def job_out(job: ForecastJob) -> schemas.ForecastJobOut:
+    return schemas.ForecastJobOut(
+        id=job.id,
+        contract_id=job.contract_id,
+        status=job.status,
+        total=job.total,
+        done=job.done,
+        results=job.results,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+@router.post(
+    "/forecast-jobs",
+    status_code=202,
+    response_model=schemas.ForecastJobOut,
+    responses=WRITE_ERRORS,
+)
+def create_forecast_job(
+    body: schemas.ForecastJobCreate, request: Request, session: SessionDep, actor: ForecastKey
+) -> Response:
+    """Forecast every activity of a contract (or all) in the background; poll the job."""
+    job, activity_ids = jobs.create_job(session, actor, body)
+    state = request.app.state
+    # Runs once the response is sent, hence after the request's transaction committed the job.
+    task = BackgroundTask(
+        jobs.run_job, state.database, state.forecast_pool, actor, job.id, activity_ids
+    )
+    return JSONResponse(job_out(job).model_dump(mode="json"), status_code=202, background=task)
+
+
+@router.get("/forecast-jobs/{job_id}", response_model=schemas.ForecastJobOut, responses=READ_ERRORS)
+def get_forecast_job(job_id: str, session: SessionDep, actor: ReaderKey) -> object:
+    """A job's status, progress (done/total) and per-activity results or errors."""
+    return job_out(jobs.get_job(session, actor, job_id))
+
+
+@router.post(
+    "/activities/{activity_id}/special-days",
+    status_code=201,
+    response_model=schemas.SpecialDayOut,
+    responses=WRITE_ERRORS,
+)
+def create_special_day(
+    activity_id: str, body: schemas.SpecialDayCreate, session: SessionDep, actor: AdminKey
+) -> object:
+    """Mark a past outlier day, a future closure or a future volume multiplier."""
+    return service.add_special_day(session, actor, activity_id, body)
+
+
+@router.get(
+    "/activities/{activity_id}/special-days",
+    response_model=list[schemas.SpecialDayOut],
+    responses=READ_ERRORS,
+)
+def list_special_days(activity_id: str, session: SessionDep, actor: ReaderKey) -> object:
+    """The activity's special days, in date order."""
+    return service.list_special_days(session, actor, activity_id)
+
+
+@router.delete(
+    "/activities/{activity_id}/special-days/{special_day_id}",
+    status_code=204,
+    responses=WRITE_ERRORS,
+)
+def delete_special_day(
+    activity_id: str, special_day_id: str, session: SessionDep, actor: AdminKey
+) -> Response:
+    """Remove a special day (forecasts made since keep what they used)."""
+    service.delete_special_day(session, actor, activity_id, special_day_id)
+    return Response(status_code=204)

@@ -1,0 +1,111 @@
+"""Bodies of the provider-forecast API."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.core.fields import Quantity, Seconds, decimal_string
+
+Granularity = Literal["day", "interval", "month"]
+Method = Literal["auto", "snaive", "ets", "arima", "prophet", "ensemble"]
+
+
+class StrictInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ForecastCreate(StrictInput):
+    granularity: Granularity = "day"
+    start: date = Field(description="First local day to forecast.")
+    end: date = Field(description="Last local day to forecast (inclusive).")
+    method: Method = "auto"
+    history_end: date | None = Field(
+        default=None, description="Forecast as of this date: only history strictly before it."
+    )
+    levels: list[Annotated[int, Field(ge=50, le=99)]] = Field(
+        default_factory=lambda: [80, 95], min_length=1, max_length=4
+    )
+
+
+class CandidateScoreOut(BaseModel):
+    alias: str
+    wape: float | None = Field(description="Weighted absolute percentage error of the backtest.")
+    mase: float | None = Field(description="Mean absolute scaled error (vs weekly naive).")
+    skipped_reason: str | None
+
+
+class ForecastPointOut(BaseModel):
+    period_start: datetime
+    volume: Quantity
+    lower_80: Quantity | None = None
+    upper_80: Quantity | None = None
+    lower_95: Quantity | None = None
+    upper_95: Quantity | None = None
+    intervals: dict[str, dict[str, Quantity]] = Field(
+        description="Bounds for every requested level, e.g. {'80': {'lower': .., 'upper': ..}}."
+    )
+    aht_seconds: Seconds | None
+
+
+class ForecastOut(BaseModel):
+    id: str
+    activity_id: str
+    granularity: Granularity
+    start: date
+    end: date
+    method_requested: Method
+    method: str
+    levels: list[int]
+    history_end: date | None
+    backtest: list[CandidateScoreOut]
+    points: list[ForecastPointOut]
+    created_at: datetime
+
+
+class ForecastJobCreate(StrictInput):
+    contract_id: str | None = Field(default=None, description="Omit to forecast every activity.")
+    granularity: Granularity = "day"
+    start: date
+    end: date
+    method: Method = "auto"
+    levels: list[Annotated[int, Field(ge=50, le=99)]] = Field(
+        default_factory=lambda: [80, 95], min_length=1, max_length=4
+    )
+
+
+class ForecastJobOut(BaseModel):
+    id: str
+    contract_id: str | None
+    status: Literal["queued", "running", "completed", "failed", "interrupted"]
+    total: int
+    done: int
+    results: list[dict[str, str | None]] = Field(
+        description="Per activity: activity_id, forecast_id or error."
+    )
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+Multiplier = Annotated[Decimal, Field(gt=0, le=100, decimal_places=4), decimal_string(2)]
+
+
+class SpecialDayCreate(StrictInput):
+    day: date
+    kind: Literal["outlier", "closed", "multiplier"]
+    multiplier: Multiplier | None = Field(default=None, description="Required for `multiplier`.")
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class SpecialDayOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    activity_id: str
+    day: date
+    kind: str
+    multiplier: Multiplier | None
+    reason: str | None
+    created_at: datetime

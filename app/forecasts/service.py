@@ -1,0 +1,273 @@
+"""Use cases of provider forecasts: preparing the task's input, storing its output, special days.
+
+The CPU-heavy part (`tasks.run_forecast`) runs elsewhere (a worker process); what happens here
+is reading the history and the special days, and storing the run with its points.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from app.contracts import service as contracts
+from app.contracts.tables import Activity, Contract
+from app.core import audit
+from app.core.auth import Principal
+from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed, failed
+from app.core.orm import utc_now
+from app.core.periods import Period, local_midnight
+from app.forecasts import schemas
+from app.forecasts.repository import ForecastRepository
+from app.forecasts.tables import ForecastPoint, ForecastRun, SpecialDay
+from app.volumes import service as volumes
+
+HISTORY_YEARS = 3
+"""Years of history handed to the models: enough for two annual cycles and backtests."""
+
+
+def forecast_payload(
+    session: Session,
+    activity: Activity,
+    contract: Contract,
+    request: schemas.ForecastCreate,
+) -> dict[str, Any]:
+    """The plain-data input of `tasks.run_forecast` for one activity."""
+    timezone = ZoneInfo(contract.timezone)
+    cut = request.history_end or (utc_now().astimezone(timezone).date() + timedelta(days=1))
+    first = cut - timedelta(days=366 * HISTORY_YEARS)
+    history = volumes.history_frame(
+        session,
+        activity.id,
+        datetime(first.year, first.month, first.day, tzinfo=timezone),
+        datetime(cut.year, cut.month, cut.day, tzinfo=timezone),
+    )
+    return {
+        "intervals": {
+            "interval_start": [ts.isoformat() for ts in history["interval_start"]],
+            "offered": history["offered"].tolist(),
+            "handled": history["handled"].tolist(),
+            "aht_seconds": history["aht_seconds"].tolist(),
+        },
+        "timezone": contract.timezone,
+        "interval_minutes": activity.interval_minutes,
+        "holiday_country": contract.holiday_country,
+        "granularity": request.granularity,
+        "start": request.start.isoformat(),
+        "end": request.end.isoformat(),
+        "method": request.method,
+        "levels": sorted(set(request.levels)),
+        "history_end": request.history_end.isoformat() if request.history_end else None,
+        "special_days": [
+            {
+                "day": day.day.isoformat(),
+                "kind": day.kind,
+                "multiplier": float(day.multiplier) if day.multiplier is not None else None,
+            }
+            for day in ForecastRepository(session).special_days(activity.id)
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class Prepared:
+    activity: Activity
+    timezone: ZoneInfo
+    payload: dict[str, Any]
+
+
+def prepare(
+    session: Session, actor: Principal, activity_id: str, request: schemas.ForecastCreate
+) -> Prepared:
+    if request.end < request.start:
+        raise failed([FieldError("body", "end", "must not be before start")])
+    activity, contract = contracts.get_activity_and_contract(session, actor, activity_id)
+    payload = forecast_payload(session, activity, contract, request)
+    return Prepared(activity, ZoneInfo(contract.timezone), payload)
+
+
+def raise_task_error(result: dict[str, Any]) -> None:
+    """Turn an error the task reported into a problem naming the field."""
+    error = result.get("error")
+    if error is None:
+        return
+    raise ValidationFailed(
+        error["message"][0].upper() + error["message"][1:] + ".",
+        errors=[FieldError("body", error["field"], error["message"])],
+    )
+
+
+def store(
+    session: Session,
+    actor: Principal,
+    activity: Activity,
+    request: schemas.ForecastCreate,
+    result: dict[str, Any],
+) -> tuple[ForecastRun, list[ForecastPoint]]:
+    levels = sorted(set(request.levels))
+    run = ForecastRun(
+        activity_id=activity.id,
+        granularity=request.granularity,
+        start=request.start,
+        end=request.end,
+        method_requested=request.method,
+        method=result["method"],
+        levels=levels,
+        history_end=request.history_end,
+        backtest=[
+            {name: _json_number(value) for name, value in score.items()}
+            for score in result["backtest"]
+        ],
+        samples=result["samples"],
+        created_by_key_id=actor.key_id,
+    )
+    points = [_point(row, levels) for row in result["points"]]
+    ForecastRepository(session).add_run(run, points)
+    audit.record(
+        session,
+        actor,
+        "forecast.created",
+        "forecast",
+        run.id,
+        {"activity_id": activity.id, "method": run.method, "granularity": run.granularity},
+    )
+    return run, points
+
+
+def _point(row: dict[str, Any], levels: list[int]) -> ForecastPoint:
+    aht = row.get("aht_seconds")
+    return ForecastPoint(
+        period_start=datetime.fromisoformat(row["period_start"]),
+        volume=_quantity(row["volume"]),
+        bounds={
+            f"{side}_{level}": str(_quantity(row[f"{side}_{level}"]))
+            for level in levels
+            for side in ("lower", "upper")
+        },
+        aht_seconds=_quantity(aht) if aht else None,
+    )
+
+
+def _quantity(value: float) -> Decimal:
+    """Model output as an exact decimal to the thousandth: forecasts are estimates, but what is
+    stored and compared downstream must not change between reads."""
+    return Decimal(repr(float(value))).quantize(Decimal("0.001"))
+
+
+def get_forecast(
+    session: Session, actor: Principal, forecast_id: str
+) -> tuple[ForecastRun, Sequence[ForecastPoint], ZoneInfo]:
+    """A run, its points and the contract's time zone (404 for another client's run)."""
+    repository = ForecastRepository(session)
+    run = repository.get_run(forecast_id)
+    if run is None:
+        raise NotFound(f"No forecast with id {forecast_id}.")
+    _, contract = contracts.get_activity_and_contract(session, actor, run.activity_id)
+    return run, repository.points(run.id), ZoneInfo(contract.timezone)
+
+
+# Special days
+
+
+def add_special_day(
+    session: Session, actor: Principal, activity_id: str, data: schemas.SpecialDayCreate
+) -> SpecialDay:
+    activity = contracts.get_activity(session, actor, activity_id)
+    if (data.kind == "multiplier") != (data.multiplier is not None):
+        raise failed(
+            [FieldError("body", "multiplier", "required for kind multiplier, and only for it")]
+        )
+    repository = ForecastRepository(session)
+    if repository.special_day_on(activity.id, data.day) is not None:
+        raise Conflict(f"{data.day} is already a special day of this activity; delete it first.")
+    special = SpecialDay(
+        activity_id=activity.id,
+        day=data.day,
+        kind=data.kind,
+        multiplier=data.multiplier,
+        reason=data.reason,
+        created_by_key_id=actor.key_id,
+    )
+    repository.add(special)
+    audit.record(
+        session,
+        actor,
+        "special_day.created",
+        "special_day",
+        special.id,
+        data.model_dump(mode="json"),
+    )
+    return special
+
+
+def list_special_days(session: Session, actor: Principal, activity_id: str) -> list[SpecialDay]:
+    activity = contracts.get_activity(session, actor, activity_id)
+    return list(ForecastRepository(session).special_days(activity.id))
+
+
+def delete_special_day(
+    session: Session, actor: Principal, activity_id: str, special_day_id: str
+) -> None:
+    activity = contracts.get_activity(session, actor, activity_id)
+    repository = ForecastRepository(session)
+    special = repository.special_day(special_day_id)
+    if special is None or special.activity_id != activity.id:
+        raise NotFound(f"No special day with id {special_day_id} on this activity.")
+    repository.delete(special)
+    audit.record(
+        session,
+        actor,
+        "special_day.deleted",
+        "special_day",
+        special_day_id,
+        {"day": special.day.isoformat(), "kind": special.kind},
+    )
+
+
+@dataclass(frozen=True)
+class MonthForecast:
+    """The provider's forecast of one local month: total, bounds, AHT and simulated totals."""
+
+    forecast_id: str
+    volume: Decimal
+    bounds: dict[str, str]
+    aht_seconds: Decimal | None
+    samples: list[float]
+
+
+def month_forecast(
+    session: Session,
+    activity_id: str,
+    period: Period,
+    timezone: ZoneInfo,
+    history_end: date | None = None,
+) -> MonthForecast | None:
+    """The newest stored month forecast of `period` (made as of `history_end` if given)."""
+    first, last = period.first_day, period.next().first_day - timedelta(days=1)
+    repository = ForecastRepository(session)
+    run = repository.latest_month_run(activity_id, first, last, history_end)
+    if run is None:
+        return None
+    month_start = local_midnight(first, timezone)
+    for index, point in enumerate(repository.points(run.id)):
+        if point.period_start == month_start and run.samples is not None:
+            return MonthForecast(
+                forecast_id=run.id,
+                volume=point.volume,
+                bounds=point.bounds,
+                aht_seconds=point.aht_seconds,
+                samples=run.samples[index],
+            )
+    return None
+
+
+def _json_number(value: Any) -> Any:
+    """A backtest score as JSON allows it: NaN and infinities (a model that could not be
+    scored) become null, which PostgreSQL's JSON type requires."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,422 @@
+"""Forecast accuracy: `auto` against anchor methods, rolling origin, in the same run.
+
+For each activity (the synthetic `BENCHMARK_PROFILES`, plus any CSV of interval actuals given on
+the command line) and each origin, every method forecasts from the history strictly before the
+origin, and is scored on what followed:
+  * level `day`: daily totals of the next 20 business days (open weekdays of the activity);
+  * level `interval`: the activity's intervals over the next 5 business days.
+
+Methods. `auto` is `models.forecast(..., method="auto")`, given the past outlier days as special
+days (what the service does with the days a planner flagged). Anchors see the plain calendar
+daily series (zeros on closed days) or the regular interval series (zeros outside opening
+hours), nothing else:
+  * day: `snaive` (same weekday last week), `hw` (statsmodels Holt-Winters, damped additive
+    trend, multiplicative weekly season, fitted on volume + 1 because of the closed-day zeros),
+    `prophet` (default settings), `sf-autoets` and `sf-autoarima` (statsforecast, season 7);
+  * interval: `snaive` (same interval last week), `sf-mstl` (statsforecast MSTL with daily and
+    weekly seasons on the last 12 weeks: on two years of 15-minute data it takes minutes).
+Outlier days (known for the synthetic activities) of the test windows are not scored: nobody
+can forecast an outage. Closed days are scored (actual 0), which penalises a method that does
+not know the calendar, as it would in production.
+
+Printed: WAPE per method and level (pooled over activities and origins, and per activity),
+the ratio auto / best anchor, and the empirical coverage of the 80 % and 95 % intervals.
+
+Run from the repository root:  ``.venv/bin/python benchmarks/forecast_accuracy.py [CSV ...]``.
+Options: ``--quick`` (3 activities, 3 origins), ``--workers N`` (default 2). Not a test.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # small matrices: BLAS threads only contend
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse
+import logging
+import multiprocessing
+import time
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from models import ActivitySeries, ForecastRequest, SpecialDay, forecast
+from models.synthetic import BENCHMARK_PROFILES, generate_intervals, known_outlier_days
+
+DAY_HORIZON = 20  # business days
+INTERVAL_HORIZON = 5
+ORIGIN_SPACING = timedelta(weeks=8)
+N_ORIGINS = 7
+HISTORY_START = date(2023, 1, 2)
+FIRST_ORIGIN = date(2025, 1, 6)
+MSTL_WEEKS = 12
+LEVELS = (80, 95)
+
+
+@dataclass(frozen=True)
+class Activity:
+    name: str
+    series: ActivitySeries
+    outliers: frozenset[date]
+    origins: tuple[date, ...]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Absolute errors and actual totals of one method on one window, plus coverage counts."""
+
+    activity: str
+    level: str
+    method: str
+    abs_error: float
+    actual: float
+    covered: dict[int, int]
+    n_covered: int
+
+
+# --------------------------------------------------------------------------------------------
+# Data.
+
+
+def synthetic_activities(quick: bool) -> list[Activity]:
+    profiles = BENCHMARK_PROFILES[::3] if quick else BENCHMARK_PROFILES
+    n_origins = 3 if quick else N_ORIGINS
+    origins = tuple(FIRST_ORIGIN + k * ORIGIN_SPACING for k in range(n_origins))
+    end = origins[-1] + timedelta(days=60)
+    activities = []
+    for profile in profiles:
+        frame = generate_intervals(profile, HISTORY_START, end, seed=1)
+        outliers = frozenset(known_outlier_days(profile, HISTORY_START, end, seed=1))
+        series = ActivitySeries(frame, "Europe/Paris", profile.interval_minutes, profile.country)
+        activities.append(Activity(profile.name, series, outliers, origins))
+    return activities
+
+
+def csv_activity(path: Path, timezone: str, country: str) -> Activity:
+    frame = pd.read_csv(path)
+    frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
+    frame = frame.sort_values("interval_start").reset_index(drop=True)
+    steps = frame["interval_start"].diff().dropna().dt.total_seconds() // 60
+    interval_minutes = int(steps[steps > 0].mode().iloc[0])
+    last = frame["interval_start"].dt.tz_convert(timezone).max().date()
+    latest = last - timedelta(days=35)
+    latest -= timedelta(days=latest.weekday())
+    origins = tuple(latest - k * ORIGIN_SPACING for k in range(N_ORIGINS - 1, -1, -1))
+    series = ActivitySeries(frame, timezone, interval_minutes, country)
+    return Activity(path.stem, series, frozenset(), origins)
+
+
+def local_frame(activity: Activity) -> pd.DataFrame:
+    frame = activity.series.intervals
+    local = frame["interval_start"].dt.tz_convert(activity.series.timezone)
+    return frame.assign(day=local.dt.tz_localize(None).dt.normalize())
+
+
+def daily_actuals(frame: pd.DataFrame, first: date, last: date) -> pd.Series:
+    days = pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq="D")
+    return frame.groupby("day")["offered"].sum().reindex(days, fill_value=0).astype(float)
+
+
+def interval_actuals(activity: Activity, first: date, last: date) -> pd.Series:
+    """Offered per interval on the full UTC grid of the days (zeros outside opening hours)."""
+    tz = activity.series.timezone
+    step = pd.Timedelta(minutes=activity.series.interval_minutes)
+    start = pd.Timestamp(first).tz_localize(tz).tz_convert("UTC")
+    stop = pd.Timestamp(last + timedelta(days=1)).tz_localize(tz).tz_convert("UTC")
+    grid = pd.date_range(start, stop - step, freq=step)
+    frame = activity.series.intervals.set_index("interval_start")["offered"]
+    return frame.reindex(grid, fill_value=0).astype(float)
+
+
+def business_window(daily: pd.Series, origin: date, n_days: int) -> date:
+    """The last day of the next `n_days` open weekdays (weekdays with volume in the history)."""
+    recent = daily[daily.index < pd.Timestamp(origin)].iloc[-91:]
+    open_weekdays = {wd for wd, v in recent.groupby(recent.index.dayofweek).sum().items() if v > 0}
+    day, counted = origin, 0
+    while True:
+        if day.weekday() in open_weekdays:
+            counted += 1
+            if counted == n_days:
+                return day
+        day += timedelta(days=1)
+
+
+# --------------------------------------------------------------------------------------------
+# Anchors.
+
+
+def _statsforecast(model: object, y: np.ndarray, h: int) -> dict[str, np.ndarray]:
+    result = model.forecast(y=y, h=h, level=list(LEVELS))  # type: ignore[attr-defined]
+    return {k: np.maximum(np.asarray(v, dtype=float), 0.0) for k, v in result.items()}
+
+
+def day_anchors(history: pd.Series, h: int) -> dict[str, dict[str, np.ndarray]]:
+    from prophet import Prophet
+    from statsforecast.models import AutoARIMA, AutoETS
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    y = history.to_numpy()
+    out: dict[str, dict[str, np.ndarray]] = {}
+    out["snaive"] = {"mean": np.resize(y[-7:], h)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hw = ExponentialSmoothing(
+            y + 1.0, trend="add", damped_trend=True, seasonal="mul", seasonal_periods=7
+        ).fit()
+        out["hw"] = {"mean": np.maximum(hw.forecast(h) - 1.0, 0.0)}
+        prophet = Prophet().fit(pd.DataFrame({"ds": history.index, "y": y}))
+        future = prophet.make_future_dataframe(h, include_history=False)
+        out["prophet"] = {"mean": np.maximum(prophet.predict(future)["yhat"].to_numpy(), 0.0)}
+        out["sf-autoets"] = _statsforecast(AutoETS(season_length=7), y, h)
+        out["sf-autoarima"] = _statsforecast(AutoARIMA(season_length=7), y, h)
+    return out
+
+
+def interval_anchors(
+    history: pd.Series, h: int, slots_per_day: int
+) -> dict[str, dict[str, np.ndarray]]:
+    from statsforecast.models import MSTL
+
+    y = history.to_numpy()
+    week = 7 * slots_per_day
+    out = {"snaive": {"mean": np.resize(y[-week:], h)}}
+    recent = y[-MSTL_WEEKS * week :]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out["sf-mstl"] = _statsforecast(MSTL(season_length=[slots_per_day, week]), recent, h)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation.
+
+
+def _bounds(result: dict[str, np.ndarray], level: int) -> tuple[np.ndarray, np.ndarray] | None:
+    lower = next((v for k, v in result.items() if k.endswith(f"lo-{level}")), None)
+    upper = next((v for k, v in result.items() if k.endswith(f"hi-{level}")), None)
+    return None if lower is None or upper is None else (lower, upper)
+
+
+def _score(
+    activity: str,
+    level: str,
+    method: str,
+    actual: np.ndarray,
+    mean: np.ndarray,
+    bounds: dict[int, tuple[np.ndarray, np.ndarray]],
+    scored: np.ndarray,
+    for_coverage: np.ndarray,
+) -> Scored:
+    covered = {
+        lvl: int(np.sum(((actual >= lo) & (actual <= hi))[for_coverage]))
+        for lvl, (lo, hi) in bounds.items()
+    }
+    return Scored(
+        activity,
+        level,
+        method,
+        float(np.abs(actual - mean)[scored].sum()),
+        float(actual[scored].sum()),
+        covered,
+        int(for_coverage.sum()) if bounds else 0,
+    )
+
+
+def evaluate(activity: Activity) -> tuple[list[Scored], dict[str, float]]:
+    frame = local_frame(activity)
+    last_day = frame["day"].max().date()
+    all_daily = daily_actuals(frame, frame["day"].min().date(), last_day)
+    results: list[Scored] = []
+    seconds: dict[str, float] = defaultdict(float)
+    for origin in activity.origins:
+        history_daily = all_daily[all_daily.index < pd.Timestamp(origin)]
+        specials = tuple(SpecialDay(d, "outlier") for d in sorted(activity.outliers) if d < origin)
+        # Day level.
+        end = business_window(all_daily, origin, DAY_HORIZON)
+        actual = all_daily[pd.Timestamp(origin) : pd.Timestamp(end)].to_numpy()
+        window = pd.date_range(pd.Timestamp(origin), pd.Timestamp(end), freq="D")
+        scored = ~np.isin(window.date, list(activity.outliers))
+        started = time.perf_counter()
+        auto = forecast(
+            activity.series,
+            ForecastRequest("day", origin, end, history_end=origin, special_days=specials),
+        )
+        seconds["auto day"] += time.perf_counter() - started
+        points = auto.points
+        bounds = {
+            lvl: (points[f"lower_{lvl}"].to_numpy(), points[f"upper_{lvl}"].to_numpy())
+            for lvl in LEVELS
+        }
+        open_scored = scored & (actual > 0)
+        results.append(
+            _score(
+                activity.name,
+                "day",
+                "auto",
+                actual,
+                points["volume"].to_numpy(),
+                bounds,
+                scored,
+                open_scored,
+            )
+        )
+        started = time.perf_counter()
+        anchors = day_anchors(history_daily, len(window))
+        seconds["anchors day"] += time.perf_counter() - started
+        for name, result in anchors.items():
+            anchor_bounds = {lvl: b for lvl in LEVELS if (b := _bounds(result, lvl)) is not None}
+            results.append(
+                _score(
+                    activity.name,
+                    "day",
+                    name,
+                    actual,
+                    result["mean"],
+                    anchor_bounds,
+                    scored,
+                    open_scored,
+                )
+            )
+
+        # Interval level.
+        end = business_window(all_daily, origin, INTERVAL_HORIZON)
+        actual_intervals = interval_actuals(activity, origin, end)
+        grid_days = actual_intervals.index.tz_convert(activity.series.timezone).tz_localize(None)
+        scored = ~np.isin(grid_days.normalize().date, list(activity.outliers))
+        started = time.perf_counter()
+        auto = forecast(
+            activity.series,
+            ForecastRequest("interval", origin, end, history_end=origin, special_days=specials),
+        )
+        seconds["auto interval"] += time.perf_counter() - started
+        points = auto.points
+        if (
+            not points["period_start"]
+            .reset_index(drop=True)
+            .equals(pd.Series(actual_intervals.index))
+        ):
+            raise RuntimeError("interval grid of the forecast differs from the actuals' grid")
+        values = actual_intervals.to_numpy()
+        mean = points["volume"].to_numpy()
+        bounds = {
+            lvl: (points[f"lower_{lvl}"].to_numpy(), points[f"upper_{lvl}"].to_numpy())
+            for lvl in LEVELS
+        }
+        busy = scored & ((values > 0) | (mean > 0))
+        results.append(
+            _score(activity.name, "interval", "auto", values, mean, bounds, scored, busy)
+        )
+        start_utc = pd.Timestamp(origin).tz_localize(activity.series.timezone).tz_convert("UTC")
+        step = pd.Timedelta(minutes=activity.series.interval_minutes)
+        first_utc = activity.series.intervals["interval_start"].min()
+        history_grid = pd.date_range(first_utc, start_utc - step, freq=step)
+        history = (
+            activity.series.intervals.set_index("interval_start")["offered"]
+            .reindex(history_grid, fill_value=0)
+            .astype(float)
+        )
+        started = time.perf_counter()
+        anchors = interval_anchors(
+            history, len(values), 24 * 60 // activity.series.interval_minutes
+        )
+        seconds["anchors interval"] += time.perf_counter() - started
+        for name, result in anchors.items():
+            anchor_bounds = {lvl: b for lvl in LEVELS if (b := _bounds(result, lvl)) is not None}
+            results.append(
+                _score(
+                    activity.name,
+                    "interval",
+                    name,
+                    values,
+                    result["mean"],
+                    anchor_bounds,
+                    scored,
+                    busy,
+                )
+            )
+    return results, dict(seconds)
+
+
+# --------------------------------------------------------------------------------------------
+# Report.
+
+
+def report(results: list[Scored]) -> None:
+    table = defaultdict(lambda: [0.0, 0.0])
+    coverage: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(
+        lambda: {lvl: [0, 0] for lvl in LEVELS}
+    )
+    for r in results:
+        for key in ((r.level, r.method, "ALL"), (r.level, r.method, r.activity)):
+            table[key][0] += r.abs_error
+            table[key][1] += r.actual
+        for lvl, n in r.covered.items():
+            coverage[(r.level, r.method)][lvl][0] += n
+            coverage[(r.level, r.method)][lvl][1] += r.n_covered
+
+    def wape(level: str, method: str, activity: str) -> float:
+        error, actual = table[(level, method, activity)]
+        return error / actual if actual else float("nan")
+
+    activities = sorted({r.activity for r in results})
+    for level in ("day", "interval"):
+        methods = sorted({r.method for r in results if r.level == level}, key=lambda m: m != "auto")
+        anchors = [m for m in methods if m != "auto"]
+        horizon = DAY_HORIZON if level == "day" else INTERVAL_HORIZON
+        print(f"\n=== level {level}: {horizon} business days ahead, WAPE ===")
+        header = f"{'activity':34s}" + "".join(f"{m:>14s}" for m in methods) + f"{'auto/best':>11s}"
+        print(header)
+        for activity in [*activities, "ALL"]:
+            row = [wape(level, m, activity) for m in methods]
+            best = min(wape(level, m, activity) for m in anchors)
+            ratio = wape(level, "auto", activity) / best
+            print(f"{activity:34s}" + "".join(f"{v:14.4f}" for v in row) + f"{ratio:11.3f}")
+        best_anchor = min(anchors, key=lambda m: wape(level, m, "ALL"))
+        ratio = wape(level, "auto", "ALL") / wape(level, best_anchor, "ALL")
+        print(f"pooled: auto / best anchor ({best_anchor}) = {ratio:.3f}  (target <= 0.95)")
+        print("coverage of intervals (share of scored actuals inside):")
+        for method in methods:
+            cov = coverage[(level, method)]
+            if cov[LEVELS[0]][1]:
+                text = "  ".join(f"{lvl}%: {cov[lvl][0] / cov[lvl][1]:.3f}" for lvl in LEVELS)
+                print(f"  {method:14s} {text}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("csv", nargs="*", type=Path, help="interval actuals CSV files")
+    parser.add_argument("--timezone", default="Europe/Paris")
+    parser.add_argument("--country", default="FR")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
+
+    activities = [] if args.csv and args.quick else synthetic_activities(args.quick)
+    activities += [csv_activity(p, args.timezone, args.country) for p in args.csv]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(args.workers) as pool:
+        outputs = pool.map(evaluate, activities, chunksize=1)
+    results = [r for scored, _ in outputs for r in scored]
+    seconds: dict[str, float] = defaultdict(float)
+    for _, timing in outputs:
+        for key, value in timing.items():
+            seconds[key] += value
+    n_windows = sum(len(a.origins) for a in activities)
+    print(
+        f"{len(activities)} activities x origins = {n_windows} windows per level; "
+        f"wall time {time.perf_counter() - started:.0f} s"
+    )
+    for key, value in sorted(seconds.items()):
+        print(f"  mean seconds per window, {key}: {value / n_windows:.2f}")
+    report(results)
+
+
+if __name__ == "__main__":
+    main()

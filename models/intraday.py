@@ -1,0 +1,159 @@
+"""Intraday profiles: how a day's volume and AHT spread over its intervals, per weekday.
+
+Interval forecasts are daily forecasts spread by these profiles. A profile is learned per
+weekday and local wall-clock slot from recent open days, weighted by recency (half-life
+`PROFILE_HALF_LIFE_DAYS`) as ratios of weighted sums, which is robust on small intervals where
+one day's share is mostly noise. The opening hours of a weekday are learned as the span of
+slots that carried volume on that weekday over the last `OPENING_LOOKBACK_DAYS`; a slot
+outside it forecasts zero.
+
+Days are laid out in LOCAL time like the ACD exports: from local midnight to the next in steps
+of the interval, so a 25-hour DST day has two 02:00 slots (both get that slot's share) and a
+23-hour day none; shares are renormalised per day so that intervals always sum to the day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from models.base import BoolArray, FloatArray, IntArray
+from models.calendar import OPENING_LOOKBACK_DAYS, local_midnights
+
+PROFILE_HALF_LIFE_DAYS = 56.0
+PROFILE_LOOKBACK_DAYS = 364
+AHT_HALF_LIFE_DAYS = 28.0
+_MINUTES_PER_DAY = 24 * 60
+
+
+def recency_weights(ages_days: FloatArray, half_life: float) -> FloatArray:
+    return np.asarray(0.5 ** (ages_days / half_life), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class IntervalGrid:
+    """The intervals of some local days: one row per interval, in time order."""
+
+    day: pd.DatetimeIndex  # naive local date of each interval
+    start: pd.DatetimeIndex  # tz-aware UTC start of each interval
+    slot: IntArray  # local wall-clock slot (minute of day // interval minutes)
+
+    @classmethod
+    def of(cls, days: pd.DatetimeIndex, tz: str, interval_minutes: int) -> IntervalGrid:
+        midnights = local_midnights(days, tz)
+        ends = local_midnights(days + pd.Timedelta(days=1), tz)
+        step = pd.Timedelta(minutes=interval_minutes)
+        counts = ((ends - midnights) // step).to_numpy(dtype=np.int64)
+        day_of = np.repeat(np.arange(days.size), counts)
+        offset = np.arange(day_of.size) - np.repeat(np.cumsum(counts) - counts, counts)
+        start = midnights[day_of] + offset * step
+        local = start.tz_convert(tz)
+        minutes = local.hour.to_numpy() * 60 + local.minute.to_numpy()
+        return cls(days[day_of], start, (minutes // interval_minutes).astype(np.int64))
+
+
+@dataclass(frozen=True)
+class IntradayProfile:
+    """Per weekday and wall-clock slot: volume share, AHT ratio to the day's AHT, opening."""
+
+    share: FloatArray  # (7, slots_per_day); zero outside opening hours
+    aht_ratio: FloatArray  # (7, slots_per_day)
+    daily_aht: FloatArray  # (7,) handled-weighted recent AHT per weekday
+    overdispersion: float
+    """Interval counts vary as ``mean + overdispersion * mean**2`` around the profile."""
+
+    def spread(self, grid: IntervalGrid) -> FloatArray:
+        """Each interval's share of its day (sums to 1 over each day's open slots)."""
+        raw = self.share[grid.day.dayofweek, grid.slot]
+        codes = pd.factorize(grid.day)[0]
+        totals = np.bincount(codes, weights=raw)
+        return np.where(totals[codes] > 0, raw / np.where(totals[codes] > 0, totals[codes], 1), 0.0)
+
+    def interval_aht(self, grid: IntervalGrid) -> FloatArray:
+        weekday = grid.day.dayofweek
+        return np.asarray(self.daily_aht[weekday] * self.aht_ratio[weekday, grid.slot])
+
+
+def learn_profile(
+    intervals: pd.DataFrame, tz: str, interval_minutes: int, usable_days: pd.DatetimeIndex
+) -> IntradayProfile:
+    """Learn from interval actuals (the engine's columns) restricted to `usable_days`.
+
+    `usable_days` are the open, normal days of the history (no outliers, no closures).
+    """
+    slots_per_day = _MINUTES_PER_DAY // interval_minutes
+    local = intervals["interval_start"].dt.tz_convert(tz)
+    day = local.dt.tz_localize(None).dt.normalize()
+    slot = (local.dt.hour * 60 + local.dt.minute).to_numpy() // interval_minutes
+    last_day = day.max()
+    age = (last_day - day).dt.days.to_numpy(dtype=np.float64)
+    weekday = day.dt.dayofweek.to_numpy()
+    offered = intervals["offered"].to_numpy(dtype=np.float64)
+    handled = intervals["handled"].to_numpy(dtype=np.float64)
+    workload = handled * intervals["aht_seconds"].to_numpy(dtype=np.float64)
+    keep = day.isin(usable_days).to_numpy() & (age < PROFILE_LOOKBACK_DAYS)
+    cells = weekday * slots_per_day + slot
+    size = 7 * slots_per_day
+
+    def table(values: FloatArray, mask: BoolArray) -> FloatArray:
+        counts = np.bincount(cells[mask], weights=values[mask], minlength=size)
+        return np.asarray(counts, dtype=np.float64).reshape(7, -1)
+
+    weight = recency_weights(age, PROFILE_HALF_LIFE_DAYS)
+    volume = table(weight * offered, keep)
+    recent = keep & (age < OPENING_LOOKBACK_DAYS)
+    seen = table(offered, recent) > 0
+    slot_index = np.arange(slots_per_day)
+    opening = np.zeros_like(seen)
+    for wd in range(7):
+        if seen[wd].any():
+            open_slots = slot_index[seen[wd]]
+            opening[wd] = (slot_index >= open_slots.min()) & (slot_index <= open_slots.max())
+    volume = np.where(opening, volume, 0.0)
+    totals = volume.sum(axis=1, keepdims=True)
+    share = np.divide(volume, totals, out=np.zeros_like(volume), where=totals > 0)
+
+    aht_weight = recency_weights(age, AHT_HALF_LIFE_DAYS)
+    handled_by_wd = np.bincount(weekday[keep], weights=(aht_weight * handled)[keep], minlength=7)
+    work_by_wd = np.bincount(weekday[keep], weights=(aht_weight * workload)[keep], minlength=7)
+    overall = work_by_wd.sum() / max(handled_by_wd.sum(), 1.0)
+    daily_aht = np.where(handled_by_wd > 0, work_by_wd / np.maximum(handled_by_wd, 1e-9), overall)
+    slot_handled = table(weight * handled, keep)
+    slot_work = table(weight * workload, keep)
+    slot_aht = np.divide(
+        slot_work, slot_handled, out=np.zeros_like(slot_work), where=slot_handled > 0
+    )
+    weekday_aht = (slot_work.sum(axis=1) / np.maximum(slot_handled.sum(axis=1), 1e-9))[:, None]
+    aht_ratio = np.where(
+        slot_handled > 0, slot_aht / np.where(weekday_aht > 0, weekday_aht, 1), 1.0
+    )
+
+    return IntradayProfile(
+        share=share,
+        aht_ratio=aht_ratio,
+        daily_aht=daily_aht,
+        overdispersion=_overdispersion(offered, day, cells, share.ravel(), recent),
+    )
+
+
+def _overdispersion(
+    offered: FloatArray, day: pd.Series, cells: IntArray, share: FloatArray, mask: BoolArray
+) -> float:
+    """Method-of-moments excess variance of interval counts around day total x share."""
+    if not mask.any():
+        return 0.0
+    codes = pd.factorize(day[mask])[0]
+    totals = np.bincount(codes, weights=offered[mask])[codes]
+    expected = totals * share[cells[mask]]
+    excess = np.sum((offered[mask] - expected) ** 2 - expected)
+    return float(max(excess / max(np.sum(expected**2), 1e-9), 0.0))
+
+
+def sample_counts(means: FloatArray, overdispersion: float, rng: np.random.Generator) -> FloatArray:
+    """Gamma-Poisson draws with the given means (any shape); Poisson when not overdispersed."""
+    if overdispersion > 1e-6:
+        shape = 1.0 / overdispersion
+        means = rng.gamma(shape, np.maximum(means, 0.0) / shape)
+    return rng.poisson(np.maximum(means, 0.0)).astype(np.float64)

@@ -1,0 +1,218 @@
+"""Comparison of commitments with the provider forecast, and the accuracy scorecard, on a
+stable synthetic activity whose true level is known."""
+
+import io
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy.orm import Session
+
+from app.core.auth import SYSTEM, Role
+from app.core.periods import Period
+from app.volumes import service as volumes
+
+from factories import bearer, make_activity, make_client, make_contract
+
+PARIS = ZoneInfo("Europe/Paris")
+DAILY = 1_000
+TODAY = date.today()
+THIS_MONTH = Period(TODAY.year, TODAY.month)
+
+
+def _stable_history(days: int, seed: int = 11) -> bytes:
+    """One noon interval a day, every day, Poisson(1 000) contacts: a flat, stable activity."""
+    rng = np.random.default_rng(seed)
+    first = TODAY - timedelta(days=days)
+    starts = [
+        datetime(d.year, d.month, d.day, 12, tzinfo=PARIS).astimezone(UTC)
+        for d in (first + timedelta(days=i) for i in range(days))
+    ]
+    offered = rng.poisson(DAILY, days)
+    frame = pd.DataFrame(
+        {"interval_start": starts, "offered": offered, "handled": offered, "aht_seconds": 300}
+    )
+    return frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S+00:00").encode()
+
+
+@pytest.fixture
+def stable(db: Session):
+    customer = make_client(db)
+    contract = make_contract(db, customer, starts_on=date(2020, 1, 1))
+    activity = make_activity(db, contract, price=Decimal("1.20"), interval_minutes=60)
+    volumes.ingest_csv(db, SYSTEM, activity.id, io.BytesIO(_stable_history(240)))
+    db.flush()
+    return customer, activity
+
+
+def _days(period: Period) -> int:
+    return (period.next().first_day - period.first_day).days
+
+
+def _commit(client, headers, activity_id, lines: dict[Period, int], received_at: str):
+    response = client.post(
+        f"/v1/activities/{activity_id}/commitments",
+        json={
+            "received_at": received_at,
+            "lines": [{"period": str(p), "volume": v} for p, v in lines.items()],
+        },
+        headers=headers,
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_probability_below_trigger_tracks_how_realistic_the_commitment_is(
+    client, db, stable
+) -> None:
+    _, activity = stable
+    admin = bearer(db, Role.ADMIN)
+    true, double, half = (
+        THIS_MONTH.next(),
+        THIS_MONTH.next().next(),
+        THIS_MONTH.next().next().next(),
+    )
+    _commit(
+        client,
+        admin,
+        activity.id,
+        {
+            true: DAILY * _days(true),
+            double: 2 * DAILY * _days(double),
+            half: DAILY * _days(half) // 2,
+        },
+        received_at=(datetime.now(UTC) - timedelta(days=90)).isoformat(),
+    )
+    response = client.get(
+        f"/v1/activities/{activity.id}/comparison",
+        params={"from": str(true), "to": str(half)},
+        headers=bearer(db, Role.OPS),
+    )
+    assert response.status_code == 200, response.text
+    rows = {row["period"]: row for row in response.json()["periods"]}
+    assert rows[str(true)]["probability_below_trigger"] < 0.5
+    assert rows[str(double)]["probability_below_trigger"] > 0.95
+    assert rows[str(half)]["probability_below_trigger"] < 0.01
+    twice = rows[str(double)]
+    expected = (
+        Decimal("0.9") * Decimal(twice["committed"]) - Decimal(twice["provider_forecast"]["units"])
+    ) * Decimal("1.20")
+    assert abs(Decimal(twice["expected_shortfall_amount"]) - expected) < expected * Decimal("0.02")
+    assert all(row["status"] == "open" for row in rows.values())
+
+
+def test_deviation_compares_commitment_with_provider_forecast(client, db, stable) -> None:
+    _, activity = stable
+    admin = bearer(db, Role.ADMIN)
+    period = THIS_MONTH.next()
+    _commit(
+        client,
+        admin,
+        activity.id,
+        {period: 2 * DAILY * _days(period)},
+        received_at=(datetime.now(UTC) - timedelta(days=90)).isoformat(),
+    )
+    [row] = client.get(
+        f"/v1/activities/{activity.id}/comparison",
+        params={"from": str(period), "to": str(period)},
+        headers=admin,
+    ).json()["periods"]
+    forecast = Decimal(row["provider_forecast"]["units"])
+    assert Decimal(row["deviation_pct"]) == (
+        (Decimal(row["committed"]) - forecast) / forecast * 100
+    ).quantize(Decimal("0.01"))
+
+
+def test_closed_period_shows_realised_figures(client, db, stable) -> None:
+    _, activity = stable
+    admin = bearer(db, Role.ADMIN)
+    closed = THIS_MONTH.previous()
+    _commit(
+        client,
+        admin,
+        activity.id,
+        {closed: 2 * DAILY * _days(closed)},
+        received_at=(datetime.now(UTC) - timedelta(days=120)).isoformat(),
+    )
+    [row] = client.get(
+        f"/v1/activities/{activity.id}/comparison",
+        params={"from": str(closed), "to": str(closed)},
+        headers=admin,
+    ).json()["periods"]
+    assert (row["status"], row["probability_below_trigger"]) == ("under_band", 1.0)
+    expected_units = Decimal("0.9") * Decimal(row["committed"]) - Decimal(row["actual"])
+    assert Decimal(row["expected_shortfall_units"]) == expected_units
+
+
+def test_contract_comparison_totals_money_over_activities(client, db, stable) -> None:
+    _, activity = stable
+    admin = bearer(db, Role.ADMIN)
+    period = THIS_MONTH.next()
+    _commit(
+        client,
+        admin,
+        activity.id,
+        {period: DAILY * _days(period)},
+        received_at=(datetime.now(UTC) - timedelta(days=90)).isoformat(),
+    )
+    body = client.get(
+        f"/v1/contracts/{activity.contract_id}/comparison",
+        params={"period": str(period)},
+        headers=admin,
+    ).json()
+    [line] = body["activities"]
+    assert Decimal(body["totals"]["committed_value"]) == Decimal(line["committed"]) * Decimal(
+        "1.20"
+    )
+    assert body["totals"]["expected_shortfall_amount"] == line["expected_shortfall_amount"]
+
+
+def test_scorecard_compares_commitments_and_provider_forecasts_with_actuals(
+    client, db, stable
+) -> None:
+    _, activity = stable
+    admin = bearer(db, Role.ADMIN)
+    first, last = THIS_MONTH.previous().previous(), THIS_MONTH.previous()
+    _commit(
+        client,
+        admin,
+        activity.id,
+        {first: int(1.3 * DAILY * _days(first)), last: int(1.3 * DAILY * _days(last))},
+        received_at=(datetime.now(UTC) - timedelta(days=150)).isoformat(),
+    )
+    response = client.get(
+        f"/v1/activities/{activity.id}/scorecard",
+        params={"from": str(first), "to": str(last)},
+        headers=admin,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["commitment"]["periods"] == body["provider"]["periods"] == 2
+    assert 20 < Decimal(body["commitment"]["bias_pct"]) < 40
+    assert Decimal(body["provider"]["mape_pct"]) < Decimal(body["commitment"]["mape_pct"])
+    assert all(row["provider_forecast_id"] for row in body["periods"])
+
+
+def test_client_key_reads_only_its_own_comparison(client, db, stable) -> None:
+    customer, activity = stable
+    period = str(THIS_MONTH.previous())
+    params = {"from": period, "to": period}
+    url = f"/v1/activities/{activity.id}/comparison"
+    own = client.get(url, params=params, headers=bearer(db, Role.CLIENT, customer.id))
+    other = client.get(
+        url, params=params, headers=bearer(db, Role.CLIENT, make_client(db, name="X").id)
+    )
+    assert (own.status_code, other.status_code) == (200, 404)
+
+
+def test_reversed_range_is_refused(client, db, stable) -> None:
+    _, activity = stable
+    response = client.get(
+        f"/v1/activities/{activity.id}/comparison",
+        params={"from": "2026-12", "to": "2026-01"},
+        headers=bearer(db, Role.ADMIN),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "to"

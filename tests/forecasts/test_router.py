@@ -1,0 +1,272 @@
+"""Provider forecasts through the API: runs stored with their backtests, special days, jobs,
+bad requests, and the time limit that leaves the worker pool usable."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.contracts.tables import Activity, Contract
+from app.core.auth import SYSTEM, Role
+from app.forecasts.pool import ForecastPool
+from app.forecasts.tables import ForecastJob
+from app.volumes import service as volumes
+from models.synthetic import DEMO_PROFILES, generate_intervals
+
+from factories import bearer, make_activity, make_client, make_contract
+
+TODAY = date.today()
+VOICE = DEMO_PROFILES[0]
+
+
+@pytest.fixture
+def admin(db: Session) -> dict[str, str]:
+    return bearer(db, Role.ADMIN)
+
+
+def _activity_with_history(db: Session, weeks: int = 16):
+    """A voice activity with `weeks` of synthetic history up to yesterday."""
+    activity = make_activity(db, make_contract(db, make_client(db)))
+    history = generate_intervals(
+        VOICE, TODAY - timedelta(weeks=weeks), TODAY - timedelta(days=1), seed=3
+    )
+    body = history.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S+00:00").encode()
+    volumes.ingest_csv(db, SYSTEM, activity.id, io.BytesIO(body))
+    db.flush()
+    return activity
+
+
+@pytest.fixture
+def activity(db: Session):
+    return _activity_with_history(db)
+
+
+def _forecast(client: TestClient, activity_id: str, headers, **body):
+    return client.post(f"/v1/activities/{activity_id}/forecasts", json=body, headers=headers)
+
+
+def _next_monday() -> date:
+    return TODAY + timedelta(days=7 - TODAY.weekday())
+
+
+def test_daily_forecast_is_stored_with_points_and_backtest(client, activity, admin) -> None:
+    start = _next_monday()
+    response = _forecast(
+        client,
+        activity.id,
+        admin,
+        granularity="day",
+        method="ets",
+        start=str(start),
+        end=str(start + timedelta(days=6)),
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["method"] == "ets" and len(body["points"]) == 7
+    assert [score["alias"] for score in body["backtest"]] == ["ets"]
+    again = client.get(f"/v1/forecasts/{body['id']}", headers=admin).json()
+    assert again["points"] == body["points"]
+
+
+def test_points_start_at_local_midnight_with_ordered_bounds(client, activity, admin) -> None:
+    start = _next_monday()
+    body = _forecast(
+        client,
+        activity.id,
+        admin,
+        method="snaive",
+        start=str(start),
+        end=str(start + timedelta(days=2)),
+    ).json()
+    for point in body["points"]:
+        assert point["period_start"].endswith(("T00:00:00+01:00", "T00:00:00+02:00"))
+        values = [
+            float(point[k]) for k in ("lower_95", "lower_80", "volume", "upper_80", "upper_95")
+        ]
+        assert values == sorted(values) and values[0] >= 0
+
+
+def test_auto_returns_every_candidates_backtest_scores(client, activity, admin) -> None:
+    start = _next_monday()
+    body = _forecast(
+        client,
+        activity.id,
+        admin,
+        method="auto",
+        start=str(start),
+        end=str(start + timedelta(days=13)),
+    ).json()
+    aliases = {score["alias"] for score in body["backtest"]}
+    assert {"snaive", "ets", "arima", "prophet", "ensemble"} <= aliases
+    chosen = next(s for s in body["backtest"] if s["alias"] == body["method"])
+    scored = [s["wape"] for s in body["backtest"] if s["wape"] is not None]
+    assert chosen["wape"] == min(scored)
+
+
+def test_future_closed_special_day_forecasts_zero(client, activity, admin) -> None:
+    monday = _next_monday()
+    response = client.post(
+        f"/v1/activities/{activity.id}/special-days",
+        headers=admin,
+        json={"day": str(monday), "kind": "closed", "reason": "inventaire"},
+    )
+    assert response.status_code == 201
+    body = _forecast(
+        client,
+        activity.id,
+        admin,
+        method="snaive",
+        start=str(monday),
+        end=str(monday + timedelta(days=1)),
+    ).json()
+    assert float(body["points"][0]["volume"]) == 0
+    assert float(body["points"][1]["volume"]) > 0
+
+
+def test_multiplier_special_day_needs_a_multiplier(client, activity, admin) -> None:
+    response = client.post(
+        f"/v1/activities/{activity.id}/special-days",
+        headers=admin,
+        json={"day": str(_next_monday()), "kind": "multiplier"},
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "multiplier"
+
+
+def test_special_day_is_unique_per_day_and_can_be_deleted(client, activity, admin) -> None:
+    url = f"/v1/activities/{activity.id}/special-days"
+    body = {"day": str(_next_monday()), "kind": "multiplier", "multiplier": "1.5"}
+    created = client.post(url, json=body, headers=admin).json()
+    assert client.post(url, json=body, headers=admin).status_code == 409
+    assert client.delete(f"{url}/{created['id']}", headers=admin).status_code == 204
+    assert client.get(url, headers=admin).json() == []
+
+
+def test_ops_key_cannot_mark_special_days(client, db, activity) -> None:
+    response = client.post(
+        f"/v1/activities/{activity.id}/special-days",
+        json={"day": str(_next_monday()), "kind": "closed"},
+        headers=bearer(db, Role.OPS),
+    )
+    assert response.status_code == 403
+
+
+def test_end_before_start_is_named(client, activity, admin) -> None:
+    response = _forecast(client, activity.id, admin, start="2027-01-10", end="2027-01-01")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "end"
+
+
+def test_unknown_method_is_named(client, activity, admin) -> None:
+    response = _forecast(
+        client,
+        activity.id,
+        admin,
+        method="crystal-ball",
+        start=str(_next_monday()),
+        end=str(_next_monday()),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "method"
+
+
+def test_horizon_beyond_the_maximum_is_named(client, activity, admin) -> None:
+    start = _next_monday()
+    response = _forecast(
+        client,
+        activity.id,
+        admin,
+        granularity="interval",
+        method="snaive",
+        start=str(start),
+        end=str(start + timedelta(days=400)),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] in {"end", "horizon"}
+
+
+def test_activity_without_history_gets_the_minimum_stated(client, db, admin) -> None:
+    empty = make_activity(db, make_contract(db, make_client(db)))
+    response = _forecast(
+        client, empty.id, admin, start=str(_next_monday()), end=str(_next_monday())
+    )
+    assert response.status_code == 422
+    assert "at least" in response.json()["detail"]
+
+
+def test_forecast_over_the_time_limit_is_a_problem_and_the_pool_survives(
+    client, activity, admin
+) -> None:
+    app = client.app
+    pool = app.state.forecast_pool
+    start = _next_monday()
+    try:
+        app.state.forecast_pool = ForecastPool(1, timeout_seconds=0.001)
+        slow = _forecast(
+            client,
+            activity.id,
+            admin,
+            method="auto",
+            start=str(start),
+            end=str(start + timedelta(days=6)),
+        )
+        app.state.forecast_pool.timeout_seconds = 120
+        after = _forecast(
+            client, activity.id, admin, method="snaive", start=str(start), end=str(start)
+        )
+    finally:
+        app.state.forecast_pool.shutdown()
+        app.state.forecast_pool = pool
+    assert slow.status_code == 503
+    assert slow.headers["content-type"] == "application/problem+json"
+    assert after.status_code == 201
+
+
+def test_other_clients_key_cannot_read_the_forecast(client, db, activity, admin) -> None:
+    start = _next_monday()
+    forecast_id = _forecast(
+        client, activity.id, admin, method="snaive", start=str(start), end=str(start)
+    ).json()["id"]
+    stranger = bearer(db, Role.CLIENT, make_client(db, name="Other").id)
+    assert client.get(f"/v1/forecasts/{forecast_id}", headers=stranger).status_code == 404
+
+
+def test_job_forecasts_every_activity_of_the_contract(client, db, admin) -> None:
+    with_history = _activity_with_history(db, weeks=8)
+    without = make_activity(db, _contract_of(db, with_history), name="Nouveau")
+    start = _next_monday()
+    response = client.post(
+        "/v1/forecast-jobs",
+        headers=admin,
+        json={
+            "contract_id": with_history.contract_id,
+            "granularity": "day",
+            "method": "snaive",
+            "start": str(start),
+            "end": str(start + timedelta(days=2)),
+        },
+    )
+    assert response.status_code == 202
+    job = client.get(f"/v1/forecast-jobs/{response.json()['id']}", headers=admin).json()
+    assert (job["status"], job["done"], job["total"]) == ("completed", 2, 2)
+    results = {r["activity_id"]: r for r in job["results"]}
+    assert results[with_history.id]["forecast_id"].startswith("fct_")
+    assert "at least" in results[without.id]["error"]
+
+
+def _contract_of(db: Session, activity: Activity) -> Contract:
+    contract = db.get(Contract, activity.contract_id)
+    assert contract is not None
+    return contract
+
+
+def test_unfinished_jobs_are_marked_interrupted_at_start_up(client, db, database) -> None:
+    job = ForecastJob(status="running", request={}, total=3, done=1, results=[])
+    db.add(job)
+    db.flush()
+    with TestClient(client.app):
+        pass
+    db.expire_all()
+    assert db.get(ForecastJob, job.id).status == "interrupted"
