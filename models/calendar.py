@@ -115,7 +115,7 @@ class ActivityCalendar:
 
     def is_open(self, days: pd.DatetimeIndex) -> BoolArray:
         """Which of `days` are open: an open weekday that is not a closed holiday."""
-        weekday_open: BoolArray = np.asarray(self.open_weekdays, dtype=bool)[days.dayofweek]
+        weekday_open: BoolArray = np.asarray(self.open_weekdays, dtype=bool)[days.day_of_week]
         return weekday_open & ~self.closed_holidays(days)
 
 
@@ -128,14 +128,14 @@ def learn_calendar(daily: pd.Series, country: str) -> ActivityCalendar:
     recent = daily[daily.index >= daily.index[-1] - pd.Timedelta(days=OPENING_LOOKBACK_DAYS - 1)]
     ordinary = recent[[day.date() not in names for day in recent.index]]
     # A weekday only ever seen on holidays (two Christmas Wednesdays) is not known to close.
-    seen = set(ordinary.index.dayofweek)
-    per_weekday = ordinary.groupby(ordinary.index.dayofweek).sum()
+    seen = set(ordinary.index.day_of_week)
+    per_weekday = ordinary.groupby(ordinary.index.day_of_week).sum()
     open_weekdays = tuple(wd not in seen or bool(per_weekday[wd] > 0) for wd in range(7))
 
     observed: dict[str, list[bool]] = {}
     for day, volume in daily.items():
         name = names.get(day.date())
-        if name is not None and open_weekdays[day.dayofweek]:
+        if name is not None and open_weekdays[day.day_of_week]:
             observed.setdefault(name, []).append(volume == 0)
     closed = {name for name, closures in observed.items() if 2 * sum(closures) > len(closures)}
     every = [closed for closures in observed.values() for closed in closures]

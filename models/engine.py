@@ -531,7 +531,7 @@ def _day_points(
     out = daily.days >= pd.Timestamp(first)
     bounds = {level: _select(daily.bounds(level), out) for level in levels}
     days = daily.days[out]
-    aht = profile.daily_aht[days.dayofweek]
+    aht = profile.daily_aht[days.day_of_week]
     frame = _frame(local_midnights(days, tz), daily.point[out], bounds, aht)
     samples = daily.paths(N_SAMPLES, rng)[:, out]
     return frame, samples.T
@@ -563,7 +563,7 @@ def _month_points(
     actual[0] = float(known[known.index >= pd.Timestamp(first)].sum())
     totals = daily.paths(N_SAMPLES, rng)[:, out] @ indicator + actual
     volume = point @ indicator + actual
-    aht_weighted = (profile.daily_aht[days.dayofweek] * point) @ indicator
+    aht_weighted = (profile.daily_aht[days.day_of_week] * point) @ indicator
     forecast_volume = point @ indicator
     aht = np.divide(
         aht_weighted, forecast_volume, out=np.zeros(months.size), where=forecast_volume > 0

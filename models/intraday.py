@@ -66,13 +66,13 @@ class IntradayProfile:
 
     def spread(self, grid: IntervalGrid) -> FloatArray:
         """Each interval's share of its day (sums to 1 over each day's open slots)."""
-        raw = self.share[grid.day.dayofweek, grid.slot]
+        raw = self.share[grid.day.day_of_week, grid.slot]
         codes = pd.factorize(grid.day)[0]
         totals = np.bincount(codes, weights=raw)
         return np.where(totals[codes] > 0, raw / np.where(totals[codes] > 0, totals[codes], 1), 0.0)
 
     def interval_aht(self, grid: IntervalGrid) -> FloatArray:
-        weekday = grid.day.dayofweek
+        weekday = grid.day.day_of_week
         return np.asarray(self.daily_aht[weekday] * self.aht_ratio[weekday, grid.slot])
 
 
@@ -89,7 +89,7 @@ def learn_profile(
     slot = (local.dt.hour * 60 + local.dt.minute).to_numpy() // interval_minutes
     last_day = day.max()
     age = (last_day - day).dt.days.to_numpy(dtype=np.float64)
-    weekday = day.dt.dayofweek.to_numpy()
+    weekday = day.dt.day_of_week.to_numpy()
     offered = intervals["offered"].to_numpy(dtype=np.float64)
     handled = intervals["handled"].to_numpy(dtype=np.float64)
     workload = handled * intervals["aht_seconds"].to_numpy(dtype=np.float64)

@@ -1,5 +1,7 @@
 """The `plancher` console script: keys, migrations, demo data, the OpenAPI document."""
 
+from datetime import date, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -117,3 +119,41 @@ def test_import_volumes_rejects_a_bad_file_and_names_the_line(sqlite_url: str, t
     )
     assert result.exit_code == 1
     assert "line 2: interval_start" in result.output
+
+
+def test_forecast_command_prints_and_stores_a_forecast(sqlite_url: str) -> None:
+    _run("db", "upgrade")
+    _run("demo")
+    start = date.today() + timedelta(days=1)
+    output = _run(
+        "forecast",
+        "--activity",
+        _first_activity(sqlite_url),
+        "--start",
+        str(start),
+        "--end",
+        str(start + timedelta(days=2)),
+        "--method",
+        "snaive",
+    )
+    assert output.startswith("forecast fct_") and "method snaive" in output
+    assert len(output.strip().splitlines()) == 4
+
+
+def test_forecast_command_runs_a_contract_job(sqlite_url: str) -> None:
+    _run("db", "upgrade")
+    lines = _run("demo").splitlines()
+    contract_id = next(line.split()[2] for line in lines if line.startswith("demo contract"))
+    start = date.today() + timedelta(days=1)
+    output = _run(
+        "forecast",
+        "--contract",
+        contract_id,
+        "--start",
+        str(start),
+        "--end",
+        str(start),
+        "--method",
+        "snaive",
+    )
+    assert "completed: 3 activities" in output

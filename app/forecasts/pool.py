@@ -9,12 +9,15 @@ dropped: the pool stays usable. A worker that dies (out of memory, killed) break
 
 import asyncio
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from app.core.errors import Problem
+
+_SINGLE_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class ForecastTimeout(Problem):
@@ -31,6 +34,11 @@ class ForecastPool:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
+            # One BLAS/OpenMP thread per worker: the workers already use every core, and
+            # oversubscribed BLAS threads make statsmodels fits several times slower. Spawned
+            # workers inherit the environment as it is when they start.
+            for variable in _SINGLE_THREAD_VARIABLES:
+                os.environ.setdefault(variable, "1")
             # "spawn": a forked copy of a threaded web server can deadlock on inherited locks.
             context = multiprocessing.get_context("spawn")
             self._executor = ProcessPoolExecutor(self.workers, mp_context=context)
