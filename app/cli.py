@@ -38,7 +38,8 @@ def serve(
 
     upgrade_to_head(get_settings().database_url)
     app = create_app()
-    app.state.forecast_pool.warm_up()  # the first forecast should not wait for Stan to load
+    if app.state.settings.forecast_warm_up:
+        app.state.forecast_pool.warm_up()  # the first forecast should not wait for Stan
     uvicorn.run(app, host=host, port=port, proxy_headers=True)
 
 

@@ -105,7 +105,14 @@ def _free_port() -> int:
 def served(url: str) -> Iterator[tuple[str, int]]:
     """`plancher serve` on a free loopback port; yields its base URL and pid."""
     port = _free_port()
-    env = {**os.environ, "PLANCHER_DATABASE_URL": url, "PLANCHER_LOG_LEVEL": "WARNING"}
+    # No forecasting workers: their start-up (loading Stan and statsmodels) would compete with
+    # the ingestion being measured for this machine's two cores.
+    env = {
+        **os.environ,
+        "PLANCHER_DATABASE_URL": url,
+        "PLANCHER_LOG_LEVEL": "WARNING",
+        "PLANCHER_FORECAST_WARM_UP": "false",
+    }
     process = subprocess.Popen(
         [str(ROOT / ".venv/bin/plancher"), "serve", "--port", str(port)],
         env=env,

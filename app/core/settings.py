@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         description="Late-payment penalty rate printed on invoices (Code de commerce L441-10).",
     )
     forecast_workers: int = Field(default=2, ge=1, description="Forecasting processes.")
+    forecast_warm_up: bool = Field(
+        default=True, description="Start the forecasting workers with `plancher serve`."
+    )
     forecast_timeout_seconds: float = Field(
         default=120, gt=0, description="Time limit of a forecast request (jobs have none)."
     )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.billing.tables import Invoice
 from app.core.auth import Role
+from app.core.tables import ApiKey, AuditEntry
 
 from factories import bearer, make_activity, make_client, make_contract
 
@@ -462,3 +463,21 @@ def test_invoice_run_creates_missing_invoices_once(client, db, admin, billing) -
     first = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing).json()
     again = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing).json()
     assert (first["created"], again["created"], again["existing"]) == (2, 0, 2)
+
+
+def test_every_state_change_is_audited_with_its_key(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    invoice_id = generate(client, contract_id, billing).json()["id"]
+    client.post(f"/v1/invoices/{invoice_id}/issue", headers=billing)
+    client.post(f"/v1/invoices/{invoice_id}/mark-paid", headers=billing)
+    key_id = db.scalar(select(ApiKey.id).where(ApiKey.role == "billing"))
+    trail = db.execute(
+        select(AuditEntry.action, AuditEntry.api_key_id)
+        .where(AuditEntry.entity_id == invoice_id)
+        .order_by(AuditEntry.at)
+    ).all()
+    assert [tuple(row) for row in trail] == [
+        ("invoice.generated", key_id),
+        ("invoice.issued", key_id),
+        ("invoice.paid", key_id),
+    ]
