@@ -149,11 +149,11 @@ def _child_env() -> dict[str, str]:
 def _alive(pid: int) -> bool:
     """True if ``pid`` exists and is not a zombie (zombies may linger when PID 1 is slow)."""
     try:
-        os.kill(pid, 0)
+        # Another user's process (PermissionError) exists too; /proc then tells a zombie.
+        with contextlib.suppress(PermissionError):
+            os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        pass
     stat_text = _read(Path(f"/proc/{pid}/stat"))
     return not stat_text or stat_text.rpartition(")")[2].split()[:1] != ["Z"]
 

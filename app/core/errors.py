@@ -77,7 +77,7 @@ class Problem(Exception):
 
 
 class BadRequest(Problem):
-    pass
+    """A request the service cannot act on as sent (400)."""
 
 
 class MalformedBody(Problem):

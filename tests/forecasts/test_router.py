@@ -266,7 +266,7 @@ def test_unfinished_jobs_are_marked_interrupted_at_start_up(client, db, database
     job = ForecastJob(status="running", request={}, total=3, done=1, results=[])
     db.add(job)
     db.flush()
-    with TestClient(client.app):
-        pass
+    with TestClient(client.app) as restarted:  # entering runs the start-up (lifespan)
+        assert restarted.get("/healthz").status_code == 200
     db.expire_all()
     assert db.get(ForecastJob, job.id).status == "interrupted"
