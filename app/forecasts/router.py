@@ -19,7 +19,9 @@ from app.forecasts.tasks import run_forecast
 
 router = APIRouter(route_class=TransactionalRoute, tags=["provider forecasts"])
 
-ForecastKey = Annotated[Principal, require(Role.ADMIN, Role.OPS, Role.CLIENT)]
+ForecastKey = Annotated[Principal, require(Role.ADMIN, Role.CLIENT)]
+"""Forecasts are made by the provider (admin) or asked for by the client's WFM system for its own
+activities; ops keys only read."""
 
 
 def forecast_out(

@@ -270,3 +270,11 @@ def test_unfinished_jobs_are_marked_interrupted_at_start_up(client, db, database
         assert restarted.get("/healthz").status_code == 200
     db.expire_all()
     assert db.get(ForecastJob, job.id).status == "interrupted"
+
+
+def test_ops_key_cannot_start_forecasts(client, db, activity) -> None:
+    ops = bearer(db, Role.OPS)
+    start = str(_next_monday())
+    forecast = _forecast(client, activity.id, ops, start=start, end=start)
+    job = client.post("/v1/forecast-jobs", json={"start": start, "end": start}, headers=ops)
+    assert (forecast.status_code, job.status_code) == (403, 403)
