@@ -13,18 +13,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+import numpy as np
+import pandas as pd
 from sqlalchemy.orm import Session
 
 from app.billing.rules import BillingUnit, VolumeBasis
+from app.commitments import service as commitments
+from app.commitments.schemas import CommitmentCreate, CommitmentLineIn
 from app.contracts import schemas, service
 from app.contracts.repository import ClientRepository, ContractRepository
 from app.contracts.tables import Activity
-from app.core.auth import SYSTEM, IssuedKey, Role, issue_key
+from app.core.auth import SYSTEM, IssuedKey, Principal, Role, issue_key
+from app.core.orm import utc_now
 from app.core.pagination import MAX_LIMIT, PageParams
+from app.core.periods import Period, local_midnight
 from app.volumes import service as volumes
 from models.synthetic import DEMO_PROFILES, generate_intervals
 
+PARIS = ZoneInfo("Europe/Paris")
 HISTORY_DAYS = 730
 SEED = 20191029  # the day the SP2C charter was signed
 
@@ -88,21 +96,82 @@ def load_demo(session: Session, today: date | None = None) -> Demo:
     activities, _ = service.list_activities(
         session, SYSTEM, contract.id, PageParams(limit=MAX_LIMIT, after=None)
     )
-    loaded = _load_history(session, activities, today or date.today())
+    today = today or date.today()
+    histories = _load_history(session, activities, today)
+    if not commitments.list_commitments(session, SYSTEM, activities[0].id, 1, None)[0]:
+        _import_commitments(session, activities, histories, today)
     key = issue_key(session, Role.ADMIN, label="demo")
+    loaded = sum(len(history) for history in histories.values())
     return Demo(client.id, contract.id, [activity.id for activity in activities], loaded, key)
 
 
-def _load_history(session: Session, activities: Sequence[Activity], today: date) -> int:
+def _load_history(
+    session: Session, activities: Sequence[Activity], today: date
+) -> dict[str, pd.DataFrame]:
     profiles = {profile.name: profile for profile in DEMO_PROFILES}
     first, last = today - timedelta(days=HISTORY_DAYS), today - timedelta(days=1)
-    loaded = 0
+    histories = {}
     for activity in activities:
         history = generate_intervals(profiles[activity.name], first, last, seed=SEED)
         csv = history.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S+00:00")
-        summary = volumes.ingest_csv(session, SYSTEM, activity.id, io.BytesIO(csv.encode()))
-        loaded += summary.total
-    return loaded
+        volumes.ingest_csv(session, SYSTEM, activity.id, io.BytesIO(csv.encode()))
+        histories[activity.id] = history
+    return histories
+
+
+COMMITMENT_BIAS = {"Service client voix": 1.05, "E-mails": 0.98, "Back-office dossiers": 1.12}
+"""How much each demo client's WFM over-commits on average: voice and back-office commitments
+run high enough that some months fall under the trigger and bill a shortfall."""
+
+
+def _import_commitments(
+    session: Session,
+    activities: Sequence[Activity],
+    histories: dict[str, pd.DataFrame],
+    today: date,
+) -> None:
+    """Committed forecasts for the last six closed months, this month and the next two (from
+    last year's volumes), imported as a legacy WFM system's versions received five weeks
+    before each month (or just now, for a month whose deadline is still ahead)."""
+    rng = np.random.default_rng(SEED)
+    current = Period(today.year, today.month)
+    closed = [current]
+    for _ in range(6):
+        closed.insert(0, closed[0].previous())
+    closed.pop()
+    upcoming = [current, current.next(), current.next().next()]
+    importer = Principal(key_id=None, role=Role.ADMIN.value)
+    for activity in activities:
+        monthly = _monthly_totals(histories[activity.id])
+        references = {m: monthly.get(str(m)) for m in closed} | {
+            m: monthly.get(str(Period(m.year - 1, m.month))) for m in upcoming
+        }
+        for month, reference in references.items():
+            if not reference:
+                continue
+            volume = Decimal(
+                round(reference * COMMITMENT_BIAS[activity.name] * rng.normal(1.0, 0.05))
+            )
+            commitments.create_commitment(
+                session,
+                importer,
+                activity.id,
+                CommitmentCreate(
+                    label=f"WFM {month}",
+                    received_at=min(
+                        local_midnight(month.first_day - timedelta(days=35), PARIS),
+                        utc_now() - timedelta(minutes=1),
+                    ),
+                    lines=[CommitmentLineIn(period=str(month), volume=volume)],
+                ),
+            )
+
+
+def _monthly_totals(history: pd.DataFrame) -> dict[str, int]:
+    """Offered contacts per local month of a generated history."""
+    local = history["interval_start"].dt.tz_convert(PARIS)
+    totals = history.groupby(local.dt.strftime("%Y-%m"))["offered"].sum()
+    return {month: int(total) for month, total in totals.items()}
 
 
 def usage(demo: Demo, base_url: str = "http://127.0.0.1:8000") -> str:
@@ -122,6 +191,15 @@ def usage(demo: Demo, base_url: str = "http://127.0.0.1:8000") -> str:
             f"  curl {auth} {base_url}/v1/activities/{demo.activity_ids[0]}/prices",
             f"  curl {auth} '{base_url}/v1/activities/{demo.activity_ids[0]}/volumes"
             f"?start={date.today() - timedelta(days=7)}&end={date.today()}&granularity=day'",
+            f"  curl {auth} '{base_url}/v1/contracts/{demo.contract_id}/shortfall"
+            f"?period={_last_closed_month()}'",
+            f"  curl {auth} '{base_url}/v1/activities/{demo.activity_ids[0]}/comparison"
+            f"?from={_last_closed_month()}&to={_last_closed_month().next().next()}'",
             f"  open {base_url}/docs for the interactive API documentation",
         ]
     )
+
+
+def _last_closed_month() -> Period:
+    today = date.today()
+    return Period(today.year, today.month).previous()

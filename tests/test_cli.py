@@ -23,7 +23,7 @@ def sqlite_url(tmp_path, monkeypatch) -> str:
 
 def _run(*args: str) -> str:
     result = CliRunner().invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, (result.output, result.exception)
     return result.output
 
 
