@@ -11,7 +11,6 @@ from app.core.fields import Money, Quantity, Seconds, UnitPrice, decimal_string
 PeriodText = Annotated[
     str, StringConstraints(pattern=r"^\d{4}-\d{2}$"), Field(examples=["2026-12"])
 ]
-Volume = Annotated[Decimal, Field(ge=0, le=10**12, decimal_places=3), decimal_string(0)]
 Units = Annotated[Decimal, Field(gt=0, le=10**12, decimal_places=3), decimal_string(0)]
 
 
@@ -20,8 +19,12 @@ class StrictInput(BaseModel):
 
 
 class CommitmentLineIn(StrictInput):
-    period: PeriodText
-    volume: Volume
+    """A line's period and sign are checked by the service with the checks that need the
+    contract (period inside it, no duplicates, AHT for hours), so that one response names every
+    problem of every line; the schema keeps only what decides the types."""
+
+    period: Annotated[str, StringConstraints(max_length=20), Field(examples=["2026-12"])]
+    volume: Annotated[Decimal, Field(le=10**12, decimal_places=3), decimal_string(0)]
     aht_seconds: Seconds | None = None
 
 

@@ -117,6 +117,8 @@ def _validate_lines(contract: Contract, lines: list[_Line]) -> None:
     seen: dict[tuple[str, str], str] = {}
     for line in lines:
         prefix, period_text = line.field_prefix, line.data.period
+        if line.data.volume < 0:
+            errors.append(FieldError("body", f"{prefix}.volume", "must be >= 0"))
         try:
             period = Period.parse(period_text)
         except ValueError as exc:

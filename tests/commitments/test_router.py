@@ -296,3 +296,15 @@ def test_adjustment_must_reduce_by_a_positive_amount(client, tenant, admin) -> N
     response = client.post(f"/v1/activities/{activity.id}/adjustments", json=body, headers=admin)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "units"
+
+
+def test_negative_volume_and_period_problems_come_in_one_response(client, tenant, admin) -> None:
+    _, _, activity = tenant
+    body = {"lines": [{"period": "2026-13", "volume": 5}, {"period": "2020-01", "volume": -5}]}
+    response = _post(client, activity.id, body, admin)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [
+        "lines.0.period",
+        "lines.1.volume",
+        "lines.1.period",
+    ]
