@@ -19,11 +19,18 @@ Outlier days (known for the synthetic activities) of the test windows are not sc
 can forecast an outage. Closed days are scored (actual 0), which penalises a method that does
 not know the calendar, as it would in production.
 
+Reference (not an anchor): `oracle`, for the synthetic activities at level day, forecasts the
+generator's expected daily volume (no noise, no outliers): the noise floor. A ratio auto / best
+anchor below oracle / best anchor would be luck, not skill.
+
 Printed: WAPE per method and level (pooled over activities and origins, and per activity),
 the ratio auto / best anchor, and the empirical coverage of the 80 % and 95 % intervals.
 
 Run from the repository root:  ``.venv/bin/python benchmarks/forecast_accuracy.py [CSV ...]``.
-Options: ``--quick`` (3 activities, 3 origins), ``--workers N`` (default 2). Not a test.
+Options: ``--quick`` (3 activities, 3 origins), ``--workers N`` (default 2), and to iterate on
+part of it: ``--profiles NAME[,NAME...]`` (synthetic activities whose name contains one of
+these), ``--levels day|interval`` (default both), ``--origins N`` (the first N origins). Not
+a test.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # small matrices: BLAS threads on
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
+import dataclasses
 import logging
 import multiprocessing
 import time
@@ -47,7 +55,12 @@ import numpy as np
 import pandas as pd
 
 from models import ActivitySeries, ForecastRequest, SpecialDay, forecast
-from models.synthetic import BENCHMARK_PROFILES, generate_intervals, known_outlier_days
+from models.synthetic import (
+    BENCHMARK_PROFILES,
+    ActivityProfile,
+    generate_intervals,
+    known_outlier_days,
+)
 
 DAY_HORIZON = 20  # business days
 INTERVAL_HORIZON = 5
@@ -65,6 +78,7 @@ class Activity:
     series: ActivitySeries
     outliers: frozenset[date]
     origins: tuple[date, ...]
+    expected: pd.Series | None = None  # daily volume without noise (synthetic activities)
 
 
 @dataclass(frozen=True)
@@ -84,9 +98,13 @@ class Scored:
 # Data.
 
 
-def synthetic_activities(quick: bool) -> list[Activity]:
+def synthetic_activities(
+    quick: bool, names: tuple[str, ...] = (), n_origins: int | None = None
+) -> list[Activity]:
     profiles = BENCHMARK_PROFILES[::3] if quick else BENCHMARK_PROFILES
-    n_origins = 3 if quick else N_ORIGINS
+    if names:
+        profiles = tuple(p for p in profiles if any(n in p.name for n in names))
+    n_origins = n_origins or (3 if quick else N_ORIGINS)
     origins = tuple(FIRST_ORIGIN + k * ORIGIN_SPACING for k in range(n_origins))
     end = origins[-1] + timedelta(days=60)
     activities = []
@@ -94,8 +112,29 @@ def synthetic_activities(quick: bool) -> list[Activity]:
         frame = generate_intervals(profile, HISTORY_START, end, seed=1)
         outliers = frozenset(known_outlier_days(profile, HISTORY_START, end, seed=1))
         series = ActivitySeries(frame, "Europe/Paris", profile.interval_minutes, profile.country)
-        activities.append(Activity(profile.name, series, outliers, origins))
+        expected = expected_daily(profile, origins[0], end)
+        activities.append(Activity(profile.name, series, outliers, origins, expected))
     return activities
+
+
+ORACLE_SCALE = 1000.0
+
+
+def expected_daily(profile: ActivityProfile, first: date, last: date) -> pd.Series:
+    """The generator's expected daily volume: no day-level noise, no outliers, and counting
+    noise made negligible by scaling the volume up (and the totals back down)."""
+    quiet = dataclasses.replace(
+        profile,
+        mean_daily_volume=profile.mean_daily_volume * ORACLE_SCALE,
+        daily_noise_cv=0.0,
+        outlier_rate=0.0,
+        overdispersion=0.0,
+    )
+    frame = generate_intervals(quiet, first, last, seed=1)
+    day = frame["interval_start"].dt.tz_convert("Europe/Paris").dt.tz_localize(None)
+    daily = frame.groupby(day.dt.normalize())["offered"].sum() / ORACLE_SCALE
+    days = pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq="D")
+    return daily.reindex(days, fill_value=0.0).astype(float)
 
 
 def csv_activity(path: Path, timezone: str, country: str) -> Activity:
@@ -228,6 +267,9 @@ def _score(
     )
 
 
+LEVELS_RUN: tuple[str, ...] = ("day", "interval")  # set by `main` before the pool forks
+
+
 def evaluate(activity: Activity) -> tuple[list[Scored], dict[str, float]]:
     frame = local_frame(activity)
     last_day = frame["day"].max().date()
@@ -237,110 +279,132 @@ def evaluate(activity: Activity) -> tuple[list[Scored], dict[str, float]]:
     for origin in activity.origins:
         history_daily = all_daily[all_daily.index < pd.Timestamp(origin)]
         specials = tuple(SpecialDay(d, "outlier") for d in sorted(activity.outliers) if d < origin)
-        # Day level.
-        end = business_window(all_daily, origin, DAY_HORIZON)
-        actual = all_daily[pd.Timestamp(origin) : pd.Timestamp(end)].to_numpy()
-        window = pd.date_range(pd.Timestamp(origin), pd.Timestamp(end), freq="D")
-        scored = ~np.isin(window.date, list(activity.outliers))
-        started = time.perf_counter()
-        auto = forecast(
-            activity.series,
-            ForecastRequest("day", origin, end, history_end=origin, special_days=specials),
+        if "day" in LEVELS_RUN:
+            results += _evaluate_day(activity, all_daily, history_daily, origin, specials, seconds)
+        if "interval" in LEVELS_RUN:
+            results += _evaluate_interval(activity, all_daily, origin, specials, seconds)
+    return results, dict(seconds)
+
+
+def _evaluate_day(
+    activity: Activity,
+    all_daily: pd.Series,
+    history_daily: pd.Series,
+    origin: date,
+    specials: tuple[SpecialDay, ...],
+    seconds: dict[str, float],
+) -> list[Scored]:
+    results: list[Scored] = []
+    end = business_window(all_daily, origin, DAY_HORIZON)
+    actual = all_daily[pd.Timestamp(origin) : pd.Timestamp(end)].to_numpy()
+    window = pd.date_range(pd.Timestamp(origin), pd.Timestamp(end), freq="D")
+    scored = ~np.isin(window.date, list(activity.outliers))
+    started = time.perf_counter()
+    auto = forecast(
+        activity.series,
+        ForecastRequest("day", origin, end, history_end=origin, special_days=specials),
+    )
+    seconds["auto day"] += time.perf_counter() - started
+    points = auto.points
+    bounds = {
+        lvl: (points[f"lower_{lvl}"].to_numpy(), points[f"upper_{lvl}"].to_numpy())
+        for lvl in LEVELS
+    }
+    open_scored = scored & (actual > 0)
+    results.append(
+        _score(
+            activity.name,
+            "day",
+            "auto",
+            actual,
+            points["volume"].to_numpy(),
+            bounds,
+            scored,
+            open_scored,
         )
-        seconds["auto day"] += time.perf_counter() - started
-        points = auto.points
-        bounds = {
-            lvl: (points[f"lower_{lvl}"].to_numpy(), points[f"upper_{lvl}"].to_numpy())
-            for lvl in LEVELS
-        }
-        open_scored = scored & (actual > 0)
+    )
+    if activity.expected is not None:
+        oracle = activity.expected.reindex(window, fill_value=0.0).to_numpy()
+        results.append(
+            _score(activity.name, "day", "oracle", actual, oracle, {}, scored, open_scored)
+        )
+    started = time.perf_counter()
+    anchors = day_anchors(history_daily, len(window))
+    seconds["anchors day"] += time.perf_counter() - started
+    for name, result in anchors.items():
+        anchor_bounds = {lvl: b for lvl in LEVELS if (b := _bounds(result, lvl)) is not None}
         results.append(
             _score(
                 activity.name,
                 "day",
-                "auto",
+                name,
                 actual,
-                points["volume"].to_numpy(),
-                bounds,
+                result["mean"],
+                anchor_bounds,
                 scored,
                 open_scored,
             )
         )
-        started = time.perf_counter()
-        anchors = day_anchors(history_daily, len(window))
-        seconds["anchors day"] += time.perf_counter() - started
-        for name, result in anchors.items():
-            anchor_bounds = {lvl: b for lvl in LEVELS if (b := _bounds(result, lvl)) is not None}
-            results.append(
-                _score(
-                    activity.name,
-                    "day",
-                    name,
-                    actual,
-                    result["mean"],
-                    anchor_bounds,
-                    scored,
-                    open_scored,
-                )
-            )
 
-        # Interval level.
-        end = business_window(all_daily, origin, INTERVAL_HORIZON)
-        actual_intervals = interval_actuals(activity, origin, end)
-        grid_days = actual_intervals.index.tz_convert(activity.series.timezone).tz_localize(None)
-        scored = ~np.isin(grid_days.normalize().date, list(activity.outliers))
-        started = time.perf_counter()
-        auto = forecast(
-            activity.series,
-            ForecastRequest("interval", origin, end, history_end=origin, special_days=specials),
-        )
-        seconds["auto interval"] += time.perf_counter() - started
-        points = auto.points
-        if (
-            not points["period_start"]
-            .reset_index(drop=True)
-            .equals(pd.Series(actual_intervals.index))
-        ):
-            raise RuntimeError("interval grid of the forecast differs from the actuals' grid")
-        values = actual_intervals.to_numpy()
-        mean = points["volume"].to_numpy()
-        bounds = {
-            lvl: (points[f"lower_{lvl}"].to_numpy(), points[f"upper_{lvl}"].to_numpy())
-            for lvl in LEVELS
-        }
-        busy = scored & ((values > 0) | (mean > 0))
+    return results
+
+
+def _evaluate_interval(
+    activity: Activity,
+    all_daily: pd.Series,
+    origin: date,
+    specials: tuple[SpecialDay, ...],
+    seconds: dict[str, float],
+) -> list[Scored]:
+    results: list[Scored] = []
+    end = business_window(all_daily, origin, INTERVAL_HORIZON)
+    actual_intervals = interval_actuals(activity, origin, end)
+    grid_days = actual_intervals.index.tz_convert(activity.series.timezone).tz_localize(None)
+    scored = ~np.isin(grid_days.normalize().date, list(activity.outliers))
+    started = time.perf_counter()
+    auto = forecast(
+        activity.series,
+        ForecastRequest("interval", origin, end, history_end=origin, special_days=specials),
+    )
+    seconds["auto interval"] += time.perf_counter() - started
+    points = auto.points
+    if not points["period_start"].reset_index(drop=True).equals(pd.Series(actual_intervals.index)):
+        raise RuntimeError("interval grid of the forecast differs from the actuals' grid")
+    values = actual_intervals.to_numpy()
+    mean = points["volume"].to_numpy()
+    bounds = {
+        lvl: (points[f"lower_{lvl}"].to_numpy(), points[f"upper_{lvl}"].to_numpy())
+        for lvl in LEVELS
+    }
+    busy = scored & ((values > 0) | (mean > 0))
+    results.append(_score(activity.name, "interval", "auto", values, mean, bounds, scored, busy))
+    start_utc = pd.Timestamp(origin).tz_localize(activity.series.timezone).tz_convert("UTC")
+    step = pd.Timedelta(minutes=activity.series.interval_minutes)
+    first_utc = activity.series.intervals["interval_start"].min()
+    history_grid = pd.date_range(first_utc, start_utc - step, freq=step)
+    history = (
+        activity.series.intervals.set_index("interval_start")["offered"]
+        .reindex(history_grid, fill_value=0)
+        .astype(float)
+    )
+    started = time.perf_counter()
+    anchors = interval_anchors(history, len(values), 24 * 60 // activity.series.interval_minutes)
+    seconds["anchors interval"] += time.perf_counter() - started
+    for name, result in anchors.items():
+        anchor_bounds = {lvl: b for lvl in LEVELS if (b := _bounds(result, lvl)) is not None}
         results.append(
-            _score(activity.name, "interval", "auto", values, mean, bounds, scored, busy)
-        )
-        start_utc = pd.Timestamp(origin).tz_localize(activity.series.timezone).tz_convert("UTC")
-        step = pd.Timedelta(minutes=activity.series.interval_minutes)
-        first_utc = activity.series.intervals["interval_start"].min()
-        history_grid = pd.date_range(first_utc, start_utc - step, freq=step)
-        history = (
-            activity.series.intervals.set_index("interval_start")["offered"]
-            .reindex(history_grid, fill_value=0)
-            .astype(float)
-        )
-        started = time.perf_counter()
-        anchors = interval_anchors(
-            history, len(values), 24 * 60 // activity.series.interval_minutes
-        )
-        seconds["anchors interval"] += time.perf_counter() - started
-        for name, result in anchors.items():
-            anchor_bounds = {lvl: b for lvl in LEVELS if (b := _bounds(result, lvl)) is not None}
-            results.append(
-                _score(
-                    activity.name,
-                    "interval",
-                    name,
-                    values,
-                    result["mean"],
-                    anchor_bounds,
-                    scored,
-                    busy,
-                )
+            _score(
+                activity.name,
+                "interval",
+                name,
+                values,
+                result["mean"],
+                anchor_bounds,
+                scored,
+                busy,
             )
-    return results, dict(seconds)
+        )
+    return results
 
 
 # --------------------------------------------------------------------------------------------
@@ -365,18 +429,24 @@ def report(results: list[Scored]) -> None:
         return error / actual if actual else float("nan")
 
     activities = sorted({r.activity for r in results})
-    for level in ("day", "interval"):
+    for level in sorted({r.level for r in results}):
         methods = sorted({r.method for r in results if r.level == level}, key=lambda m: m != "auto")
-        anchors = [m for m in methods if m != "auto"]
+        anchors = [m for m in methods if m not in ("auto", "oracle")]
         horizon = DAY_HORIZON if level == "day" else INTERVAL_HORIZON
         print(f"\n=== level {level}: {horizon} business days ahead, WAPE ===")
+        floors = ["oracle"] if "oracle" in methods else []  # the noise floor, for reference
         header = f"{'activity':34s}" + "".join(f"{m:>14s}" for m in methods) + f"{'auto/best':>11s}"
-        print(header)
+        print(header + "".join(f"{m + '/best':>13s}" for m in floors))
         for activity in [*activities, "ALL"]:
             row = [wape(level, m, activity) for m in methods]
             best = min(wape(level, m, activity) for m in anchors)
-            ratio = wape(level, "auto", activity) / best
-            print(f"{activity:34s}" + "".join(f"{v:14.4f}" for v in row) + f"{ratio:11.3f}")
+            ratios = [wape(level, m, activity) / best for m in ["auto", *floors]]
+            print(
+                f"{activity:34s}"
+                + "".join(f"{v:14.4f}" for v in row)
+                + f"{ratios[0]:11.3f}"
+                + "".join(f"{v:13.3f}" for v in ratios[1:])
+            )
         best_anchor = min(anchors, key=lambda m: wape(level, m, "ALL"))
         ratio = wape(level, "auto", "ALL") / wape(level, best_anchor, "ALL")
         print(f"pooled: auto / best anchor ({best_anchor}) = {ratio:.3f}  (target <= 0.95)")
@@ -395,10 +465,19 @@ def main() -> None:
     parser.add_argument("--country", default="FR")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--profiles", default="", help="comma-separated name parts")
+    parser.add_argument("--levels", choices=("day", "interval"), nargs="+")
+    parser.add_argument("--origins", type=int, help="only the first N origins")
     args = parser.parse_args()
+    global LEVELS_RUN
+    if args.levels:
+        LEVELS_RUN = tuple(args.levels)
     logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
 
-    activities = [] if args.csv and args.quick else synthetic_activities(args.quick)
+    names = tuple(n for n in args.profiles.split(",") if n)
+    activities = (
+        [] if args.csv and args.quick else synthetic_activities(args.quick, names, args.origins)
+    )
     activities += [csv_activity(p, args.timezone, args.country) for p in args.csv]
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:
