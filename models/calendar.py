@@ -167,7 +167,7 @@ def features(calendar: ActivityCalendar, days: pd.DatetimeIndex, history_days: i
     frame["open_holiday"] = (is_holiday & ~closed).astype(np.float64)
 
     if history_days >= ANNUAL_MIN_HISTORY_DAYS:
-        angle = 2 * np.pi * (days.dayofyear.to_numpy() - 1) / 365.25
+        angle = 2 * np.pi * (days.day_of_year.to_numpy() - 1) / 365.25
         for k in range(1, ANNUAL_FOURIER_ORDER + 1):
             frame[f"annual_sin_{k}"] = np.sin(k * angle)
             frame[f"annual_cos_{k}"] = np.cos(k * angle)

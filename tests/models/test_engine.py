@@ -113,7 +113,7 @@ def test_aht_is_forecast_near_the_activity_aht_on_open_days(ets_days: ForecastRe
 
 def test_a_weekday_never_worked_forecasts_zero(ets_days: ForecastResult) -> None:
     p = ets_days.points
-    sundays = p[pd.to_datetime(_local_days(p)).dt.dayofweek == 6]
+    sundays = p[pd.to_datetime(_local_days(p)).dt.day_of_week == 6]
     assert not sundays.empty
     assert (sundays[["volume", "upper_95"]] == 0).all().all()
 
@@ -252,7 +252,7 @@ def test_interval_forecasts_are_zero_outside_learned_opening_hours(
 ) -> None:
     local = ets_intervals.points["period_start"].dt.tz_convert(PARIS)
     minutes = local.dt.hour * 60 + local.dt.minute
-    weekday = local.dt.dayofweek
+    weekday = local.dt.day_of_week
     closed = (
         ((weekday < 5) & ((minutes < 8 * 60) | (minutes >= 20 * 60)))
         | ((weekday == 5) & ((minutes < 9 * 60) | (minutes >= 13 * 60)))
