@@ -23,7 +23,10 @@ from scipy.stats import norm
 
 from models.base import BoolArray, FloatArray, Forecaster, NotEnoughHistory, Predictive
 
-N_ORIGINS = 3
+N_ORIGINS = 5
+"""Five rolling origins rank the candidates more reliably than three on always-open lines
+(benchmark: 7-day 0.947 -> 0.944 and 24/7 0.978 -> 0.953 of the best anchor's WAPE) for about
+0.5 s more per activity."""
 Element = TypeVar("Element", bound=np.generic)
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.backtest import N_ORIGINS
 from models.engine import (
     MAX_HORIZON_DAYS,
     SINGLE_MODEL_MARGIN,
@@ -179,7 +180,7 @@ def test_a_candidate_short_of_history_is_skipped_with_a_reason(voice_year: pd.Da
     result = forecast(short, _request(method="auto"))
     skipped = {s.alias: s.skipped_reason for s in result.backtest if s.skipped_reason}
     assert "ets" in skipped
-    assert "needs 24 open days before the first of 3 backtest origins" in skipped["ets"]
+    assert f"needs 24 open days before the first of {N_ORIGINS} backtest origins" in skipped["ets"]
 
 
 def test_a_direct_method_reports_its_own_backtest(ets_days: ForecastResult) -> None:
