@@ -7,7 +7,7 @@ it and, when something is still due, a new draft.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -22,9 +22,10 @@ from app.contracts import service as contracts
 from app.contracts.tables import Contract
 from app.core import audit
 from app.core.auth import Principal
-from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed, failed
+from app.core.errors import Conflict, NotFound
+from app.core.fields import parse_period
 from app.core.orm import utc_now
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_instant_cursor, encode_instant_cursor
 from app.core.periods import Period
 from app.core.settings import Settings
 
@@ -35,19 +36,10 @@ RECOVERY_INDEMNITY_EUR = Decimal("40.00")
 RUN_BATCH = 500
 
 
-def _period(text: str, location: str = "query") -> Period:
-    try:
-        return Period.parse(text)
-    except ValueError as exc:
-        raise ValidationFailed(
-            "Invalid period.", errors=[FieldError(location, "period", str(exc))]
-        ) from None
-
-
 def preview(session: Session, actor: Principal, contract_id: str, period_text: str) -> Shortfall:
     """The shortfall as it stands now, not stored; provisional while the period is open."""
     contract = contracts.get_contract(session, actor, contract_id)
-    return compute(session, contract, _period(period_text), utc_now())
+    return compute(session, contract, parse_period(period_text), utc_now())
 
 
 # Generation
@@ -67,7 +59,7 @@ class Generated:
 def generate(session: Session, actor: Principal, contract_id: str, period_text: str) -> Generated:
     """The draft invoice of (contract, period): created once, returned as is afterwards."""
     contract = contracts.get_contract(session, actor, contract_id)
-    period = _period(period_text, "body")
+    period = parse_period(period_text, location="body")
     repository = InvoiceRepository(session)
     key = generation_key(contract.id, period)
     existing = repository.by_generation_key(key)
@@ -177,7 +169,7 @@ class RunSummary:
 
 def run(session: Session, actor: Principal, period_text: str) -> RunSummary:
     """Generate the period's invoice for every contract in force, in batches."""
-    period = _period(period_text, "body")
+    period = parse_period(period_text, location="body")
     in_force = contracts.contracts_in_force(session, period.first_day, period.next().first_day)
     summary = RunSummary(period=str(period), contracts=len(in_force))
     now = utc_now()
@@ -262,22 +254,12 @@ def list_invoices(
         client_id=actor.scoped_client_id,
         updated_since=filters.updated_since,
     )
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_instant_cursor(cursor) if cursor else None
     page = InvoiceRepository(session).page(scoped, after, limit + 1)
     if len(page) <= limit:
         return page, None
     last = page[limit - 1]
-    return page[:limit], encode_cursor(f"{last.updated_at.isoformat()}|{last.id}")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    instant, _, invoice_id = decode_cursor(cursor).partition("|")
-    try:
-        return datetime.fromisoformat(instant), invoice_id
-    except ValueError:
-        raise failed(
-            [FieldError("query", "cursor", "not a cursor returned by a previous page")]
-        ) from None
+    return page[:limit], encode_instant_cursor(last.updated_at, last.id)
 
 
 # Life cycle

@@ -14,6 +14,7 @@ from app.contracts.tables import Activity, Contract
 from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, FieldError, failed, problem_responses
+from app.core.fields import parse_period
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from app.core.periods import Period, periods_between
 from app.core.routing import TransactionalRoute
@@ -147,7 +148,7 @@ MAX_PERIODS = 36
 
 
 def _period_range(first: str, last: str) -> list[Period]:
-    start, end = service.parse_period(first, "from"), service.parse_period(last, "to")
+    start, end = parse_period(first, "from"), parse_period(last, "to")
     if end < start:
         raise failed([FieldError("query", "to", "must not be before from")])
     periods = periods_between(start, end)
@@ -259,7 +260,7 @@ async def get_contract_comparison(
     period: PeriodQuery,
 ) -> object:
     """Every activity of a contract for one period, with totals in money (dashboards)."""
-    month = service.parse_period(period, "period")
+    month = parse_period(period)
     contract = await run_in_threadpool(contracts.get_contract, session, actor, contract_id)
     activities = await run_in_threadpool(contracts.all_activities, session, actor, contract.id)
     lines = []

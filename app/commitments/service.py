@@ -21,9 +21,10 @@ from app.contracts import service as contracts
 from app.contracts.tables import Activity, Contract
 from app.core import audit
 from app.core.auth import Principal, Role
-from app.core.errors import FieldError, Forbidden, NotFound, ValidationFailed, failed
+from app.core.errors import FieldError, Forbidden, NotFound, failed
+from app.core.fields import parse_period
 from app.core.orm import utc_now
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_instant_cursor, encode_instant_cursor
 from app.core.periods import Period
 
 SOURCE_API = "api"
@@ -168,26 +169,12 @@ def list_commitments(
     """Versions with a line for the activity, newest receipt first, each with its lines."""
     activity = contracts.get_activity(session, actor, activity_id)
     page = CommitmentRepository(session).versions_page(
-        activity.id, _decode_cursor(cursor) if cursor else None, limit + 1
+        activity.id, decode_instant_cursor(cursor) if cursor else None, limit + 1
     )
     if len(page) <= limit:
         return page, None
     last = page[limit - 1][0]
-    return page[:limit], _encode_cursor(last.received_at, last.id)
-
-
-def _encode_cursor(received_at: datetime, version_id: str) -> str:
-    return encode_cursor(f"{received_at.isoformat()}|{version_id}")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    instant, _, version_id = decode_cursor(cursor).partition("|")
-    try:
-        return datetime.fromisoformat(instant), version_id
-    except ValueError:
-        raise failed(
-            [FieldError("query", "cursor", "not a cursor returned by a previous page")]
-        ) from None
+    return page[:limit], encode_instant_cursor(last.received_at, last.id)
 
 
 # Binding
@@ -289,15 +276,6 @@ def get_binding(
     return activity, figures
 
 
-def parse_period(text: str, name: str) -> Period:
-    try:
-        return Period.parse(text)
-    except ValueError as exc:
-        raise ValidationFailed(
-            f"Invalid {name}.", errors=[FieldError("query", name, str(exc))]
-        ) from None
-
-
 # Adjustments
 
 
@@ -305,10 +283,7 @@ def add_adjustment(
     session: Session, actor: Principal, activity_id: str, data: schemas.AdjustmentCreate
 ) -> Adjustment:
     activity, contract = contracts.get_activity_and_contract(session, actor, activity_id)
-    try:
-        period = Period.parse(data.period)
-    except ValueError as exc:
-        raise failed([FieldError("body", "period", str(exc))]) from None
+    period = parse_period(data.period, location="body")
     if not _within_contract(period, contract.starts_on, contract.ends_on):
         raise failed([FieldError("body", "period", f"{period} is outside the contract")])
     adjustment = CommitmentRepository(session).add_adjustment(

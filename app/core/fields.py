@@ -10,6 +10,9 @@ import holidays
 import pycountry
 from pydantic import AfterValidator, Field, PlainSerializer
 
+from app.core.errors import FieldError, ValidationFailed
+from app.core.periods import Period
+
 
 def canonical_decimal(value: Decimal, min_places: int = 0) -> Decimal:
     """`value` without trailing zeros or exponent, but with at least `min_places` decimals.
@@ -112,3 +115,13 @@ CurrencyCode = Annotated[str, AfterValidator(_check_currency), Field(examples=["
 CountryCode = Annotated[str, AfterValidator(_check_country), Field(examples=["FR"])]
 HolidayCountry = Annotated[str, AfterValidator(_check_holiday_country), Field(examples=["FR"])]
 Siren = Annotated[str, AfterValidator(_check_siren), Field(examples=["552081317"])]
+
+
+def parse_period(text: str, name: str = "period", location: str = "query") -> Period:
+    """A `YYYY-MM` parameter or field, or a problem naming it."""
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise ValidationFailed(
+            f"Invalid {name}.", errors=[FieldError(location, name, str(exc))]
+        ) from None

@@ -6,6 +6,7 @@ paging is stable while rows are added and costs the same on page 1 and page 1,00
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query
@@ -55,3 +56,20 @@ def page_params(
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
+
+
+def encode_instant_cursor(instant: datetime, object_id: str) -> str:
+    """A cursor for lists ordered by an instant, then id (invoices by update, versions by
+    receipt): the instant alone is not unique."""
+    return encode_cursor(f"{instant.isoformat()}|{object_id}")
+
+
+def decode_instant_cursor(cursor: str) -> tuple[datetime, str]:
+    instant, _, object_id = decode_cursor(cursor).partition("|")
+    try:
+        return datetime.fromisoformat(instant), object_id
+    except ValueError:
+        raise ValidationFailed(
+            "The cursor is not one this service returned.",
+            errors=[FieldError("query", "cursor", "not a cursor returned by a previous page")],
+        ) from None
