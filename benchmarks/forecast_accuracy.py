@@ -46,7 +46,7 @@ import logging
 import multiprocessing
 import time
 import warnings
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -92,6 +92,7 @@ class Scored:
     actual: float
     covered: dict[int, int]
     n_covered: int
+    chosen: str = ""  # for `auto`: the method it used
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,18 +312,17 @@ def _evaluate_day(
         for lvl in LEVELS
     }
     open_scored = scored & (actual > 0)
-    results.append(
-        _score(
-            activity.name,
-            "day",
-            "auto",
-            actual,
-            points["volume"].to_numpy(),
-            bounds,
-            scored,
-            open_scored,
-        )
+    auto_score = _score(
+        activity.name,
+        "day",
+        "auto",
+        actual,
+        points["volume"].to_numpy(),
+        bounds,
+        scored,
+        open_scored,
     )
+    results.append(dataclasses.replace(auto_score, chosen=auto.method))
     if activity.expected is not None:
         oracle = activity.expected.reindex(window, fill_value=0.0).to_numpy()
         results.append(
@@ -377,7 +377,8 @@ def _evaluate_interval(
         for lvl in LEVELS
     }
     busy = scored & ((values > 0) | (mean > 0))
-    results.append(_score(activity.name, "interval", "auto", values, mean, bounds, scored, busy))
+    auto_score = _score(activity.name, "interval", "auto", values, mean, bounds, scored, busy)
+    results.append(dataclasses.replace(auto_score, chosen=auto.method))
     start_utc = pd.Timestamp(origin).tz_localize(activity.series.timezone).tz_convert("UTC")
     step = pd.Timedelta(minutes=activity.series.interval_minutes)
     first_utc = activity.series.intervals["interval_start"].min()
@@ -450,6 +451,8 @@ def report(results: list[Scored]) -> None:
         best_anchor = min(anchors, key=lambda m: wape(level, m, "ALL"))
         ratio = wape(level, "auto", "ALL") / wape(level, best_anchor, "ALL")
         print(f"pooled: auto / best anchor ({best_anchor}) = {ratio:.3f}  (target <= 0.95)")
+        chosen = Counter(r.chosen for r in results if r.level == level and r.method == "auto")
+        print("methods auto used: " + ", ".join(f"{m} {n}" for m, n in chosen.most_common()))
         print("coverage of intervals (share of scored actuals inside):")
         for method in methods:
             cov = coverage[(level, method)]

@@ -13,8 +13,9 @@ Pipeline (`forecast`):
      included), refit the winner on the whole history, calibrate its spread on its backtest
      errors.
   6. Map to calendar days (closed days and future closures forecast 0, multipliers applied),
-     then to the requested level: days, intervals (daily forecast spread by the profiles),
-     or local calendar months (totals of simulated daily paths).
+     then to the requested level: days, intervals (daily forecast spread by the profiles, or
+     with `auto` the direct interval model where an interval-level backtest says it is
+     better: `interval_choice`), or local calendar months (totals of simulated daily paths).
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ from models.calendar import (
     local_midnights,
     varying_columns,
 )
+from models.direct import SlotMatrix, SlotSmoothing, fit_slot_smoothing
 from models.ensemble import Ensemble, combine
 from models.ets import ETS
+from models.interval_choice import backtest_intervals
 from models.intraday import IntervalGrid, IntradayProfile, learn_profile, sample_counts
 from models.prophet import Prophet
 from models.registry import MODELS
@@ -109,10 +112,14 @@ class ActivitySeries:
 
 @dataclass(frozen=True)
 class CandidateScore:
+    """A backtest score: of a daily model (`level` day) or, for interval forecasts with
+    `auto`, of an interval approach (`level` interval: ``profile`` or ``direct``)."""
+
     alias: str
     wape: float | None
     mase: float | None
     skipped_reason: str | None = None
+    level: Literal["day", "interval"] = "day"
 
 
 @dataclass(frozen=True)
@@ -346,6 +353,8 @@ class _Choice:
     model: Forecaster
     scores: list[CandidateScore] = field(default_factory=list)
     calibration: float = 1.0
+    plan: BacktestPlan | None = None
+    backtest: tuple[Predictive, ...] = ()  # the chosen model's forecasts at each origin
 
 
 def _choose(
@@ -404,13 +413,13 @@ def _choose(
     model = models[alias]
     if values.size < model.min_length():
         raise InsufficientHistory(model.min_length(), values.size, f"method {alias}")
-    calibration = 1.0
     if alias in scored_runs and plan is not None:
         run = scored_runs[alias]
         calibration = calibration_factor(
             run.forecasts, plan.windows(values), plan.windows(series.usable)
         )
-    return _Choice(alias, model, scores, calibration)
+        return _Choice(alias, model, scores, calibration, plan, run.forecasts)
+    return _Choice(alias, model, scores)
 
 
 def _handicap(alias: str) -> float:
@@ -572,22 +581,71 @@ def _month_points(
     return _frame(starts, volume, _quantile_bounds(totals, levels), aht), totals.T
 
 
+@dataclass(frozen=True)
+class _DirectIntervals:
+    """The direct interval model, kept because it backtested better than the profiles."""
+
+    model: SlotSmoothing
+    overdispersion: float
+
+
+def _interval_approach(
+    history: _History,
+    series: ActivitySeries,
+    open_days: _OpenDaySeries,
+    special: dict[date, SpecialDay],
+    choice: _Choice,
+) -> tuple[_DirectIntervals | None, list[CandidateScore]]:
+    """Backtest the profile approach against the direct model at interval level (see
+    `interval_choice`); the direct model when it wins, and both scores.
+
+    Past multiplier days are left out of both the direct model and the scoring: their
+    intervals carry the multiplier that the daily series had divided out.
+    """
+    if choice.plan is None or not choice.backtest:
+        return None, []
+    slots = open_days.y.index
+    multiplied = [pd.Timestamp(d) for d, marked in special.items() if marked.kind == "multiplier"]
+    usable = open_days.usable & ~slots.isin(multiplied)
+    tz, minutes = series.timezone, series.interval_minutes
+    matrix = SlotMatrix.of(history.intervals, tz, minutes, slots[usable])
+    result = backtest_intervals(
+        history.intervals, tz, minutes, slots, usable, choice.plan, choice.backtest, matrix
+    )
+    scores = [
+        CandidateScore(name, scored.wape, _finite(scored.mase), level="interval")
+        for name, scored in (("profile", result.profile), ("direct", result.direct))
+    ]
+    if not result.direct_is_better:
+        return None, scores
+    return _DirectIntervals(fit_slot_smoothing(matrix), result.direct_overdispersion), scores
+
+
 def _interval_points(
     daily: _DailyForecast,
     first: date,
     levels: tuple[int, ...],
     profile: IntradayProfile,
     series: ActivitySeries,
+    direct: _DirectIntervals | None,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
+    """Intervals from the daily forecast spread by the profiles (they add up to it), or from
+    the direct model times the day's calendar factor; bounds from simulated counts."""
     out = daily.days >= pd.Timestamp(first)
     days = daily.days[out]
     grid = IntervalGrid.of(days, series.timezone, series.interval_minutes)
-    share = profile.spread(grid)
     day_position = np.searchsorted(days, grid.day)
-    volume = daily.point[out][day_position] * share
-    day_paths = daily.paths(INTERVAL_SAMPLES, rng)[:, out]
-    counts = sample_counts(day_paths[:, day_position] * share, profile.overdispersion, rng)
+    if direct is None:
+        share = profile.spread(grid)
+        volume = daily.point[out][day_position] * share
+        day_paths = daily.paths(INTERVAL_SAMPLES, rng)[:, out]
+        counts = sample_counts(day_paths[:, day_position] * share, profile.overdispersion, rng)
+    else:
+        opening = profile.share[grid.day.day_of_week, grid.slot] > 0
+        volume = direct.model.means(grid) * opening * daily.factor[out][day_position]
+        means = np.broadcast_to(volume, (INTERVAL_SAMPLES, volume.size))
+        counts = sample_counts(means, direct.overdispersion, rng)
     return _frame(grid.start, volume, _quantile_bounds(counts, levels), profile.interval_aht(grid))
 
 
@@ -645,6 +703,14 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
             daily, history, first_out, levels, profile, series.timezone, rng
         )
     else:
-        points = _interval_points(daily, first_out, levels, profile, series, rng)
+        direct, interval_scores = (
+            _interval_approach(history, series, open_days, special, choice)
+            if request.method == "auto"
+            else (None, [])
+        )
+        points = _interval_points(daily, first_out, levels, profile, series, direct, rng)
         samples = None
+        choice.scores += interval_scores
+        if direct is not None:
+            choice.alias = "direct"
     return ForecastResult(choice.alias, tuple(choice.scores), points, samples)

@@ -34,6 +34,15 @@ class CandidateScoreOut(BaseModel):
     wape: float | None = Field(description="Weighted absolute percentage error of the backtest.")
     mase: float | None = Field(description="Mean absolute scaled error (vs weekly naive).")
     skipped_reason: str | None
+    level: Literal["day", "interval"] = Field(
+        default="day",
+        description=(
+            "What was scored: a daily model's daily totals, or (interval forecasts with `auto`)"
+            " the intervals of an interval approach: `profile` (the chosen daily model spread by"
+            " intraday profiles) or `direct` (each weekday-and-slot smoothed over the weeks)."
+            " `method` is `direct` when the direct approach backtested better."
+        ),
+    )
 
 
 class ForecastPointOut(BaseModel):
@@ -56,7 +65,10 @@ class ForecastOut(BaseModel):
     start: date
     end: date
     method_requested: Method
-    method: str
+    method: str = Field(
+        description="The method used: the daily model chosen, or `direct` (interval forecasts"
+        " with `auto` whose direct interval model backtested better than the profiles)."
+    )
     levels: list[int]
     history_end: date | None
     backtest: list[CandidateScoreOut]

@@ -105,6 +105,28 @@ def test_auto_returns_every_candidates_backtest_scores(client, activity, admin) 
     assert chosen["wape"] == min(scored)
 
 
+def test_auto_interval_forecast_reports_both_interval_approaches(
+    client, activity, admin
+) -> None:
+    start = _next_monday()
+    body = _forecast(
+        client,
+        activity.id,
+        admin,
+        granularity="interval",
+        method="auto",
+        start=str(start),
+        end=str(start + timedelta(days=2)),
+    ).json()
+    by_level = {(s["level"], s["alias"]): s for s in body["backtest"]}
+    profile, direct = by_level[("interval", "profile")], by_level[("interval", "direct")]
+    assert profile["wape"] is not None and direct["wape"] is not None
+    assert ("day", "prophet") in by_level
+    assert (body["method"] == "direct") == (direct["wape"] < profile["wape"])
+    again = client.get(f"/v1/forecasts/{body['id']}", headers=admin).json()
+    assert again["backtest"] == body["backtest"]
+
+
 def test_future_closed_special_day_forecasts_zero(client, activity, admin) -> None:
     monday = _next_monday()
     response = client.post(

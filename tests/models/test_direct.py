@@ -1,0 +1,198 @@
+"""The direct interval model, and the interval-level choice between it and the profiles."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.direct import SlotMatrix, fit_slot_smoothing
+from models.engine import ForecastRequest, ForecastResult, SpecialDay, forecast
+from models.intraday import IntervalGrid
+
+from .conftest import PARIS, activity
+
+HOUR = 60
+
+
+def _intervals(days: pd.DatetimeIndex, volume_of: np.ndarray, minutes: int = HOUR) -> pd.DataFrame:
+    """Intervals of `days` (local) whose volumes are `volume_of[day_index, slot]`."""
+    grid = IntervalGrid.of(days, PARIS, minutes)
+    row = np.searchsorted(days, grid.day)
+    return pd.DataFrame(
+        {
+            "interval_start": grid.start,
+            "offered": volume_of[row, grid.slot],
+            "handled": volume_of[row, grid.slot],
+            "aht_seconds": 300.0,
+        }
+    )
+
+
+def _matrix(volume_of: np.ndarray, start: str = "2025-01-06") -> SlotMatrix:
+    days = pd.date_range(start, periods=volume_of.shape[0], freq="D")
+    return SlotMatrix.of(_intervals(days, volume_of), PARIS, HOUR, days)
+
+
+def test_a_steady_weekly_pattern_is_learned_cell_by_cell() -> None:
+    rng = np.random.default_rng(1)
+    pattern = rng.uniform(5, 50, size=(7, 24))
+    volumes = np.tile(pattern, (20, 1))  # 20 weeks, Monday first
+    model = fit_slot_smoothing(_matrix(volumes))
+    np.testing.assert_allclose(model.level, pattern)
+
+
+def test_a_shift_in_the_day_s_shape_is_followed_by_a_large_smoothing_constant() -> None:
+    before = np.zeros((7, 24))
+    before[:, 9:12] = 100.0  # mornings
+    after = np.zeros((7, 24))
+    after[:, 14:17] = 100.0  # the same volume, in the afternoon
+    volumes = np.vstack([np.tile(before, (30, 1)), np.tile(after, (4, 1))])
+    model = fit_slot_smoothing(_matrix(volumes))
+    assert model.alpha >= 0.5
+    assert model.level[:, 14:17].min() > 90 and model.level[:, 9:12].max() < 10
+
+
+def test_unusable_days_do_not_teach_the_model() -> None:
+    volumes = np.full((10 * 7, 24), 10.0)
+    volumes[7 * 9 + 2] = 1000.0  # an outage-recovery Wednesday in the last week
+    days = pd.date_range("2025-01-06", periods=volumes.shape[0], freq="D")
+    usable = days[days != days[7 * 9 + 2]]
+    matrix = SlotMatrix.of(_intervals(days, volumes), PARIS, HOUR, usable)
+    np.testing.assert_allclose(fit_slot_smoothing(matrix).level, 10.0)
+
+
+def test_a_weekday_never_usable_has_no_level_and_forecasts_zero() -> None:
+    volumes = np.full((8 * 7, 24), 10.0)
+    days = pd.date_range("2025-01-06", periods=volumes.shape[0], freq="D")
+    matrix = SlotMatrix.of(_intervals(days, volumes), PARIS, HOUR, days[days.day_of_week != 6])
+    model = fit_slot_smoothing(matrix)
+    assert np.isnan(model.level[6]).all()
+    sunday = pd.DatetimeIndex([pd.Timestamp("2025-03-09")])
+    assert (model.means(IntervalGrid.of(sunday, PARIS, HOUR)) == 0).all()
+
+
+def test_the_repeated_autumn_hour_counts_as_two_observations_of_its_slot() -> None:
+    days = pd.DatetimeIndex([pd.Timestamp("2025-10-26")])  # 25 hours in Paris
+    grid = IntervalGrid.of(days, PARIS, HOUR)
+    frame = pd.DataFrame(
+        {
+            "interval_start": grid.start,
+            "offered": np.where(grid.slot == 2, 10.0 + 20.0 * np.cumsum(grid.slot == 2), 1.0),
+            "handled": 1.0,
+            "aht_seconds": 300.0,
+        }
+    )
+    matrix = SlotMatrix.of(frame, PARIS, HOUR, days)
+    assert matrix.values.shape == (1, 24)
+    assert matrix.values[0, 2] == pytest.approx((30.0 + 50.0) / 2)
+
+
+# The engine's choice
+
+
+CUT = date(2025, 3, 3)  # a Monday
+SHIFT = CUT - timedelta(weeks=8)
+
+
+def _shifted_series(voice_year: pd.DataFrame) -> pd.DataFrame:
+    """The voice activity whose calls move from before noon to the afternoon eight weeks
+    before the cut, the day's total unchanged: the long profile weighting lags there."""
+    local = voice_year["interval_start"].dt.tz_convert(PARIS)
+    morning = (local.dt.hour < 12).to_numpy()
+    shifted = (local.dt.tz_localize(None) >= pd.Timestamp(SHIFT)).to_numpy()
+    day = local.dt.date.to_numpy()
+    frame = voice_year.copy()
+    moved = frame["offered"].where(morning & shifted, 0.0).groupby(day).transform("sum")
+    afternoon_total = frame["offered"].where(~morning & shifted, 0.0).groupby(day).transform("sum")
+    gain = np.divide(
+        afternoon_total + moved,
+        afternoon_total,
+        out=np.ones(len(frame)),
+        where=afternoon_total.to_numpy() > 0,
+    )
+    offered = np.where(
+        morning & shifted, 0.0, np.where(shifted, frame["offered"] * gain, frame["offered"])
+    )
+    frame["offered"] = np.round(offered)
+    frame["handled"] = frame["offered"]
+    return frame
+
+
+def _auto_intervals(frame: pd.DataFrame, **kw: object) -> ForecastResult:
+    request = ForecastRequest(
+        "interval",
+        CUT,
+        CUT + timedelta(days=6),
+        method="auto",
+        history_end=CUT,
+        **kw,  # type: ignore[arg-type]
+    )
+    return forecast(activity(frame), request)
+
+
+@pytest.fixture(scope="module")
+def shifted(voice_year: pd.DataFrame) -> ForecastResult:
+    return _auto_intervals(_shifted_series(voice_year))
+
+
+def _interval_scores(result: ForecastResult) -> dict[str, float | None]:
+    return {s.alias: s.wape for s in result.backtest if s.level == "interval"}
+
+
+def test_auto_uses_the_direct_model_where_it_backtests_better(shifted: ForecastResult) -> None:
+    scores = _interval_scores(shifted)
+    assert scores["direct"] is not None and scores["profile"] is not None
+    assert scores["direct"] < scores["profile"]
+    assert shifted.method == "direct"
+    local = shifted.points["period_start"].dt.tz_convert(PARIS)
+    weekday_mornings = (local.dt.hour < 12) & (local.dt.day_of_week < 5)
+    weekday_afternoons = (local.dt.hour >= 12) & (local.dt.day_of_week < 5)
+    assert shifted.points.loc[weekday_mornings, "volume"].sum() < 0.2 * (
+        shifted.points.loc[weekday_afternoons, "volume"].sum()
+    )
+
+
+def test_direct_intervals_keep_the_calendar_and_have_nested_count_bounds(
+    shifted: ForecastResult,
+) -> None:
+    points = shifted.points
+    sunday = points["period_start"].dt.tz_convert(PARIS).dt.day_of_week == 6
+    assert (points.loc[sunday, ["volume", "upper_95"]] == 0).all().all()
+    assert (points["lower_95"] <= points["lower_80"]).all()
+    assert (points["lower_80"] <= points["volume"]).all()
+    assert (points["volume"] <= points["upper_80"]).all()
+    assert (points["upper_80"] <= points["upper_95"]).all()
+    busy = points["volume"] > 20
+    assert (points.loc[busy, "upper_95"] > points.loc[busy, "lower_95"]).all()
+
+
+def test_a_future_closure_is_zero_with_the_direct_model_too(voice_year: pd.DataFrame) -> None:
+    wednesday = CUT + timedelta(days=2)
+    result = _auto_intervals(
+        _shifted_series(voice_year), special_days=(SpecialDay(wednesday, "closed"),)
+    )
+    assert result.method == "direct"
+    day = result.points["period_start"].dt.tz_convert(PARIS).dt.date
+    assert (result.points.loc[day == wednesday, "volume"] == 0).all()
+
+
+def test_a_stable_day_shape_keeps_the_profiles(voice_year: pd.DataFrame) -> None:
+    result = _auto_intervals(voice_year)
+    scores = _interval_scores(result)
+    assert scores["profile"] is not None and scores["direct"] is not None
+    assert scores["profile"] <= scores["direct"]
+    assert result.method != "direct"
+
+
+def test_a_requested_daily_method_spreads_its_days_without_the_interval_backtest(
+    voice_year: pd.DataFrame,
+) -> None:
+    request = ForecastRequest(
+        "interval", CUT, CUT + timedelta(days=6), method="ets", history_end=CUT
+    )
+    result = forecast(activity(_shifted_series(voice_year)), request)
+    assert result.method == "ets"
+    assert all(score.level == "day" for score in result.backtest)
