@@ -4,7 +4,11 @@ For each activity (the synthetic `BENCHMARK_PROFILES`, plus any CSV of interval 
 the command line) and each origin, every method forecasts from the history strictly before the
 origin, and is scored on what followed:
   * level `day`: daily totals of the next 20 business days (open weekdays of the activity);
-  * level `interval`: the activity's intervals over the next 5 business days.
+  * level `interval`: the activity's intervals over the next 5 business days;
+  * level `month` (only when asked with ``--levels month``: no anchor, calibration only): the
+    totals of the 1st to 12th full local months after the origin, what the commitment
+    comparison reads; coverage is printed per lead, and split at the longest backtest window
+    (66 open days), beyond which the engine's calibration is extrapolated.
 
 Methods. `auto` is `models.forecast(..., method="auto")`, given the past outlier days as special
 days (what the service does with the days a planner flagged). Anchors see the plain calendar
@@ -29,8 +33,8 @@ the ratio auto / best anchor, and the empirical coverage of the 80 % and 95 % in
 Run from the repository root:  ``.venv/bin/python benchmarks/forecast_accuracy.py [CSV ...]``.
 Options: ``--quick`` (3 activities, 3 origins), ``--workers N`` (default 2), and to iterate on
 part of it: ``--profiles NAME[,NAME...]`` (synthetic activities whose name contains one of
-these), ``--levels day|interval`` (default both), ``--origins N`` (the first N origins). Not
-a test.
+these), ``--levels day|interval|month`` (default day and interval), ``--origins N`` (the first
+N origins). Not a test.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from models import ActivitySeries, ForecastRequest, SpecialDay, forecast
+from models.engine import BACKTEST_MAX_HORIZON
 from models.synthetic import (
     BENCHMARK_PROFILES,
     ActivityProfile,
@@ -70,6 +75,7 @@ HISTORY_START = date(2023, 1, 2)
 FIRST_ORIGIN = date(2025, 1, 6)
 MSTL_WEEKS = 12
 LEVELS = (80, 95)
+MONTH_LEADS = 12
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,8 @@ class Scored:
     covered: dict[int, int]
     n_covered: int
     chosen: str = ""  # for `auto`: the method it used
+    lead: int = 0  # level month: 1 for the first full month after the origin, ...
+    beyond_backtest: bool = False  # level month: ends more than BACKTEST_MAX_HORIZON open days out
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,7 +115,7 @@ def synthetic_activities(
         profiles = tuple(p for p in profiles if any(n in p.name for n in names))
     n_origins = n_origins or (3 if quick else N_ORIGINS)
     origins = tuple(FIRST_ORIGIN + k * ORIGIN_SPACING for k in range(n_origins))
-    end = origins[-1] + timedelta(days=60)
+    end = origins[-1] + timedelta(days=31 * (MONTH_LEADS + 1) if "month" in LEVELS_RUN else 60)
     activities = []
     for profile in profiles:
         frame = generate_intervals(profile, HISTORY_START, end, seed=1)
@@ -284,6 +292,8 @@ def evaluate(activity: Activity) -> tuple[list[Scored], dict[str, float]]:
             results += _evaluate_day(activity, all_daily, history_daily, origin, specials, seconds)
         if "interval" in LEVELS_RUN:
             results += _evaluate_interval(activity, all_daily, origin, specials, seconds)
+        if "month" in LEVELS_RUN:
+            results += _evaluate_month(activity, all_daily, origin, specials, seconds)
     return results, dict(seconds)
 
 
@@ -408,8 +418,86 @@ def _evaluate_interval(
     return results
 
 
+def _evaluate_month(
+    activity: Activity,
+    all_daily: pd.Series,
+    origin: date,
+    specials: tuple[SpecialDay, ...],
+    seconds: dict[str, float],
+) -> list[Scored]:
+    first = (pd.Timestamp(origin) + pd.offsets.MonthBegin(1)).date()
+    months = pd.period_range(first, periods=MONTH_LEADS, freq="M")
+    months = months[months.end_time.normalize() <= all_daily.index[-1]]
+    if months.empty:
+        return []
+    started = time.perf_counter()
+    auto = forecast(
+        activity.series,
+        ForecastRequest(
+            "month", first, months[-1].end_time.date(), history_end=origin, special_days=specials
+        ),
+    )
+    seconds["auto month"] += time.perf_counter() - started
+    backtest_end = business_window(all_daily, origin, BACKTEST_MAX_HORIZON)
+    totals = all_daily.groupby(all_daily.index.to_period("M")).sum()
+    results = []
+    for lead, (month, point) in enumerate(zip(months, auto.points.itertuples(), strict=True), 1):
+        actual = np.array([totals[month]])
+        bounds = {
+            lvl: (
+                np.array([getattr(point, f"lower_{lvl}")]),
+                np.array([getattr(point, f"upper_{lvl}")]),
+            )
+            for lvl in LEVELS
+        }
+        everything = np.array([True])
+        scored = _score(
+            activity.name,
+            "month",
+            "auto",
+            actual,
+            np.array([point.volume]),
+            bounds,
+            everything,
+            everything,
+        )
+        results.append(
+            dataclasses.replace(
+                scored,
+                chosen=auto.method,
+                lead=lead,
+                beyond_backtest=month.end_time.date() > backtest_end,
+            )
+        )
+    return results
+
+
 # --------------------------------------------------------------------------------------------
 # Report.
+
+
+def report_months(results: list[Scored]) -> None:
+    """WAPE and coverage of the month totals, per lead and either side of the backtest."""
+    months = [r for r in results if r.level == "month"]
+    if not months:
+        return
+    print(f"\n=== level month: totals of the 1st to {MONTH_LEADS}th month after the origin ===")
+
+    def line(label: str, rows: list[Scored]) -> None:
+        if not rows:
+            return
+        wape = sum(r.abs_error for r in rows) / max(sum(r.actual for r in rows), 1e-9)
+        cover = "  ".join(
+            f"{lvl}%: {sum(r.covered[lvl] for r in rows) / sum(r.n_covered for r in rows):.3f}"
+            for lvl in LEVELS
+        )
+        print(f"  {label:44s} n={len(rows):3d}  WAPE {wape:.4f}  coverage {cover}")
+
+    for lead in range(1, MONTH_LEADS + 1):
+        line(f"lead {lead}", [r for r in months if r.lead == lead])
+    line("within the longest backtest window", [r for r in months if not r.beyond_backtest])
+    line("beyond it (extrapolated calibration)", [r for r in months if r.beyond_backtest])
+    line("all", months)
 
 
 def report(results: list[Scored]) -> None:
@@ -430,7 +518,7 @@ def report(results: list[Scored]) -> None:
         return error / actual if actual else float("nan")
 
     activities = sorted({r.activity for r in results})
-    for level in sorted({r.level for r in results}):
+    for level in sorted({r.level for r in results} - {"month"}):
         methods = sorted({r.method for r in results if r.level == level}, key=lambda m: m != "auto")
         anchors = [m for m in methods if m not in ("auto", "oracle")]
         horizon = DAY_HORIZON if level == "day" else INTERVAL_HORIZON
@@ -469,7 +557,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--profiles", default="", help="comma-separated name parts")
-    parser.add_argument("--levels", choices=("day", "interval"), nargs="+")
+    parser.add_argument("--levels", choices=("day", "interval", "month"), nargs="+")
     parser.add_argument("--origins", type=int, help="only the first N origins")
     args = parser.parse_args()
     global LEVELS_RUN
@@ -498,6 +586,7 @@ def main() -> None:
     for key, value in sorted(seconds.items()):
         print(f"  mean seconds per window, {key}: {value / n_windows:.2f}")
     report(results)
+    report_months(results)
 
 
 if __name__ == "__main__":
