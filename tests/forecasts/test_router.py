@@ -105,9 +105,7 @@ def test_auto_returns_every_candidates_backtest_scores(client, activity, admin) 
     assert chosen["wape"] == min(scored)
 
 
-def test_auto_interval_forecast_reports_both_interval_approaches(
-    client, activity, admin
-) -> None:
+def test_auto_interval_forecast_reports_both_interval_approaches(client, activity, admin) -> None:
     start = _next_monday()
     body = _forecast(
         client,
