@@ -603,7 +603,11 @@ def _interval_approach(
     intervals carry the multiplier that the daily series had divided out.
     """
     if choice.plan is None or not choice.backtest:
-        return None, []
+        reason = "no backtest of the daily model to spread (history too short)"
+        return None, [
+            CandidateScore(name, None, None, reason, level="interval")
+            for name in ("profile", "direct")
+        ]
     slots = open_days.y.index
     multiplied = [pd.Timestamp(d) for d, marked in special.items() if marked.kind == "multiplier"]
     usable = open_days.usable & ~slots.isin(multiplied)

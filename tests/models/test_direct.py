@@ -196,3 +196,13 @@ def test_a_requested_daily_method_spreads_its_days_without_the_interval_backtest
     result = forecast(activity(_shifted_series(voice_year)), request)
     assert result.method == "ets"
     assert all(score.level == "day" for score in result.backtest)
+
+
+def test_too_short_a_history_keeps_the_profiles_and_says_why(voice_year: pd.DataFrame) -> None:
+    days = voice_year["interval_start"].dt.tz_convert(PARIS).dt.date
+    recent = voice_year[(days >= CUT - timedelta(weeks=2)).to_numpy()]
+    result = _auto_intervals(recent)
+    skipped = {s.alias: s.skipped_reason for s in result.backtest if s.level == "interval"}
+    assert result.method != "direct"
+    assert set(skipped) == {"profile", "direct"}
+    assert all("too short" in (reason or "") for reason in skipped.values())
