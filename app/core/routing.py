@@ -1,4 +1,8 @@
-"""The route class every `/v1` router uses: one transaction per request, idempotent creates.
+"""The route class every `/v1` router uses: authentication first, one transaction per request,
+idempotent creates.
+
+Every `/v1` operation needs a key, and the key is checked before the body is read: a caller
+without a valid key gets its 401 whatever it sent, and learns nothing from body errors.
 
 FastAPI's dependency-with-yield would also commit, but its exit code may run after the response
 has been sent, so a failed commit could follow a 201. Owning the transaction around the endpoint
@@ -17,19 +21,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core import idempotency
-from app.core.auth import find_active_key
+from app.core.auth import principal_from_header
 from app.core.db import Database
 from app.core.tables import IdempotencyRecord
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-def _bearer_key_id(session: Session, request: Request) -> str | None:
-    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret:
-        return None
-    key = find_active_key(session, secret.strip())
-    return key.id if key else None
 
 
 class TransactionalRoute(APIRoute):
@@ -59,8 +55,12 @@ async def _run(
     database: Database,
     endpoint_handler: Callable[[Request], Awaitable[Response]],
 ) -> Response:
+    principal = await run_in_threadpool(
+        principal_from_header, session, request.headers.get("authorization")
+    )
+    request.state.principal = principal
     key = idempotency.requested_key(request)
-    api_key_id = await run_in_threadpool(_bearer_key_id, session, request) if key else None
+    api_key_id = principal.key_id
     if key is None or api_key_id is None:
         response = await endpoint_handler(request)
         await run_in_threadpool(_finish, session, response)

@@ -161,6 +161,25 @@ def test_malformed_json_is_a_400_not_a_422(api: TestClient, db: Session) -> None
     assert "JSON" in response.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer plk_unknown"}, {"Authorization": "Basic YTpi"}],
+    ids=["no key", "unknown key", "other scheme"],
+)
+def test_a_caller_without_a_valid_key_gets_401_whatever_the_body(
+    api: TestClient, headers: dict[str, str]
+) -> None:
+    """The key is checked before the body is read: body errors tell such a caller nothing."""
+    response = api.post(
+        "/v1/clients",
+        content=b'{"name": ',
+        headers={**headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+    assert "JSON" not in response.json()["detail"]
+
+
 def test_validation_problem_lists_each_bad_field(api: TestClient, db: Session) -> None:
     response = api.post(
         "/v1/clients", json={"name": "", "siren": "123", "country": "XX"}, headers=_admin(db)
