@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from app.core import idempotency
 from app.core.auth import SYSTEM, Role, issue_key, list_keys, revoke_key
 from app.core.db import Database, create_db_engine, session_scope
 from app.core.migrations import PROJECT_ROOT, upgrade_to_head
@@ -41,6 +42,15 @@ def serve(
     if app.state.settings.forecast_warm_up:
         app.state.forecast_pool.warm_up()  # the first forecast should not wait for Stan
     uvicorn.run(app, host=host, port=port, proxy_headers=True)
+
+
+@db_cli.command("purge-idempotency")
+def db_purge_idempotency() -> None:
+    """Delete the idempotency records older than the retention (the server also does it at
+    start-up); for a daily cron on a long-running server."""
+    settings = get_settings()
+    purged = idempotency.purge(_database(), settings.idempotency_retention_hours)
+    typer.echo(f"{purged} expired idempotency record(s) purged")
 
 
 @db_cli.command("upgrade")

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from app.billing.router import router as billing_router
 from app.commitments.router import router as commitments_router
 from app.contracts.router import router as contracts_router
+from app.core import idempotency
 from app.core.db import Database, create_db_engine
 from app.core.errors import ServiceUnavailable, install_error_handlers, problem_responses
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -39,14 +40,18 @@ Errors are `application/problem+json` (RFC 9457). Money and quantities are decim
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Mark forecast jobs a previous process left unfinished; stop the forecasting workers at
-    exit."""
+    """Mark forecast jobs a previous process left unfinished and purge expired idempotency
+    records; stop the forecasting workers at exit."""
+    log = logging.getLogger("plancher")
     try:
         interrupted = await run_in_threadpool(jobs.interrupt_unfinished, app.state.database)
         if interrupted:
-            logging.getLogger("plancher").warning("%d forecast job(s) interrupted", interrupted)
+            log.warning("%d forecast job(s) interrupted", interrupted)
+        retention_hours = app.state.settings.idempotency_retention_hours
+        purged = await run_in_threadpool(idempotency.purge, app.state.database, retention_hours)
+        log.info("%d expired idempotency record(s) purged", purged)
     except SQLAlchemyError:
-        logging.getLogger("plancher").warning("database not ready; /readyz tells why")
+        log.warning("database not ready; /readyz tells why")
     yield
     app.state.forecast_pool.shutdown()
 

@@ -4,11 +4,13 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.cli import cli
 from app.core.db import Database, create_db_engine
 from app.core.settings import Settings, get_settings
+from app.core.tables import IdempotencyRecord
 from app.main import create_app
 
 
@@ -157,3 +159,37 @@ def test_forecast_command_runs_a_contract_job(sqlite_url: str) -> None:
         "snaive",
     )
     assert "completed: 3 activities" in output
+
+
+def _age_idempotency_record(url: str, key: str, hours: float) -> None:
+    with Database(create_db_engine(url)).session(write=True) as session:
+        record = session.scalars(
+            select(IdempotencyRecord).where(IdempotencyRecord.idempotency_key == key)
+        ).one()
+        record.created_at -= timedelta(hours=hours)
+        session.commit()
+
+
+def _idempotency_keys(url: str) -> set[str]:
+    with Database(create_db_engine(url)).session(write=False) as session:
+        return set(session.scalars(select(IdempotencyRecord.idempotency_key)))
+
+
+def test_expired_idempotency_records_are_purged_at_start_up_and_by_command(
+    sqlite_url: str,
+) -> None:
+    _run("db", "upgrade")
+    headers = {"Authorization": f"Bearer {_secret(_run('keys', 'create', '--role', 'admin'))}"}
+    with _app(sqlite_url) as api:
+        for key, name in (("old", "Ancien"), ("new", "Récent")):
+            response = api.post(
+                "/v1/clients", json={"name": name}, headers={**headers, "Idempotency-Key": key}
+            )
+            assert response.status_code == 201
+    _age_idempotency_record(sqlite_url, "old", hours=25)
+    with _app(sqlite_url):
+        pass
+    assert _idempotency_keys(sqlite_url) == {"new"}
+    _age_idempotency_record(sqlite_url, "new", hours=25)
+    assert "1 expired idempotency record(s) purged" in _run("db", "purge-idempotency")
+    assert _idempotency_keys(sqlite_url) == set()

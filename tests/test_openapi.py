@@ -67,3 +67,11 @@ def test_errors_are_declared_as_problem_json() -> None:
     create_client = spec["paths"]["/v1/clients"]["post"]
     assert "application/problem+json" in create_client["responses"]["422"]["content"]
     assert "application/problem+json" in create_client["responses"]["401"]["content"]
+
+
+def test_every_post_operation_documents_the_idempotency_key_header() -> None:
+    spec = json.loads(openapi_document())
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+            assert ("Idempotency-Key" in headers) == (method == "post"), (method, path)

@@ -3,16 +3,24 @@
 The first successful response to (API key, Idempotency-Key) is stored in the same transaction as
 the writes it reports, so a replay can never describe something that was rolled back. The same
 key with the same request replays that response; with another request it is a 409.
+
+A key is remembered for the retention period (`PLANCHER_IDEMPOTENCY_RETENTION_HOURS`, 24 h by
+default, as payment APIs do): long enough for any client's retries, short enough that the
+records do not pile up. An expired record is deleted when its key comes back, and `purge`
+(run at start-up and by `plancher idempotency purge`) deletes all expired ones.
 """
 
 import hashlib
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app.core.db import Database, session_scope
 from app.core.errors import BadRequest, IdempotencyConflict
+from app.core.orm import utc_now
 from app.core.tables import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -47,12 +55,53 @@ def fingerprint(request: Request, body: bytes) -> str:
     return digest.hexdigest()
 
 
+PARAMETER = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "description": (
+        "Makes a retry safe: the same key with the same request, from the same API key, replays "
+        f"the first successful response (marked `{REPLAY_HEADER}: true`) instead of acting "
+        "twice; the same key with another request is a 409. Keys are remembered for "
+        "`PLANCHER_IDEMPOTENCY_RETENTION_HOURS` (24 h by default)."
+    ),
+}
+"""The header as the OpenAPI document of every POST operation describes it."""
+
+
+def cutoff(retention_hours: int) -> datetime:
+    """Records created before this instant have expired."""
+    return utc_now() - timedelta(hours=retention_hours)
+
+
+def forget_expired(session: Session, api_key_id: str, key: str, retention_hours: int) -> None:
+    """Delete this key's record if it has expired, so that the key acts afresh and its new
+    response can be remembered under the same unique pair."""
+    session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.api_key_id == api_key_id,
+            IdempotencyRecord.idempotency_key == key,
+            IdempotencyRecord.created_at < cutoff(retention_hours),
+        )
+    )
+
+
 def find(session: Session, api_key_id: str, key: str) -> IdempotencyRecord | None:
     return session.scalars(
         select(IdempotencyRecord).where(
             IdempotencyRecord.api_key_id == api_key_id, IdempotencyRecord.idempotency_key == key
         )
     ).first()
+
+
+def purge(database: Database, retention_hours: int) -> int:
+    """Delete every expired record; returns how many."""
+    with session_scope(database) as session:
+        result = session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff(retention_hours))
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def replay(record: IdempotencyRecord, request_fingerprint: str) -> Response:

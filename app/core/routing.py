@@ -31,6 +31,13 @@ _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 class TransactionalRoute(APIRoute):
     """Wrap the endpoint in a session that commits on success and rolls back otherwise."""
 
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        if "POST" in (self.methods or ()):  # every POST takes an Idempotency-Key: say so in OpenAPI
+            extra = dict(self.openapi_extra or {})
+            extra["parameters"] = [*extra.get("parameters", []), idempotency.PARAMETER]
+            self.openapi_extra = extra
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint_handler = super().get_route_handler()
 
@@ -67,6 +74,8 @@ async def _run(
         return response
 
     request_fingerprint = idempotency.fingerprint(request, await request.body())
+    retention_hours = request.app.state.settings.idempotency_retention_hours
+    await run_in_threadpool(idempotency.forget_expired, session, api_key_id, key, retention_hours)
     stored = await run_in_threadpool(idempotency.find, session, api_key_id, key)
     if stored is not None:
         return idempotency.replay(stored, request_fingerprint)

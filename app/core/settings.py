@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     forecast_timeout_seconds: float = Field(
         default=120, gt=0, description="Time limit of a forecast request (jobs have none)."
     )
+    idempotency_retention_hours: int = Field(
+        default=24,
+        ge=1,
+        description="How long an Idempotency-Key is remembered; after that it may be used afresh.",
+    )
     invoice_prefix: str = Field(default="MB", description="Number prefix of shortfall invoices.")
     credit_note_prefix: str = Field(default="AV", description="Number prefix of credit notes.")
 

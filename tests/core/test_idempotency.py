@@ -1,8 +1,10 @@
 """`Idempotency-Key` on every create: the same key and body replay the first response, another
-body is a 409, keys are per API key, and a rejected request is not remembered."""
+body is a 409, keys are per API key, a rejected request is not remembered, and keys expire
+after the retention period."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.contracts.tables import Activity, ActivityPrice, Client, Contract
+from app.core import idempotency
 from app.core.auth import Role
+from app.core.db import Database
+from app.core.tables import IdempotencyRecord
 
 from factories import bearer, make_activity, make_client, make_contract
 
@@ -303,3 +308,49 @@ def test_overlong_key_writes_nothing(
 
 def test_blank_key_is_400(client: TestClient, db: Session, admin: dict[str, str]) -> None:
     assert _post(client, _clients(db), admin, "   ").status_code == 400
+
+
+# Retention: a key is remembered for `idempotency_retention_hours` (24 by default)
+
+
+def _age_records(db: Session, hours: float) -> None:
+    for record in db.scalars(select(IdempotencyRecord)):
+        record.created_at -= timedelta(hours=hours)
+    db.flush()
+
+
+def test_a_key_is_still_replayed_just_before_the_retention_ends(
+    client: TestClient, db: Session, admin: dict[str, str]
+) -> None:
+    route = _clients(db)
+    first = _post(client, route, admin, "retry-1")
+    _age_records(db, 23.5)
+    again = _post(client, route, admin, "retry-1")
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+
+
+def test_an_expired_key_acts_afresh_and_is_remembered_again(
+    client: TestClient, db: Session, admin: dict[str, str]
+) -> None:
+    route = _clients(db)
+    _post(client, route, admin, "reused-next-day")
+    _age_records(db, 25)
+    before = route.count()
+    fresh = _post(client, route, admin, "reused-next-day", route.other_body)
+    assert fresh.status_code == 201 and "Idempotent-Replayed" not in fresh.headers
+    assert route.count() == before + 1
+    replay = _post(client, route, admin, "reused-next-day", route.other_body)
+    assert replay.json()["id"] == fresh.json()["id"]
+
+
+def test_purge_deletes_the_expired_records_only(
+    client: TestClient, db: Session, database: Database, admin: dict[str, str]
+) -> None:
+    route = _clients(db)
+    _post(client, route, admin, "old")
+    _age_records(db, 30)
+    _post(client, route, admin, "recent", route.other_body)
+    assert idempotency.purge(database, retention_hours=24) == 1
+    remaining = db.scalars(select(IdempotencyRecord.idempotency_key)).all()
+    assert remaining == ["recent"]
