@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.billing import clock
 from app.billing.tables import Invoice, InvoiceSequence
 
 _IN_CLAUSE_SIZE = 500
@@ -28,10 +29,12 @@ class InvoiceRepository:
         self.session = session
 
     def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
-        """An invoice; `for_update` locks its row (PostgreSQL) so that two concurrent state
-        changes of one invoice are serialised instead of both succeeding."""
+        """An invoice; `for_update` (to change it) takes the invoice clock, then locks its row
+        (PostgreSQL) so that two concurrent state changes of one invoice are serialised
+        instead of both succeeding."""
         statement = select(Invoice).where(Invoice.id == invoice_id)
         if for_update:
+            clock.hold(self.session)
             statement = statement.with_for_update()
         return self.session.scalars(statement).first()
 
@@ -52,6 +55,7 @@ class InvoiceRepository:
     def insert_unique(self, invoice: Invoice) -> bool:
         """Insert unless its generation key is taken (by a concurrent request too): the insert
         runs in a savepoint so a lost race rolls back only itself."""
+        clock.hold(self.session)
         try:
             with self.session.begin_nested():
                 self.session.add(invoice)
@@ -60,6 +64,7 @@ class InvoiceRepository:
         return True
 
     def add(self, invoice: Invoice) -> Invoice:
+        clock.hold(self.session)
         self.session.add(invoice)
         self.session.flush()
         return invoice

@@ -52,6 +52,15 @@ class Invoice(TimestampMixin, Base):
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class InvoiceClock(Base):
+    """One row: the last `updated_at` stamp handed to invoices (see `app.billing.clock`)."""
+
+    __tablename__ = "invoice_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_stamp: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class InvoiceSequence(Base):
     """The last number used per prefix and year. Issuing increments it in the issuing
     transaction, under the row's lock, so numbers are consecutive and a rolled-back issue

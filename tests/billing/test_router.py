@@ -3,15 +3,15 @@
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.billing.tables import Invoice
+from app.billing.tables import Invoice, InvoiceClock
 from app.core.auth import Role
 from app.core.tables import ApiKey, AuditEntry
 
@@ -481,3 +481,39 @@ def test_every_state_change_is_audited_with_its_key(client, db, admin, billing) 
         ("invoice.issued", key_id),
         ("invoice.paid", key_id),
     ]
+
+
+# The invoice clock: `updated_at` increases in commit order (the concurrent case is in
+# tests/integration/test_billing_concurrency.py)
+
+
+def test_stamps_never_go_back_even_when_the_server_clock_does(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    first = generate(client, contract_id, billing).json()
+    ahead = datetime.fromisoformat(first["updated_at"]) + timedelta(days=1)
+    db.execute(update(InvoiceClock).values(last_stamp=ahead))  # as if the clock stepped back
+    db.flush()
+    issued = client.post(f"/v1/invoices/{first['id']}/issue", headers=billing).json()
+    assert datetime.fromisoformat(issued["updated_at"]) == ahead + timedelta(microseconds=1)
+
+
+def test_what_one_transaction_changes_shares_its_stamp(client, db, admin, billing) -> None:
+    contract_id, ids = arrange(client, db, admin, [VOICE_100K])
+    invoice = generate(client, contract_id, billing).json()
+    client.post(f"/v1/invoices/{invoice['id']}/issue", headers=billing)
+    more = {"interval_start": MID_PERIOD, "offered": 1000, "handled": 1000, "aht_seconds": 300}
+    client.post(f"/v1/activities/{ids['voice']}/volumes", json={"records": [more]}, headers=admin)
+    corrected = client.post(f"/v1/invoices/{invoice['id']}/correct", headers=billing).json()
+    stamps = {corrected["credit_note"]["updated_at"], corrected["invoice"]["updated_at"]}
+    assert len(stamps) == 1
+
+
+def test_an_invoice_changed_without_the_clock_is_refused(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    invoice_id = generate(client, contract_id, billing).json()["id"]
+    invoice = db.get(Invoice, invoice_id)
+    assert invoice is not None
+    invoice.status = "paid"
+    with pytest.raises(RuntimeError, match="invoice clock"):
+        db.flush()
+    db.rollback()

@@ -1,4 +1,4 @@
-"""Invoice generation and numbering under real concurrency, on PostgreSQL.
+"""Invoice generation, numbering and sync under real concurrency, on PostgreSQL.
 
 These tests need committed data and parallel transactions, so they run against a live server
 (uvicorn in a thread, on loopback) over a freshly migrated database, not inside the rolled-back
@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from sqlalchemy import func, select
 
+from app.billing import service as billing
 from app.billing.rules import BillingUnit
 from app.billing.tables import Invoice
 from app.commitments import schemas as commitment_schemas
@@ -177,3 +178,54 @@ def test_parallel_issuing_of_one_draft_numbers_it_once(live) -> None:
     with ThreadPoolExecutor(WORKERS) as pool:
         statuses = sorted(r.status_code for r in pool.map(issue, range(WORKERS)))
     assert statuses == [200] + [409] * (WORKERS - 1)
+
+
+def _draft_for(base: str, headers: dict[str, str], database: Database, reference: str) -> str:
+    contract_id = _contract_with_shortfall(database, reference)
+    response = httpx.post(
+        f"{base}/v1/invoices",
+        headers=headers,
+        timeout=60,
+        json={"contract_id": contract_id, "period": "2026-10"},
+    )
+    return str(response.json()["id"])
+
+
+def _changed_since(base: str, headers: dict[str, str], since: str) -> dict[str, str]:
+    """What a billing system polling with `updated_since` sees: id -> updated_at."""
+    response = httpx.get(
+        f"{base}/v1/invoices",
+        headers=headers,
+        params={"updated_since": since, "limit": 500},
+        timeout=60,
+    )
+    return {item["id"]: item["updated_at"] for item in response.json()["items"]}
+
+
+def test_updated_since_sync_misses_no_change_committed_out_of_order(live) -> None:
+    """Transaction A changes invoice X and is still open when B changes Y; a billing system
+    polls in between and then from the latest `updated_at` it saw. However the two commits
+    interleave, the client must end up having seen both changes."""
+    base, database = live
+    headers = _billing_key(database)
+    x_id = _draft_for(base, headers, database, "SYNC-X")
+    y_id = _draft_for(base, headers, database, "SYNC-Y")
+    since = datetime.now(UTC).isoformat()
+
+    slow = database.session(write=True)
+    billing.void(slow, SYSTEM_ADMIN, x_id)  # transaction A: changed, not committed
+
+    def quick() -> None:  # transaction B
+        with session_scope(database) as session:
+            billing.void(session, SYSTEM_ADMIN, y_id)
+
+    other = threading.Thread(target=quick)
+    other.start()
+    other.join(timeout=2)  # B commits now unless invoice writers queue behind A
+    seen = _changed_since(base, headers, since)
+    high_water_mark = max([since, *seen.values()], key=datetime.fromisoformat)
+    slow.commit()
+    slow.close()
+    other.join(timeout=30)
+    seen |= _changed_since(base, headers, high_water_mark)
+    assert {x_id, y_id} <= seen.keys()
