@@ -144,7 +144,11 @@ def list_invoices(
     contract_id: str | None = None,
     period: Annotated[str | None, Query(description="YYYY-MM")] = None,
     updated_since: Annotated[
-        datetime | None, Query(description="Only invoices changed after this instant.")
+        datetime | None,
+        Query(
+            description="Only invoices changed after this instant. Stamps increase in commit"
+            " order, so polling from the latest `updated_at` already seen misses no change."
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
