@@ -153,6 +153,7 @@ def forecast_command(
     method: Annotated[str, typer.Option(help="auto, snaive, ets, arima, prophet, ensemble.")] = (
         "auto"
     ),
+    volume: Annotated[str, typer.Option(help="offered or handled contacts.")] = "offered",
 ) -> None:
     """Forecast one activity (printing its points) or a contract's activities (a job with a
     progress bar); the runs are stored as through the API."""
@@ -170,7 +171,13 @@ def forecast_command(
     database = _database()
     if activity is not None:
         request = schemas.ForecastCreate.model_validate(
-            {"granularity": granularity, "start": start, "end": end, "method": method}
+            {
+                "granularity": granularity,
+                "start": start,
+                "end": end,
+                "method": method,
+                "volume": volume,
+            }
         )
         with session_scope(database) as session:
             prepared = service.prepare(session, SYSTEM, activity, request)
@@ -189,6 +196,7 @@ def forecast_command(
             "start": start,
             "end": end,
             "method": method,
+            "volume": volume,
         }
     )
     with session_scope(database) as session:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -58,6 +58,7 @@ from models.registry import MODELS
 from models.snaive import SeasonalNaive
 
 Granularity = Literal["day", "interval", "month"]
+Volume = Literal["offered", "handled"]
 Method = Literal["auto", "snaive", "ets", "arima", "prophet", "ensemble"]
 
 MAX_HORIZON_DAYS: dict[str, int] = {"day": 400, "month": 400, "interval": 62}
@@ -100,6 +101,9 @@ class ForecastRequest:
     levels: tuple[int, ...] = (80, 95)
     history_end: date | None = None
     special_days: tuple[SpecialDay, ...] = ()
+    volume: Volume = "offered"
+    """Which contacts to forecast: ``offered`` (what staffing must answer) or ``handled``
+    (what a contract billed on handled contacts, or on production hours, counts)."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +211,8 @@ def _validate(series: ActivitySeries, request: ForecastRequest) -> tuple[int, ..
         zoneinfo.ZoneInfo(series.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ForecastInputError("timezone", f"unknown time zone {series.timezone!r}") from None
+    if request.volume not in ("offered", "handled"):
+        raise ForecastInputError("volume", f"unknown volume {request.volume!r}: offered or handled")
     for special in request.special_days:
         needs_factor = special.kind == "multiplier"
         if special.kind not in ("outlier", "closed", "multiplier"):
@@ -660,6 +666,10 @@ def _interval_points(
 def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult:
     """Forecast one activity; see the module docstring for the pipeline."""
     levels = _validate(series, request)
+    if request.volume == "handled":  # every step below then models handled contacts
+        series = replace(
+            series, intervals=series.intervals.assign(offered=series.intervals["handled"])
+        )
     history = _cut_history(series, request.history_end)
     _check_horizon(request, history.end)
     special = {s.day: s for s in request.special_days}

@@ -5,8 +5,9 @@ per period, the binding (and latest) commitment, the provider's month forecast w
 interval, the probability that actual activity falls below the trigger and the expected billed
 shortfall. After the period, the realised figures replace the estimates.
 
-The month forecasts come from stored runs; the endpoint first asks the forecasting pool for the
-missing ones (`periods_needing_forecast`), then builds the rows here.
+The month forecasts come from stored runs of the contacts the contract bills (offered, or
+handled: `forecast_volume`); the endpoint first asks the forecasting pool for the missing ones
+(`periods_needing_forecast`), then builds the rows here.
 """
 
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from app.contracts.tables import Activity, Contract
 from app.core.orm import utc_now
 from app.core.periods import Period, is_period_closed, period_bounds
 from app.forecasts import service as forecasts
+from app.forecasts.schemas import Volume
 from app.volumes import service as volumes
 
 _SECONDS_PER_HOUR = Decimal(3600)
@@ -59,7 +61,10 @@ def periods_needing_forecast(
         period
         for period in periods
         if not is_period_closed(period, timezone, now)
-        and forecasts.month_forecast(session, activity.id, period, timezone) is None
+        and forecasts.month_forecast(
+            session, activity.id, period, timezone, forecast_volume(activity)
+        )
+        is None
     ]
 
 
@@ -76,13 +81,27 @@ def compare(
     rows = []
     for period in periods:
         figures = resolve_periods(session, [(activity, contract)], period)[activity.id]
-        forecast = forecasts.month_forecast(session, activity.id, period, timezone)
+        forecast = forecasts.month_forecast(
+            session, activity.id, period, timezone, forecast_volume(activity)
+        )
         start, end = period_bounds(period, timezone)
         totals = volumes.period_actuals(session, [activity.id], start, min(end, now))
         actual = actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS))
         closed = is_period_closed(period, timezone, now)
         rows.append(_row(activity, terms, period, figures, forecast, actual, closed))
     return rows
+
+
+def forecast_volume(activity: Activity) -> Volume:
+    """The contacts a provider forecast must count to be compared with the commitment and the
+    actuals: handled ones when the contract bills handled contacts, or production hours (which
+    only handled contacts consume); offered ones otherwise."""
+    if (
+        activity.billing_unit == rules.BillingUnit.HOUR
+        or activity.volume_basis == rules.VolumeBasis.HANDLED
+    ):
+        return "handled"
+    return "offered"
 
 
 def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
@@ -201,7 +220,9 @@ def forecast_cutoffs(
     for period in _closed(periods, timezone):
         deadline = _deadline(session, activity, contract, period)
         if (
-            forecasts.month_forecast(session, activity.id, period, timezone, deadline.date())
+            forecasts.month_forecast(
+                session, activity.id, period, timezone, forecast_volume(activity), deadline.date()
+            )
             is None
         ):
             missing.append((period, deadline))
@@ -230,7 +251,12 @@ def scorecard(
         totals = volumes.period_actuals(session, [activity.id], start, end)
         actual = actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS))
         forecast = forecasts.month_forecast(
-            session, activity.id, period, timezone, figures.deadline.date()
+            session,
+            activity.id,
+            period,
+            timezone,
+            forecast_volume(activity),
+            figures.deadline.date(),
         )
         provider = (
             forecast_units(activity, forecast.volume, forecast.aht_seconds) if forecast else None

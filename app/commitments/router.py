@@ -214,6 +214,7 @@ async def _compare(
             actor,
             activity.id,
             [ondemand.Span(missing[0], missing[-1])],
+            comparison.forecast_volume(activity),
         )
     rows: list[comparison.ComparisonRow] = await run_in_threadpool(
         comparison.compare, session, activity, contract, periods
@@ -314,6 +315,7 @@ async def get_scorecard(
             actor,
             activity.id,
             [ondemand.Span(period, period, deadline.date()) for period, deadline in cutoffs],
+            comparison.forecast_volume(activity),
         )
     rows, committed, provider = await run_in_threadpool(
         comparison.scorecard, session, activity, contract, periods

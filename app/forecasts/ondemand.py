@@ -29,10 +29,15 @@ class Span:
 
 
 async def make_month_forecasts(
-    pool: ForecastPool, session: Session, actor: Principal, activity_id: str, spans: list[Span]
+    pool: ForecastPool,
+    session: Session,
+    actor: Principal,
+    activity_id: str,
+    spans: list[Span],
+    volume: schemas.Volume,
 ) -> None:
-    """One `auto` month forecast per span, fitted in parallel in the pool, stored in turn (the
-    request's session is never used by two threads at once)."""
+    """One `auto` month forecast of `volume` contacts per span, fitted in parallel in the pool,
+    stored in turn (the request's session is never used by two threads at once)."""
     requests = [
         schemas.ForecastCreate(
             granularity="month",
@@ -40,6 +45,7 @@ async def make_month_forecasts(
             end=span.last.next().first_day - timedelta(days=1),
             method="auto",
             history_end=span.history_end,
+            volume=volume,
         )
         for span in spans
     ]

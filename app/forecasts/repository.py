@@ -33,13 +33,19 @@ class ForecastRepository:
         ).all()
 
     def latest_month_run(
-        self, activity_id: str, first: date, last: date, history_end: date | None = None
+        self,
+        activity_id: str,
+        first: date,
+        last: date,
+        volume: str,
+        history_end: date | None = None,
     ) -> ForecastRun | None:
-        """The newest month forecast whose request touched [first, last] — month forecasts
-        always cover whole months — made as of `history_end` when given."""
+        """The newest month forecast of `volume` contacts whose request touched [first, last]
+        — month forecasts always cover whole months — made as of `history_end` when given."""
         statement = select(ForecastRun).where(
             ForecastRun.activity_id == activity_id,
             ForecastRun.granularity == "month",
+            ForecastRun.volume == volume,
             ForecastRun.start <= last,
             ForecastRun.end >= first,
         )

@@ -38,6 +38,7 @@ def forecast_out(
         method=run.method,
         levels=run.levels,
         history_end=run.history_end,
+        volume=run.volume,
         backtest=[schemas.CandidateScoreOut(**score) for score in run.backtest],
         points=[_point_out(point, run.levels, timezone) for point in points],
         created_at=run.created_at,

@@ -10,6 +10,13 @@ from app.core.fields import Quantity, Seconds, decimal_string
 
 Granularity = Literal["day", "interval", "month"]
 Method = Literal["auto", "snaive", "ets", "arima", "prophet", "ensemble"]
+Volume = Annotated[
+    Literal["offered", "handled"],
+    Field(
+        description="Which contacts to forecast: `offered` (what staffing must answer) or"
+        " `handled` (what a contract billed on handled contacts or production hours counts)."
+    ),
+]
 
 
 class StrictInput(BaseModel):
@@ -27,6 +34,7 @@ class ForecastCreate(StrictInput):
     levels: list[Annotated[int, Field(ge=50, le=99)]] = Field(
         default_factory=lambda: [80, 95], min_length=1, max_length=4
     )
+    volume: Volume = "offered"
 
 
 class CandidateScoreOut(BaseModel):
@@ -71,6 +79,7 @@ class ForecastOut(BaseModel):
     )
     levels: list[int]
     history_end: date | None
+    volume: Volume
     backtest: list[CandidateScoreOut]
     points: list[ForecastPointOut]
     created_at: datetime
@@ -85,6 +94,7 @@ class ForecastJobCreate(StrictInput):
     levels: list[Annotated[int, Field(ge=50, le=99)]] = Field(
         default_factory=lambda: [80, 95], min_length=1, max_length=4
     )
+    volume: Volume = "offered"
 
 
 class ForecastJobOut(BaseModel):

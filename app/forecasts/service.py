@@ -62,6 +62,7 @@ def forecast_payload(
         "method": request.method,
         "levels": sorted(set(request.levels)),
         "history_end": request.history_end.isoformat() if request.history_end else None,
+        "volume": request.volume,
         "special_days": [
             {
                 "day": day.day.isoformat(),
@@ -118,6 +119,7 @@ def store(
         method=result["method"],
         levels=levels,
         history_end=request.history_end,
+        volume=request.volume,
         backtest=[
             {name: _json_number(value) for name, value in score.items()}
             for score in result["backtest"]
@@ -244,12 +246,14 @@ def month_forecast(
     activity_id: str,
     period: Period,
     timezone: ZoneInfo,
+    volume: str,
     history_end: date | None = None,
 ) -> MonthForecast | None:
-    """The newest stored month forecast of `period` (made as of `history_end` if given)."""
+    """The newest stored month forecast of `volume` contacts in `period` (made as of
+    `history_end` if given)."""
     first, last = period.first_day, period.next().first_day - timedelta(days=1)
     repository = ForecastRepository(session)
-    run = repository.latest_month_run(activity_id, first, last, history_end)
+    run = repository.latest_month_run(activity_id, first, last, volume, history_end)
     if run is None:
         return None
     month_start = local_midnight(first, timezone)

@@ -31,6 +31,7 @@ class ForecastRun(Base):
     method: Mapped[str] = mapped_column(String(16))
     levels: Mapped[list[int]] = mapped_column(JSON)
     history_end: Mapped[date | None] = mapped_column(Date)
+    volume: Mapped[str] = mapped_column(String(16), server_default="offered")
     backtest: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     samples: Mapped[list[list[float]] | None] = mapped_column(JSON)
     created_by_key_id: Mapped[str | None] = mapped_column(String(40))

@@ -16,7 +16,7 @@ def run_forecast(payload: dict[str, Any]) -> dict[str, Any]:
 
     `payload`: intervals (dict of column lists: interval_start as ISO strings in UTC, offered,
     handled, aht_seconds), timezone, interval_minutes, holiday_country, and the request
-    (granularity, start, end, method, levels, history_end, special_days as dicts).
+    (granularity, start, end, method, levels, history_end, volume, special_days as dicts).
     Returns method, backtest (list of dicts), points (list of dicts with ISO period_start) and
     samples (month totals as a list of lists, or None); or `{"error": {...}}` for a request the
     history cannot serve. Errors travel as data: the library's exceptions carry fields that
@@ -48,6 +48,7 @@ def run_forecast(payload: dict[str, Any]) -> dict[str, Any]:
         method=payload["method"],
         levels=tuple(payload["levels"]),
         history_end=date.fromisoformat(payload["history_end"]) if payload["history_end"] else None,
+        volume=payload["volume"],
         special_days=tuple(
             SpecialDay(
                 day=date.fromisoformat(day["day"]),

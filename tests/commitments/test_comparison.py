@@ -23,8 +23,9 @@ TODAY = date.today()
 THIS_MONTH = Period(TODAY.year, TODAY.month)
 
 
-def _stable_history(days: int, seed: int = 11) -> bytes:
-    """One noon interval a day, every day, Poisson(1 000) contacts: a flat, stable activity."""
+def _stable_history(days: int, seed: int = 11, handled_share: float = 1.0) -> bytes:
+    """One noon interval a day, every day, Poisson(1 000) contacts: a flat, stable activity
+    (of which `handled_share` are handled)."""
     rng = np.random.default_rng(seed)
     first = TODAY - timedelta(days=days)
     starts = [
@@ -32,8 +33,9 @@ def _stable_history(days: int, seed: int = 11) -> bytes:
         for d in (first + timedelta(days=i) for i in range(days))
     ]
     offered = rng.poisson(DAILY, days)
+    handled = rng.binomial(offered, handled_share)
     frame = pd.DataFrame(
-        {"interval_start": starts, "offered": offered, "handled": offered, "aht_seconds": 300}
+        {"interval_start": starts, "offered": offered, "handled": handled, "aht_seconds": 300}
     )
     return frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S+00:00").encode()
 
@@ -123,6 +125,40 @@ def test_deviation_compares_commitment_with_provider_forecast(client, db, stable
     assert Decimal(row["deviation_pct"]) == (
         (Decimal(row["committed"]) - forecast) / forecast * 100
     ).quantize(Decimal("0.01"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "volume", "share"),
+    [
+        ({"volume_basis": "offered"}, "offered", 1.0),
+        ({"volume_basis": "handled"}, "handled", 0.8),
+        ({"billing_unit": "hour", "reference_aht_seconds": Decimal(300)}, "handled", 0.8),
+    ],
+    ids=["offered contacts", "handled contacts", "production hours"],
+)
+def test_provider_forecast_counts_what_the_contract_bills(
+    client, db, overrides, volume, share
+) -> None:
+    """A fifth of the calls are abandoned: a contract billed on handled contacts (or on
+    production hours) must be compared with a forecast of handled contacts."""
+    contract = make_contract(db, make_client(db), starts_on=date(2020, 1, 1))
+    activity = make_activity(db, contract, interval_minutes=60, **overrides)
+    history = _stable_history(240, handled_share=0.8)
+    volumes.ingest_csv(db, SYSTEM, activity.id, io.BytesIO(history))
+    db.flush()
+    admin = bearer(db, Role.ADMIN)
+    period = THIS_MONTH.next()
+    [row] = client.get(
+        f"/v1/activities/{activity.id}/comparison",
+        params={"from": str(period), "to": str(period)},
+        headers=admin,
+    ).json()["periods"]
+    forecast_id = row["provider_forecast"]["forecast_id"]
+    stored = client.get(f"/v1/forecasts/{forecast_id}", headers=admin).json()
+    assert stored["volume"] == volume
+    contacts = Decimal(stored["points"][0]["volume"])
+    expected = Decimal(share * DAILY * _days(period))
+    assert abs(contacts - expected) < Decimal("0.03") * expected
 
 
 def test_closed_period_shows_realised_figures(client, db, stable) -> None:

@@ -125,6 +125,30 @@ def test_auto_interval_forecast_reports_both_interval_approaches(client, activit
     assert again["backtest"] == body["backtest"]
 
 
+def test_handled_contacts_can_be_forecast(client, activity, admin) -> None:
+    start = _next_monday()
+    bodies = {
+        volume: _forecast(
+            client,
+            activity.id,
+            admin,
+            method="ets",
+            volume=volume,
+            start=str(start),
+            end=str(start + timedelta(days=6)),
+        ).json()
+        for volume in ("offered", "handled")
+    }
+    assert {v: b["volume"] for v, b in bodies.items()} == {
+        "offered": "offered",
+        "handled": "handled",
+    }
+    totals = {v: sum(float(p["volume"]) for p in b["points"]) for v, b in bodies.items()}
+    assert totals["handled"] < totals["offered"]
+    stored = client.get(f"/v1/forecasts/{bodies['handled']['id']}", headers=admin).json()
+    assert stored["volume"] == "handled"
+
+
 def test_future_closed_special_day_forecasts_zero(client, activity, admin) -> None:
     monday = _next_monday()
     response = client.post(

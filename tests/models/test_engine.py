@@ -329,6 +329,24 @@ def test_an_unknown_method_is_rejected(series: ActivitySeries) -> None:
     assert e.value.field == "method"
 
 
+def test_an_unknown_volume_is_rejected(series: ActivitySeries) -> None:
+    with pytest.raises(ForecastInputError, match="unknown volume 'answered'") as e:
+        forecast(series, _request(volume="answered"))
+    assert e.value.field == "volume"
+
+
+def test_handled_contacts_are_forecast_from_the_handled_history(
+    series: ActivitySeries, voice_year: pd.DataFrame, ets_months: ForecastResult
+) -> None:
+    handled = forecast(series, _request("month", CUT, date(2025, 3, 15), volume="handled"))
+    days = voice_year["interval_start"].dt.tz_convert(PARIS).dt.date
+    recent = voice_year[((days >= CUT - timedelta(weeks=8)) & (days < CUT)).to_numpy()]
+    share = recent["handled"].sum() / recent["offered"].sum()
+    ratio = handled.points["volume"].sum() / ets_months.points["volume"].sum()
+    assert share < 0.99  # the synthetic activity abandons a few calls
+    assert ratio == pytest.approx(share, abs=0.01)
+
+
 @pytest.mark.parametrize("granularity", ["day", "month", "interval"])
 def test_a_horizon_beyond_the_maximum_is_rejected(series: ActivitySeries, granularity: str) -> None:
     limit = MAX_HORIZON_DAYS[granularity]
