@@ -123,8 +123,8 @@ class Grid:
 
 def validate_chunk(frame: pd.DataFrame, rows: IntArray, grid: Grid, max_errors: int) -> ChunkResult:
     """Check every cell of a chunk; return the valid rows and (up to `max_errors`) the errors."""
-    # The parsers below tolerate surrounding blanks themselves; stripping every cell first
-    # would cost more than all the checks together.
+    # The parsers below tolerate surrounding blanks themselves (`_blank`); stripping every cell
+    # first would cost more than all the checks together.
     text = {name: frame[name].astype(str) for name in COLUMNS}
     problems: list[tuple[str, str, BoolArray]] = []
 
@@ -157,11 +157,22 @@ def validate_chunk(frame: pd.DataFrame, rows: IntArray, grid: Grid, max_errors: 
     return ChunkResult(valid=valid, errors=errors, error_count=count)
 
 
+def _blank(cells: "pd.Series[str]", suspects: BoolArray) -> BoolArray:
+    """Which cells are empty or only blanks. Blanks are looked for among `suspects` (the cells
+    that failed to parse) only: stripping every cell would cost more than all the checks."""
+    blank: BoolArray = (cells == "").to_numpy(dtype=bool)
+    candidates = suspects & ~blank
+    if candidates.any():
+        blank[candidates] = (cells[candidates].str.strip() == "").to_numpy()
+    return blank
+
+
 def _parse_starts(
     cells: "pd.Series[str]", grid: Grid
 ) -> tuple[IntArray, list[tuple[str, str, BoolArray]]]:
-    empty = (cells == "").to_numpy()
-    has_offset = cells.str.contains(_OFFSET_SUFFIX, regex=True).to_numpy() & ~empty
+    has_offset = cells.str.contains(_OFFSET_SUFFIX, regex=True).to_numpy()
+    empty = _blank(cells, ~has_offset)
+    has_offset &= ~empty
     parsed = pd.to_datetime(
         cells.where(has_offset), utc=True, errors="coerce", format="ISO8601"
     ).astype("datetime64[ns, UTC]")
@@ -193,8 +204,8 @@ def _parse_starts(
 def _parse_counts(
     name: str, cells: "pd.Series[str]"
 ) -> tuple[IntArray, list[tuple[str, str, BoolArray]]]:
-    empty = (cells == "").to_numpy()
-    numbers = pd.to_numeric(cells.where(~empty), errors="coerce").to_numpy(dtype=float)
+    numbers = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
+    empty = _blank(cells, np.isnan(numbers))
     not_number = np.isnan(numbers) & ~empty
     present = ~np.isnan(numbers)
     with np.errstate(invalid="ignore"):
@@ -214,8 +225,8 @@ def _parse_counts(
 def _parse_aht(
     cells: "pd.Series[str]", handled: IntArray
 ) -> tuple[IntArray, BoolArray, list[tuple[str, str, BoolArray]]]:
-    empty = (cells == "").to_numpy()
-    seconds = pd.to_numeric(cells.where(~empty), errors="coerce").to_numpy(dtype=float)
+    seconds = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=float)
+    empty = _blank(cells, np.isnan(seconds))
     not_number = np.isnan(seconds) & ~empty
     present = ~np.isnan(seconds)
     with np.errstate(invalid="ignore"):
