@@ -135,13 +135,15 @@ def forecast_staffing(
     forecast volume or one of its bounds (staffing for risk), with daily agent-hours."""
     run, points, timezone = forecasts.get_forecast(session, actor, forecast_id)
     activity = contracts.get_activity(session, actor, run.activity_id)
-    if run.granularity != "interval":
+    if run.granularity != "interval" or run.volume != "offered":
+        what = f"a {run.granularity} forecast of {run.volume} contacts"
         raise failed(
             [
                 FieldError(
                     "path",
                     "forecast_id",
-                    f"is a {run.granularity} forecast; staffing needs an interval forecast",
+                    f"is {what}; staffing sizes the offered traffic of each interval: it needs"
+                    " an interval forecast of offered contacts",
                 )
             ]
         )

@@ -22,7 +22,7 @@ def admin(db: Session) -> dict[str, str]:
     return bearer(db, Role.ADMIN)
 
 
-def _forecast(client, db: Session, admin, granularity: str) -> dict:
+def _forecast(client, db: Session, admin, granularity: str, volume: str = "offered") -> dict:
     activity = make_activity(db, make_contract(db, make_client(db)))
     history = generate_intervals(
         DEMO_PROFILES[0], TODAY - timedelta(weeks=8), TODAY - timedelta(days=1), seed=5
@@ -35,6 +35,7 @@ def _forecast(client, db: Session, admin, granularity: str) -> dict:
         headers=admin,
         json={
             "granularity": granularity,
+            "volume": volume,
             "method": "snaive",
             "start": str(monday),
             "end": str(monday),
@@ -82,6 +83,15 @@ def test_daily_forecast_cannot_be_staffed_per_interval(client, db, admin) -> Non
     response = _staffing(client, admin, forecast["id"])
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "forecast_id"
+
+
+def test_a_forecast_of_handled_contacts_cannot_be_staffed(client, db, admin) -> None:
+    """Abandoned calls load the queue too: sizing on handled contacts would under-staff."""
+    forecast = _forecast(client, db, admin, "interval", volume="handled")
+    response = _staffing(client, admin, forecast["id"])
+    assert response.status_code == 422
+    [error] = response.json()["errors"]
+    assert error["field"] == "forecast_id" and "offered" in error["reason"]
 
 
 def test_bad_targets_are_named_as_query_fields(client, db, admin) -> None:
