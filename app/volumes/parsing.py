@@ -160,7 +160,7 @@ def validate_chunk(frame: pd.DataFrame, rows: IntArray, grid: Grid, max_errors: 
 def _blank(cells: "pd.Series[str]", suspects: BoolArray) -> BoolArray:
     """Which cells are empty or only blanks. Blanks are looked for among `suspects` (the cells
     that failed to parse) only: stripping every cell would cost more than all the checks."""
-    blank: BoolArray = (cells == "").to_numpy(dtype=bool)
+    blank: BoolArray = (cells == "").to_numpy(dtype=bool, copy=True)  # written to below
     candidates = suspects & ~blank
     if candidates.any():
         blank[candidates] = (cells[candidates].str.strip() == "").to_numpy()
@@ -172,7 +172,7 @@ def _parse_starts(
 ) -> tuple[IntArray, list[tuple[str, str, BoolArray]]]:
     has_offset = cells.str.contains(_OFFSET_SUFFIX, regex=True).to_numpy()
     empty = _blank(cells, ~has_offset)
-    has_offset &= ~empty
+    has_offset = has_offset & ~empty  # not in place: pandas 3 arrays are read-only
     parsed = pd.to_datetime(
         cells.where(has_offset), utc=True, errors="coerce", format="ISO8601"
     ).astype("datetime64[ns, UTC]")
