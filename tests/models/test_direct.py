@@ -206,3 +206,15 @@ def test_too_short_a_history_keeps_the_profiles_and_says_why(voice_year: pd.Data
     assert result.method != "direct"
     assert set(skipped) == {"profile", "direct"}
     assert all("too short" in (reason or "") for reason in skipped.values())
+
+
+def test_data_after_history_end_cannot_change_the_direct_intervals(
+    voice_year: pd.DataFrame, shifted: ForecastResult
+) -> None:
+    frame = _shifted_series(voice_year)
+    after = (frame["interval_start"] >= pd.Timestamp(CUT, tz=PARIS)).to_numpy()
+    frame.loc[after, ["offered", "handled"]] *= 50
+    dirty = _auto_intervals(frame)
+    assert dirty.method == shifted.method == "direct"
+    pd.testing.assert_frame_equal(dirty.points, shifted.points)
+    assert dirty.backtest == shifted.backtest
