@@ -150,9 +150,9 @@ def forecast_command(
         str | None, typer.Option(help="Every activity of a contract, as a job.")
     ] = None,
     granularity: Annotated[str, typer.Option(help="day, interval or month.")] = "day",
-    method: Annotated[str, typer.Option(help="auto, snaive, ets, arima, prophet, ensemble.")] = (
-        "auto"
-    ),
+    method: Annotated[
+        str, typer.Option(help="auto, snaive, ets, arima, prophet, ensemble, direct.")
+    ] = ("auto"),
     volume: Annotated[str, typer.Option(help="offered or handled contacts.")] = "offered",
 ) -> None:
     """Forecast one activity (printing its points) or a contract's activities (a job with a

@@ -14,8 +14,9 @@ Pipeline (`forecast`):
      errors.
   6. Map to calendar days (closed days and future closures forecast 0, multipliers applied),
      then to the requested level: days, intervals (daily forecast spread by the profiles, or
-     with `auto` the direct interval model where an interval-level backtest says it is
-     better: `interval_choice`), or local calendar months (totals of simulated daily paths).
+     the direct interval model: with `auto` where an interval-level backtest says it is
+     better (`interval_choice`), or when `method` is `direct`), or local calendar months
+     (totals of simulated daily paths).
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ from models.snaive import SeasonalNaive
 
 Granularity = Literal["day", "interval", "month"]
 Volume = Literal["offered", "handled"]
-Method = Literal["auto", "snaive", "ets", "arima", "prophet", "ensemble"]
+Method = Literal["auto", "snaive", "ets", "arima", "prophet", "ensemble", "direct"]
+DIRECT = "direct"
+"""The direct interval model (`models.direct`), for `interval` forecasts only."""
 
 MAX_HORIZON_DAYS: dict[str, int] = {"day": 400, "month": 400, "interval": 62}
 """Longest forecast, in days from `history_end` to the last forecast day (for months: the last
@@ -196,9 +199,13 @@ def _validate(series: ActivitySeries, request: ForecastRequest) -> tuple[int, ..
         raise ForecastInputError(
             "granularity", f"unknown granularity {request.granularity!r}: day, interval or month"
         )
-    if request.method != "auto" and request.method not in MODELS:
-        known = ", ".join(["auto", *MODELS])
+    if request.method not in ("auto", DIRECT) and request.method not in MODELS:
+        known = ", ".join(["auto", *MODELS, DIRECT])
         raise ForecastInputError("method", f"unknown method {request.method!r}: one of {known}")
+    if request.method == DIRECT and request.granularity != "interval":
+        raise ForecastInputError(
+            "method", "the direct model forecasts intervals: use it with granularity interval"
+        )
     if request.end < request.start:
         raise ForecastInputError("end", f"end {request.end} is before start {request.start}")
     try:
@@ -601,14 +608,19 @@ def _interval_approach(
     open_days: _OpenDaySeries,
     special: dict[date, SpecialDay],
     choice: _Choice,
+    season_length: int,
+    required: bool,
 ) -> tuple[_DirectIntervals | None, list[CandidateScore]]:
     """Backtest the profile approach against the direct model at interval level (see
-    `interval_choice`); the direct model when it wins, and both scores.
+    `interval_choice`); the direct model when it wins or is `required`, and both scores.
 
     Past multiplier days are left out of both the direct model and the scoring: their
     intervals carry the multiplier that the daily series had divided out.
     """
     if choice.plan is None or not choice.backtest:
+        if required:  # its spread comes from its backtest errors
+            minimum = MIN_OPEN_WEEKS * season_length + N_ORIGINS
+            raise InsufficientHistory(minimum, open_days.y.size, "method direct")
         reason = "no backtest of the daily model to spread (history too short)"
         return None, [
             CandidateScore(name, None, None, reason, level="interval")
@@ -626,7 +638,7 @@ def _interval_approach(
         CandidateScore(name, scored.wape, _finite(scored.mase), level="interval")
         for name, scored in (("profile", result.profile), ("direct", result.direct))
     ]
-    if not result.direct_is_better:
+    if not (required or result.direct_is_better):
         return None, scores
     return _DirectIntervals(fit_slot_smoothing(matrix), result.direct_overdispersion), scores
 
@@ -689,7 +701,9 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
     X_future = regressors.iloc[n:] if regressors.shape[1] else None
 
     choice = _choose(
-        request.method,
+        # A direct interval forecast only needs the calendar from the daily side, and the
+        # cheapest daily backtest to score the profile approach against.
+        "snaive" if request.method == DIRECT else request.method,
         open_days,
         X,
         max(future_slots.size, 1),
@@ -718,13 +732,21 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
         )
     else:
         direct, interval_scores = (
-            _interval_approach(history, series, open_days, special, choice)
-            if request.method == "auto"
+            _interval_approach(
+                history,
+                series,
+                open_days,
+                special,
+                choice,
+                calendar.season_length,
+                required=request.method == DIRECT,
+            )
+            if request.method in ("auto", DIRECT)
             else (None, [])
         )
         points = _interval_points(daily, first_out, levels, profile, series, direct, rng)
         samples = None
         choice.scores += interval_scores
         if direct is not None:
-            choice.alias = "direct"
+            choice.alias = DIRECT
     return ForecastResult(choice.alias, tuple(choice.scores), points, samples)

@@ -4,12 +4,27 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from app.core.fields import Quantity, Seconds, decimal_string
 
 Granularity = Literal["day", "interval", "month"]
-Method = Literal["auto", "snaive", "ets", "arima", "prophet", "ensemble"]
+Method = Annotated[
+    Literal["auto", "snaive", "ets", "arima", "prophet", "ensemble", "direct"],
+    Field(
+        description="`auto` backtests the daily models (and, for intervals, the profile"
+        " approach against the direct interval model) and keeps the best; `direct` (intervals"
+        " only) forces the direct interval model; the others force one daily model."
+    ),
+]
 Volume = Annotated[
     Literal["offered", "handled"],
     Field(
@@ -23,11 +38,27 @@ class StrictInput(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class ForecastCreate(StrictInput):
+class MethodForGranularity(StrictInput):
+    """`direct` is a model of intervals: any other granularity with it is refused."""
+
     granularity: Granularity = "day"
+    method: Method = "auto"
+
+    @field_validator("method")
+    @classmethod
+    def _direct_needs_intervals(cls, method: str, info: ValidationInfo) -> str:
+        granularity = info.data.get("granularity")  # absent when it was itself invalid
+        if method == "direct" and granularity not in (None, "interval"):
+            raise PydanticCustomError(
+                "direct_needs_intervals",
+                "the direct model forecasts intervals: use it with granularity interval",
+            )
+        return method
+
+
+class ForecastCreate(MethodForGranularity):
     start: date = Field(description="First local day to forecast.")
     end: date = Field(description="Last local day to forecast (inclusive).")
-    method: Method = "auto"
     history_end: date | None = Field(
         default=None, description="Forecast as of this date: only history strictly before it."
     )
@@ -85,12 +116,10 @@ class ForecastOut(BaseModel):
     created_at: datetime
 
 
-class ForecastJobCreate(StrictInput):
+class ForecastJobCreate(MethodForGranularity):
     contract_id: str | None = Field(default=None, description="Omit to forecast every activity.")
-    granularity: Granularity = "day"
     start: date
     end: date
-    method: Method = "auto"
     levels: list[Annotated[int, Field(ge=50, le=99)]] = Field(
         default_factory=lambda: [80, 95], min_length=1, max_length=4
     )

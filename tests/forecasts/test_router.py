@@ -149,6 +149,18 @@ def test_handled_contacts_can_be_forecast(client, activity, admin) -> None:
     assert stored["volume"] == "handled"
 
 
+def test_the_direct_interval_model_can_be_asked_for_intervals_only(client, activity, admin) -> None:
+    start = _next_monday()
+    window = {"start": str(start), "end": str(start + timedelta(days=1)), "method": "direct"}
+    intervals = _forecast(client, activity.id, admin, granularity="interval", **window)
+    assert intervals.status_code == 201, intervals.text
+    assert intervals.json()["method"] == intervals.json()["method_requested"] == "direct"
+    days = _forecast(client, activity.id, admin, granularity="day", **window)
+    assert days.status_code == 422
+    [error] = days.json()["errors"]
+    assert error["field"] == "method" and "interval" in error["reason"]
+
+
 def test_future_closed_special_day_forecasts_zero(client, activity, admin) -> None:
     monday = _next_monday()
     response = client.post(

@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from models.direct import SlotMatrix, fit_slot_smoothing
-from models.engine import ForecastRequest, ForecastResult, SpecialDay, forecast
+from models.engine import (
+    ForecastInputError,
+    ForecastRequest,
+    ForecastResult,
+    InsufficientHistory,
+    SpecialDay,
+    forecast,
+)
 from models.intraday import IntervalGrid
 
 from .conftest import PARIS, activity
@@ -121,12 +128,12 @@ def _shifted_series(voice_year: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _auto_intervals(frame: pd.DataFrame, **kw: object) -> ForecastResult:
+def _forecast_intervals(frame: pd.DataFrame, method: str = "auto", **kw: object) -> ForecastResult:
     request = ForecastRequest(
         "interval",
         CUT,
         CUT + timedelta(days=6),
-        method="auto",
+        method=method,  # type: ignore[arg-type]
         history_end=CUT,
         **kw,  # type: ignore[arg-type]
     )
@@ -135,7 +142,7 @@ def _auto_intervals(frame: pd.DataFrame, **kw: object) -> ForecastResult:
 
 @pytest.fixture(scope="module")
 def shifted(voice_year: pd.DataFrame) -> ForecastResult:
-    return _auto_intervals(_shifted_series(voice_year))
+    return _forecast_intervals(_shifted_series(voice_year))
 
 
 def _interval_scores(result: ForecastResult) -> dict[str, float | None]:
@@ -171,7 +178,7 @@ def test_direct_intervals_keep_the_calendar_and_have_nested_count_bounds(
 
 def test_a_future_closure_is_zero_with_the_direct_model_too(voice_year: pd.DataFrame) -> None:
     wednesday = CUT + timedelta(days=2)
-    result = _auto_intervals(
+    result = _forecast_intervals(
         _shifted_series(voice_year), special_days=(SpecialDay(wednesday, "closed"),)
     )
     assert result.method == "direct"
@@ -180,7 +187,7 @@ def test_a_future_closure_is_zero_with_the_direct_model_too(voice_year: pd.DataF
 
 
 def test_a_stable_day_shape_keeps_the_profiles(voice_year: pd.DataFrame) -> None:
-    result = _auto_intervals(voice_year)
+    result = _forecast_intervals(voice_year)
     scores = _interval_scores(result)
     assert scores["profile"] is not None and scores["direct"] is not None
     assert scores["profile"] <= scores["direct"]
@@ -201,7 +208,7 @@ def test_a_requested_daily_method_spreads_its_days_without_the_interval_backtest
 def test_too_short_a_history_keeps_the_profiles_and_says_why(voice_year: pd.DataFrame) -> None:
     days = voice_year["interval_start"].dt.tz_convert(PARIS).dt.date
     recent = voice_year[(days >= CUT - timedelta(weeks=2)).to_numpy()]
-    result = _auto_intervals(recent)
+    result = _forecast_intervals(recent)
     skipped = {s.alias: s.skipped_reason for s in result.backtest if s.level == "interval"}
     assert result.method != "direct"
     assert set(skipped) == {"profile", "direct"}
@@ -214,7 +221,31 @@ def test_data_after_history_end_cannot_change_the_direct_intervals(
     frame = _shifted_series(voice_year)
     after = (frame["interval_start"] >= pd.Timestamp(CUT, tz=PARIS)).to_numpy()
     frame.loc[after, ["offered", "handled"]] *= 50
-    dirty = _auto_intervals(frame)
+    dirty = _forecast_intervals(frame)
     assert dirty.method == shifted.method == "direct"
     pd.testing.assert_frame_equal(dirty.points, shifted.points)
     assert dirty.backtest == shifted.backtest
+
+
+def test_the_direct_model_can_be_asked_for(voice_year: pd.DataFrame) -> None:
+    result = _forecast_intervals(voice_year, method="direct")
+    assert result.method == "direct"
+    assert {s.alias for s in result.backtest if s.level == "interval"} == {"profile", "direct"}
+    assert (result.points["volume"] >= 0).all() and result.points["volume"].sum() > 0
+
+
+def test_the_direct_model_is_refused_for_days_and_months(voice_year: pd.DataFrame) -> None:
+    for granularity in ("day", "month"):
+        request = ForecastRequest(granularity, CUT, CUT + timedelta(days=6), method="direct")  # type: ignore[arg-type]
+        with pytest.raises(ForecastInputError, match="forecasts intervals") as error:
+            forecast(activity(voice_year), request)
+        assert error.value.field == "method"
+
+
+def test_a_direct_forecast_without_a_backtest_states_the_history_it_needs(
+    voice_year: pd.DataFrame,
+) -> None:
+    days = voice_year["interval_start"].dt.tz_convert(PARIS).dt.date
+    recent = voice_year[(days >= CUT - timedelta(weeks=2)).to_numpy()]
+    with pytest.raises(InsufficientHistory, match="method direct needs at least"):
+        _forecast_intervals(recent, method="direct")
