@@ -185,7 +185,9 @@ def interval_actuals(activity: Activity, first: date, last: date) -> pd.Series:
 def business_window(daily: pd.Series, origin: date, n_days: int) -> date:
     """The last day of the next `n_days` open weekdays (weekdays with volume in the history)."""
     recent = daily[daily.index < pd.Timestamp(origin)].iloc[-91:]
-    open_weekdays = {wd for wd, v in recent.groupby(recent.index.day_of_week).sum().items() if v > 0}
+    open_weekdays = {
+        wd for wd, v in recent.groupby(recent.index.day_of_week).sum().items() if v > 0
+    }
     day, counted = origin, 0
     while True:
         if day.weekday() in open_weekdays:

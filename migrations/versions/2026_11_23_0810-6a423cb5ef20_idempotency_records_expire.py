@@ -7,7 +7,6 @@ Create Date: 2026-11-23 08:10:10.603996
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6a423cb5ef20"
