@@ -169,16 +169,15 @@ def forecast_command(
         raise typer.BadParameter("give exactly one of --activity and --contract")
     settings = get_settings()
     database = _database()
+    fields = {
+        "granularity": granularity,
+        "start": start,
+        "end": end,
+        "method": method,
+        "volume": volume,
+    }
     if activity is not None:
-        request = schemas.ForecastCreate.model_validate(
-            {
-                "granularity": granularity,
-                "start": start,
-                "end": end,
-                "method": method,
-                "volume": volume,
-            }
-        )
+        request = schemas.ForecastCreate.model_validate(fields)
         with session_scope(database) as session:
             prepared = service.prepare(session, SYSTEM, activity, request)
             result = run_forecast(prepared.payload)
@@ -189,16 +188,7 @@ def forecast_command(
             local = point.period_start.astimezone(prepared.timezone)
             typer.echo(f"{local.isoformat()}\t{point.volume}\t{point.bounds}")
         return
-    job_request = schemas.ForecastJobCreate.model_validate(
-        {
-            "contract_id": contract,
-            "granularity": granularity,
-            "start": start,
-            "end": end,
-            "method": method,
-            "volume": volume,
-        }
-    )
+    job_request = schemas.ForecastJobCreate.model_validate({**fields, "contract_id": contract})
     with session_scope(database) as session:
         job, activity_ids = jobs.create_job(session, SYSTEM, job_request)
     pool = ForecastPool(settings.forecast_workers, float("inf"))

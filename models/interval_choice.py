@@ -25,7 +25,7 @@ import pandas as pd
 from models.backtest import BacktestPlan, Scores
 from models.base import BoolArray, FloatArray, Predictive
 from models.direct import SlotMatrix, fit_slot_smoothing
-from models.intraday import IntervalGrid, learn_profile
+from models.intraday import IntervalGrid, learn_profile, overdispersion
 
 SEASON_DAYS = 7
 
@@ -98,12 +98,6 @@ def backtest_intervals(
         _scores(actual, direct, scale),
         overdispersion(actual, direct),
     )
-
-
-def overdispersion(actual: FloatArray, mean: FloatArray) -> float:
-    """Method-of-moments overdispersion of `actual` counts around `mean`."""
-    excess = np.sum((actual - mean) ** 2 - mean)
-    return float(max(excess / max(float(np.sum(mean**2)), 1e-9), 0.0))
 
 
 def _scores(actual: FloatArray, forecast: FloatArray, scale: float) -> Scores:

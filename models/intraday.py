@@ -146,9 +146,14 @@ def _overdispersion(
         return 0.0
     codes = pd.factorize(day[mask])[0]
     totals = np.bincount(codes, weights=offered[mask])[codes]
-    expected = totals * share[cells[mask]]
-    excess = np.sum((offered[mask] - expected) ** 2 - expected)
-    return float(max(excess / max(np.sum(expected**2), 1e-9), 0.0))
+    return overdispersion(offered[mask], totals * share[cells[mask]])
+
+
+def overdispersion(actual: FloatArray, mean: FloatArray) -> float:
+    """Method-of-moments overdispersion of `actual` counts around `mean`: the excess of their
+    variance over Poisson, as `variance = mean + overdispersion * mean**2`."""
+    excess = np.sum((actual - mean) ** 2 - mean)
+    return float(max(excess / max(float(np.sum(mean**2)), 1e-9), 0.0))
 
 
 def sample_counts(means: FloatArray, overdispersion: float, rng: np.random.Generator) -> FloatArray:

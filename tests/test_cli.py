@@ -187,8 +187,8 @@ def test_expired_idempotency_records_are_purged_at_start_up_and_by_command(
             )
             assert response.status_code == 201
     _age_idempotency_record(sqlite_url, "old", hours=25)
-    with _app(sqlite_url):
-        pass
+    with _app(sqlite_url) as restarted:  # the start-up purges
+        assert restarted.get("/healthz").status_code == 200
     assert _idempotency_keys(sqlite_url) == {"new"}
     _age_idempotency_record(sqlite_url, "new", hours=25)
     assert "1 expired idempotency record(s) purged" in _run("db", "purge-idempotency")

@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.billing.tables import Invoice, InvoiceClock
+from app.core.db import dialect_insert
 from app.core.orm import utc_now
 
 _STAMP = "plancher.invoice_clock_stamp"
@@ -35,10 +35,10 @@ def hold(session: Session) -> datetime:
     held: datetime | None = session.info.get(_STAMP)
     if held is not None:
         return held
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(InvoiceClock).values(id=1, last_stamp=utc_now()).on_conflict_do_nothing()
+        dialect_insert(session)(InvoiceClock)
+        .values(id=1, last_stamp=utc_now())
+        .on_conflict_do_nothing()
     )
     last = session.scalar(
         select(InvoiceClock.last_stamp).where(InvoiceClock.id == 1).with_for_update()

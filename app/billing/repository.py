@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.billing import clock
 from app.billing.tables import Invoice, InvoiceSequence
+from app.core.db import dialect_insert
 
 _IN_CLAUSE_SIZE = 500
 
@@ -77,13 +77,8 @@ class InvoiceRepository:
     def next_number(self, prefix: str, year: int) -> int:
         """The next number of (prefix, year), taken under the sequence row's lock until the
         transaction ends: concurrent issuers queue, and a rollback gives the number back."""
-        insert = (
-            postgresql.insert
-            if self.session.get_bind().dialect.name == "postgresql"
-            else (sqlite.insert)
-        )
         self.session.execute(
-            insert(InvoiceSequence)
+            dialect_insert(self.session)(InvoiceSequence)
             .values(prefix=prefix, year=year, last_number=0)
             .on_conflict_do_nothing()
         )

@@ -70,19 +70,29 @@ def generate(session: Session, actor: Principal, contract_id: str, period_text: 
     if shortfall.net_amount == 0:
         return Generated("no_shortfall", None, shortfall)
     draft = _draft(shortfall, key)
-    if not repository.insert_unique(draft):
+    if not _insert_generated(session, actor, repository, draft):
         winner = repository.by_generation_key(key)
         assert winner is not None, "the unique key was taken by a committed invoice"
         return Generated("existing", winner, None)
+    return Generated("created", draft, None)
+
+
+def _insert_generated(
+    session: Session, actor: Principal, repository: InvoiceRepository, draft: Invoice
+) -> bool:
+    """Insert a generated draft and audit it; False when its period was generated already
+    (by a concurrent request too)."""
+    if not repository.insert_unique(draft):
+        return False
     audit.record(
         session,
         actor,
         "invoice.generated",
         "invoice",
         draft.id,
-        {"net_amount": draft.net_amount, "period": str(period)},
+        {"net_amount": draft.net_amount, "period": draft.period},
     )
-    return Generated("created", draft, None)
+    return True
 
 
 def _ensure_invoiceable(shortfall: Shortfall) -> None:
@@ -215,16 +225,8 @@ def _run_one(
         summary.no_shortfall += 1
         return
     draft = _draft(shortfall, generation_key(contract_id, shortfall.period))
-    if repository.insert_unique(draft):
+    if _insert_generated(session, actor, repository, draft):
         summary.created += 1
-        audit.record(
-            session,
-            actor,
-            "invoice.generated",
-            "invoice",
-            draft.id,
-            {"net_amount": draft.net_amount, "period": str(shortfall.period)},
-        )
     else:
         summary.existing += 1
 

@@ -25,6 +25,7 @@ import math
 import operator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Literal
 
 from scipy.special import gammainc
 
@@ -548,24 +549,31 @@ def erlang_a_wait_probability(
     agents: int, load: Real, aht_seconds: Real, patience_seconds: Real
 ) -> float:
     """Probability that an arriving call has to queue (Erlang A)."""
-    n, a, aht, patience = _erlang_a_inputs(agents, load, aht_seconds, patience_seconds)
-    if a == 0.0:
-        return 0.0
-    if n == 0:
-        return 1.0
-    return _erlang_a_state(n, a, aht, patience, _erlang_b(n, a)).wait
+    return _erlang_a_share("wait", agents, load, aht_seconds, patience_seconds)
 
 
 def erlang_a_abandon_probability(
     agents: int, load: Real, aht_seconds: Real, patience_seconds: Real
 ) -> float:
     """Share of all arriving calls that hang up before being answered (Erlang A)."""
+    return _erlang_a_share("abandon", agents, load, aht_seconds, patience_seconds)
+
+
+def _erlang_a_share(
+    which: Literal["wait", "abandon"],
+    agents: int,
+    load: Real,
+    aht_seconds: Real,
+    patience_seconds: Real,
+) -> float:
+    """A share of arriving calls (Erlang A): none without traffic, all without agents."""
     n, a, aht, patience = _erlang_a_inputs(agents, load, aht_seconds, patience_seconds)
     if a == 0.0:
         return 0.0
     if n == 0:
         return 1.0
-    return _erlang_a_state(n, a, aht, patience, _erlang_b(n, a)).abandon
+    state = _erlang_a_state(n, a, aht, patience, _erlang_b(n, a))
+    return state.wait if which == "wait" else state.abandon
 
 
 def erlang_a_service_level(
