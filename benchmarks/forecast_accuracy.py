@@ -57,6 +57,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from real_series import RealSeries, real_series
 
 from models import ActivitySeries, ForecastRequest, SpecialDay, forecast
 from models.engine import BACKTEST_MAX_HORIZON
@@ -75,7 +76,11 @@ HISTORY_START = date(2023, 1, 2)
 FIRST_ORIGIN = date(2025, 1, 6)
 MSTL_WEEKS = 12
 LEVELS = (80, 95)
-MONTH_LEADS = 12
+MONTH_LEADS = 12  # synthetic; set by `main` from --month-leads
+WINKLER_LEVEL = 80
+RELIABILITY_RATIOS = (0.85, 0.9, 0.95, 1.0, 1.05, 1.1)
+"""Thresholds x = ratio x the point forecast of a month total at which the benchmark checks
+P(total < x): the shape of `probability_below_trigger`, whose trigger sits near the forecast."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,7 @@ class Activity:
     outliers: frozenset[date]
     origins: tuple[date, ...]
     expected: pd.Series | None = None  # daily volume without noise (synthetic activities)
+    history_days: int | None = None  # history each origin sees (None: all of it)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,8 @@ class Scored:
     chosen: str = ""  # for `auto`: the method it used
     lead: int = 0  # level month: 1 for the first full month after the origin, ...
     beyond_backtest: bool = False  # level month: ends more than BACKTEST_MAX_HORIZON open days out
+    winkler: float = 0.0  # sum of the WINKLER_LEVEL interval scores over the covered points
+    reliability: tuple[tuple[float, bool], ...] = ()  # level month: (P(total < x), total < x)
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,6 +166,26 @@ def csv_activity(path: Path, timezone: str, country: str) -> Activity:
     origins = tuple(latest - k * ORIGIN_SPACING for k in range(N_ORIGINS - 1, -1, -1))
     series = ActivitySeries(frame, timezone, interval_minutes, country)
     return Activity(path.stem, series, frozenset(), origins)
+
+
+def real_activity(real: RealSeries) -> Activity:
+    return Activity(
+        real.name, real.series, frozenset(), real.origins, history_days=real.history_days
+    )
+
+
+def seen_from(activity: Activity, origin: date) -> Activity:
+    """The activity as the service holds it at `origin`: only `history_days` of history (the
+    later rows stay: they are the actuals the forecast is scored on)."""
+    if activity.history_days is None:
+        return activity
+    series = activity.series
+    first = pd.Timestamp(origin - timedelta(days=activity.history_days)).tz_localize(
+        series.timezone
+    )
+    frame = series.intervals[series.intervals["interval_start"] >= first.tz_convert("UTC")]
+    cut = dataclasses.replace(series, intervals=frame.reset_index(drop=True))
+    return dataclasses.replace(activity, series=cut)
 
 
 def local_frame(activity: Activity) -> pd.DataFrame:
@@ -275,27 +303,44 @@ def _score(
         float(actual[scored].sum()),
         covered,
         int(for_coverage.sum()) if bounds else 0,
+        winkler=winkler(actual, bounds[WINKLER_LEVEL], for_coverage) if bounds else 0.0,
     )
+
+
+def winkler(actual: np.ndarray, bound: tuple[np.ndarray, np.ndarray], mask: np.ndarray) -> float:
+    """Sum of Winkler interval scores: the width, plus 2/alpha times any miss."""
+    lower, upper = bound
+    alpha = 1 - WINKLER_LEVEL / 100
+    score = (
+        (upper - lower)
+        + 2 / alpha * np.maximum(lower - actual, 0.0)
+        + 2 / alpha * np.maximum(actual - upper, 0.0)
+    )
+    return float(score[mask].sum())
 
 
 LEVELS_RUN: tuple[str, ...] = ("day", "interval")  # set by `main` before the pool forks
 
 
-def evaluate(activity: Activity) -> tuple[list[Scored], dict[str, float]]:
-    frame = local_frame(activity)
-    last_day = frame["day"].max().date()
-    all_daily = daily_actuals(frame, frame["day"].min().date(), last_day)
+def evaluate(whole: Activity) -> tuple[list[Scored], dict[str, float]]:
     results: list[Scored] = []
     seconds: dict[str, float] = defaultdict(float)
-    for origin in activity.origins:
+    for origin in whole.origins:
+        activity = seen_from(whole, origin)
+        frame = local_frame(activity)
+        last_day = frame["day"].max().date()
+        all_daily = daily_actuals(frame, frame["day"].min().date(), last_day)
         history_daily = all_daily[all_daily.index < pd.Timestamp(origin)]
         specials = tuple(SpecialDay(d, "outlier") for d in sorted(activity.outliers) if d < origin)
-        if "day" in LEVELS_RUN:
+        fits = business_window(all_daily, origin, DAY_HORIZON) <= last_day
+        if "day" in LEVELS_RUN and fits:
             results += _evaluate_day(activity, all_daily, history_daily, origin, specials, seconds)
-        if "interval" in LEVELS_RUN:
+        if "interval" in LEVELS_RUN and activity.series.interval_minutes < 60:
             results += _evaluate_interval(activity, all_daily, origin, specials, seconds)
         if "month" in LEVELS_RUN:
-            results += _evaluate_month(activity, all_daily, origin, specials, seconds)
+            results += _evaluate_month(
+                activity, all_daily, history_daily, origin, specials, seconds
+            )
     return results, dict(seconds)
 
 
@@ -423,6 +468,7 @@ def _evaluate_interval(
 def _evaluate_month(
     activity: Activity,
     all_daily: pd.Series,
+    history_daily: pd.Series,
     origin: date,
     specials: tuple[SpecialDay, ...],
     seconds: dict[str, float],
@@ -432,19 +478,19 @@ def _evaluate_month(
     months = months[months.end_time.normalize() <= all_daily.index[-1]]
     if months.empty:
         return []
+    last = months[-1].end_time.date()
     started = time.perf_counter()
     auto = forecast(
         activity.series,
-        ForecastRequest(
-            "month", first, months[-1].end_time.date(), history_end=origin, special_days=specials
-        ),
+        ForecastRequest("month", first, last, history_end=origin, special_days=specials),
     )
     seconds["auto month"] += time.perf_counter() - started
     backtest_end = business_window(all_daily, origin, BACKTEST_MAX_HORIZON)
     totals = all_daily.groupby(all_daily.index.to_period("M")).sum()
+    actual = np.array([totals[month] for month in months])
+    assert auto.samples is not None
     results = []
     for lead, (month, point) in enumerate(zip(months, auto.points.itertuples(), strict=True), 1):
-        actual = np.array([totals[month]])
         bounds = {
             lvl: (
                 np.array([getattr(point, f"lower_{lvl}")]),
@@ -453,24 +499,39 @@ def _evaluate_month(
             for lvl in LEVELS
         }
         everything = np.array([True])
+        one = actual[lead - 1 : lead]
         scored = _score(
-            activity.name,
-            "month",
-            "auto",
-            actual,
-            np.array([point.volume]),
-            bounds,
-            everything,
-            everything,
-        )
+            activity.name, "month", "auto", one, np.array([point.volume]), bounds,
+            everything, everything,
+        )  # fmt: skip
+        samples = auto.samples[lead - 1]
+        thresholds = [ratio * point.volume for ratio in RELIABILITY_RATIOS]
+        reliability = tuple((float((samples < x).mean()), bool(one[0] < x)) for x in thresholds)
         results.append(
             dataclasses.replace(
                 scored,
                 chosen=auto.method,
                 lead=lead,
                 beyond_backtest=month.end_time.date() > backtest_end,
+                reliability=reliability,
             )
         )
+    # Anchors: their daily forecasts from the origin summed over each month.
+    horizon_days = pd.date_range(pd.Timestamp(origin), pd.Timestamp(last), freq="D")
+    started = time.perf_counter()
+    anchors = day_anchors(history_daily, len(horizon_days))
+    seconds["anchors month"] += time.perf_counter() - started
+    month_of_day = horizon_days.to_period("M")
+    for name, result in anchors.items():
+        by_month = pd.Series(result["mean"], index=month_of_day).groupby(level=0).sum()
+        mean = by_month.reindex(months).to_numpy()
+        for lead in range(1, len(months) + 1):
+            one = slice(lead - 1, lead)
+            everything = np.array([True])
+            scored = _score(
+                activity.name, "month", name, actual[one], mean[one], {}, everything, everything
+            )
+            results.append(dataclasses.replace(scored, lead=lead))
     return results
 
 
@@ -479,11 +540,12 @@ def _evaluate_month(
 
 
 def report_months(results: list[Scored]) -> None:
-    """WAPE and coverage of the month totals, per lead and either side of the backtest."""
-    months = [r for r in results if r.level == "month"]
+    """Coverage of the month totals per lead and either side of the backtest, and the
+    reliability of P(total < x) as `probability_below_trigger` reads it."""
+    months = [r for r in results if r.level == "month" and r.method == "auto"]
     if not months:
         return
-    print(f"\n=== level month: totals of the 1st to {MONTH_LEADS}th month after the origin ===")
+    print(f"\n=== level month: auto, totals of months 1 to {MONTH_LEADS} after the origin ===")
 
     def line(label: str, rows: list[Scored]) -> None:
         if not rows:
@@ -500,60 +562,110 @@ def report_months(results: list[Scored]) -> None:
     line("within the longest backtest window", [r for r in months if not r.beyond_backtest])
     line("beyond it (extrapolated calibration)", [r for r in months if r.beyond_backtest])
     line("all", months)
+    pairs = [pair for r in months for pair in r.reliability]
+    if not pairs:
+        return
+    print(
+        "reliability of P(month total < x), x = "
+        + "/".join(f"{ratio:g}" for ratio in RELIABILITY_RATIOS)
+        + " x the point forecast:"
+    )
+    print(f"  {'predicted':>12s} {'mean':>7s} {'observed':>9s} {'n':>5s}")
+    edges = np.linspace(0.0, 1.0, 11)
+    predicted = np.array([p for p, _ in pairs])
+    observed = np.array([o for _, o in pairs], dtype=float)
+    bins = np.clip(np.digitize(predicted, edges) - 1, 0, 9)
+    for b in range(10):
+        inside = bins == b
+        if inside.any():
+            print(
+                f"  {edges[b]:5.1f}-{edges[b + 1]:<5.1f} {predicted[inside].mean():7.3f}"
+                f" {observed[inside].mean():9.3f} {int(inside.sum()):5d}"
+            )
+    brier = float(np.mean((predicted - observed) ** 2))
+    print(f"  Brier score {brier:.4f} (climatology {float(np.var(observed)):.4f})")
+
+
+def family(activity: str) -> str:
+    """`chicago-weekdays/Austin` -> `chicago-weekdays`: the variant pooled over its series."""
+    return activity.split("/")[0]
 
 
 def report(results: list[Scored]) -> None:
-    table = defaultdict(lambda: [0.0, 0.0])
+    table: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
     coverage: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(
         lambda: {lvl: [0, 0] for lvl in LEVELS}
     )
     for r in results:
-        for key in ((r.level, r.method, "ALL"), (r.level, r.method, r.activity)):
-            table[key][0] += r.abs_error
-            table[key][1] += r.actual
+        keys = {"ALL", r.activity, family(r.activity)}
+        for key in keys:
+            row = table[(r.level, r.method, key)]
+            row[0] += r.abs_error
+            row[1] += r.actual
+            row[2] += r.winkler
         for lvl, n in r.covered.items():
             coverage[(r.level, r.method)][lvl][0] += n
             coverage[(r.level, r.method)][lvl][1] += r.n_covered
 
     def wape(level: str, method: str, activity: str) -> float:
-        error, actual = table[(level, method, activity)]
+        error, actual, _ = table[(level, method, activity)]
         return error / actual if actual else float("nan")
 
-    activities = sorted({r.activity for r in results})
-    for level in sorted({r.level for r in results} - {"month"}):
-        methods = sorted({r.method for r in results if r.level == level}, key=lambda m: m != "auto")
+    horizons = {
+        "day": f"{DAY_HORIZON} business days ahead",
+        "interval": f"intervals of {INTERVAL_HORIZON} business days ahead",
+        "month": f"totals of months 1 to {MONTH_LEADS} after the origin",
+    }
+    for level in [lvl for lvl in ("day", "interval", "month") if lvl in {r.level for r in results}]:
+        rows = [r for r in results if r.level == level]
+        methods = sorted({r.method for r in rows}, key=lambda m: m != "auto")
         anchors = [m for m in methods if m not in ("auto", "oracle")]
-        horizon = DAY_HORIZON if level == "day" else INTERVAL_HORIZON
-        print(f"\n=== level {level}: {horizon} business days ahead, WAPE ===")
+        if not anchors:
+            continue
+        activities = sorted({r.activity for r in rows})
+        families = sorted({family(a) for a in activities} - set(activities))
+        print(f"\n=== level {level}: {horizons[level]}, WAPE ===")
         floors = ["oracle"] if "oracle" in methods else []  # the noise floor, for reference
-        header = f"{'activity':34s}" + "".join(f"{m:>14s}" for m in methods) + f"{'auto/best':>11s}"
+        header = f"{'activity':34s}" + "".join(f"{m:>13s}" for m in methods) + f"{'auto/best':>11s}"
         print(header + "".join(f"{m + '/best':>13s}" for m in floors))
-        for activity in [*activities, "ALL"]:
-            row = [wape(level, m, activity) for m in methods]
+        ratios: dict[str, float] = {}
+        for activity in [*activities, *families, "ALL"]:
+            values = [wape(level, m, activity) for m in methods]
             best = min(wape(level, m, activity) for m in anchors)
-            ratios = [wape(level, m, activity) / best for m in ["auto", *floors]]
+            ratio = [wape(level, m, activity) / best for m in ["auto", *floors]]
+            if activity in activities:
+                ratios[activity] = ratio[0]
+            label = activity if activity in activities else f"[{activity}]"
             print(
-                f"{activity:34s}"
-                + "".join(f"{v:14.4f}" for v in row)
-                + f"{ratios[0]:11.3f}"
-                + "".join(f"{v:13.3f}" for v in ratios[1:])
+                f"{label:34s}"
+                + "".join(f"{v:13.4f}" for v in values)
+                + f"{ratio[0]:11.3f}"
+                + "".join(f"{v:13.3f}" for v in ratio[1:])
             )
         best_anchor = min(anchors, key=lambda m: wape(level, m, "ALL"))
-        ratio = wape(level, "auto", "ALL") / wape(level, best_anchor, "ALL")
-        print(f"pooled: auto / best anchor ({best_anchor}) = {ratio:.3f}  (target <= 0.95)")
-        chosen = Counter(r.chosen for r in results if r.level == level and r.method == "auto")
+        pooled = wape(level, "auto", "ALL") / wape(level, best_anchor, "ALL")
+        over = {a: r for a, r in ratios.items() if r > 1.05}
+        worst = max(ratios, key=lambda a: ratios[a])
+        print(f"pooled: auto / best anchor ({best_anchor}) = {pooled:.3f}  (target <= 0.90)")
+        print(
+            f"series above 1.05 x their best anchor: {len(over)} of {len(ratios)}"
+            f"; worst {worst} {ratios[worst]:.3f}"
+        )
+        chosen = Counter(r.chosen for r in rows if r.method == "auto" and r.lead <= 1)
         print("methods auto used: " + ", ".join(f"{m} {n}" for m, n in chosen.most_common()))
-        print("coverage of intervals (share of scored actuals inside):")
+        print("coverage of intervals (share of scored actuals inside), Winkler 80 % / actual:")
         for method in methods:
             cov = coverage[(level, method)]
             if cov[LEVELS[0]][1]:
                 text = "  ".join(f"{lvl}%: {cov[lvl][0] / cov[lvl][1]:.3f}" for lvl in LEVELS)
-                print(f"  {method:14s} {text}")
+                _, actual, score = table[(level, method, "ALL")]
+                print(f"  {method:14s} {text}  Winkler {score / actual:.4f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("csv", nargs="*", type=Path, help="interval actuals CSV files")
+    parser.add_argument("--data", choices=("synthetic", "real"), default="synthetic")
     parser.add_argument("--timezone", default="Europe/Paris")
     parser.add_argument("--country", default="FR")
     parser.add_argument("--quick", action="store_true")
@@ -561,16 +673,32 @@ def main() -> None:
     parser.add_argument("--profiles", default="", help="comma-separated name parts")
     parser.add_argument("--levels", choices=("day", "interval", "month"), nargs="+")
     parser.add_argument("--origins", type=int, help="only the first N origins")
+    parser.add_argument("--month-leads", type=int, help="months scored after each origin")
     args = parser.parse_args()
-    global LEVELS_RUN
+    global LEVELS_RUN, MONTH_LEADS
+    real = args.data == "real"
     if args.levels:
         LEVELS_RUN = tuple(args.levels)
+    elif real:
+        LEVELS_RUN = ("day", "interval", "month")
+    MONTH_LEADS = args.month_leads or (3 if real else MONTH_LEADS)
     logging.getLogger("cmdstanpy").setLevel(logging.WARNING)
 
     names = tuple(n for n in args.profiles.split(",") if n)
-    activities = (
-        [] if args.csv and args.quick else synthetic_activities(args.quick, names, args.origins)
-    )
+    if real:
+        activities = [
+            real_activity(s) for s in real_series() if not names or any(n in s.name for n in names)
+        ]
+        if args.quick:  # one series per family
+            activities = list({family(a.name): a for a in reversed(activities)}.values())
+        if args.origins:
+            activities = [
+                dataclasses.replace(a, origins=a.origins[: args.origins]) for a in activities
+            ]
+    elif args.csv and args.quick:
+        activities = []
+    else:
+        activities = synthetic_activities(args.quick, names, args.origins)
     activities += [csv_activity(p, args.timezone, args.country) for p in args.csv]
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:

@@ -25,13 +25,20 @@ class ARIMA(Forecaster):
     alias: ClassVar[str] = "arima"
     uses_exog: ClassVar[bool] = True
 
-    def __init__(self, season_length: int = 7, order: tuple[int, int, int] = (1, 0, 1)) -> None:
+    def __init__(
+        self, season_length: int = 7, order: tuple[int, int, int] = (1, 0, 1), trend: bool = True
+    ) -> None:
         self.season_length = season_length
         self.order = order
+        self.trend = trend
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
-        return [{"season_length": 7}, {"season_length": 5, "order": (1, 1, 1)}]
+        return [
+            {"season_length": 7},
+            {"season_length": 5, "order": (1, 1, 1)},
+            {"season_length": 7, "trend": False},
+        ]
 
     def min_length(self) -> int:
         return max(4 * self.season_length, 20)
@@ -40,7 +47,7 @@ class ARIMA(Forecaster):
         return z - self.regression_.fitted(0, X, z.size)
 
     def _fit(self, z: FloatArray, X: FloatArray | None, index: pd.DatetimeIndex) -> None:
-        self.regression_ = CalendarRegression.fit(z, X, self.season_length)
+        self.regression_ = CalendarRegression.fit(z, X, self.season_length, self.trend)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", UserWarning)  # non-invertible starting MA

@@ -19,7 +19,6 @@ from typing import TypeVar
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.stats import norm
 
 from models.base import BoolArray, FloatArray, Forecaster, NotEnoughHistory, Predictive
 
@@ -121,30 +120,3 @@ def naive_scale(values: FloatArray, season_length: int) -> float:
     if values.size <= season_length:
         return float("nan")
     return float(np.mean(np.abs(values[season_length:] - values[:-season_length])))
-
-
-def calibration_factor(
-    forecasts: tuple[Predictive, ...],
-    actuals: list[FloatArray],
-    scored: list[BoolArray],
-) -> float:
-    """How much to widen (or narrow) a model's stated spread to match its backtest errors.
-
-    Model spreads ignore parameter and model uncertainty and the engine's own imputation, so
-    they tend to be too narrow. The factor makes the 80 % and 90 % quantiles of the
-    standardised backtest errors (in log space) match the Gaussian ones, whichever needs more.
-    """
-    standardised = np.concatenate(
-        [
-            ((np.log1p(a) - f.mu) / f.sd)[m]
-            for f, a, m in zip(forecasts, actuals, scored, strict=True)
-        ]
-    )
-    if standardised.size < 5:
-        return 1.0
-    magnitude = np.abs(standardised)
-    factor = max(
-        float(np.quantile(magnitude, 0.8)) / float(norm.ppf(0.9)),
-        float(np.quantile(magnitude, 0.9)) / float(norm.ppf(0.95)),
-    )
-    return float(np.clip(factor, 0.7, 5.0))

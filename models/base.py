@@ -39,20 +39,29 @@ class NotEnoughHistory(ValueError):
 class Predictive:
     """Gaussian marginals of ``z = log1p(volume)`` per step, with paths for period totals.
 
-    The point forecast is the mean volume of that log-normal, so that daily points add up to
-    the mean of a period total (a month's point is the sum of its days').
+    The point forecast is a mean volume (see `point`), so that daily points add up to a
+    period's point (a month's point is the sum of its days').
     """
 
     mu: FloatArray
     sd: FloatArray
+    noise_sd: FloatArray | None = None
+    """The part of `sd` that is independent day-to-day noise (the rest is a level shared by
+    later steps); None: the first step's spread (see `sample`)."""
 
     @property
     def point(self) -> FloatArray:
-        return np.asarray(np.maximum(np.expm1(self.mu + self.sd**2 / 2), 0.0), dtype=np.float64)
+        """The mean volume; with a `noise_sd`, the mean at the central level: day noise averages
+        out over a month but a level error does not, and adding the level's log-normal skew
+        would push every total up by exp(var / 2) (8 % three months out on a short real history)
+        for an error as likely down as up."""
+        spread = self.sd if self.noise_sd is None else self.noise_sd
+        return np.asarray(np.maximum(np.expm1(self.mu + spread**2 / 2), 0.0), dtype=np.float64)
 
     def scaled(self, factor: float) -> Predictive:
         """The same forecast with its uncertainty multiplied by `factor` (calibration)."""
-        return Predictive(self.mu, self.sd * factor)
+        noise = None if self.noise_sd is None else self.noise_sd * factor
+        return Predictive(self.mu, self.sd * factor, noise)
 
     def bounds(self, level: float) -> tuple[FloatArray, FloatArray]:
         z = float(norm.ppf(0.5 + level / 200.0))
@@ -63,8 +72,8 @@ class Predictive:
     def sample(self, n_samples: int, rng: np.random.Generator) -> FloatArray:
         """Volume paths, shape ``(n_samples, horizon)``.
 
-        Each step's variance is split into the first step's (idiosyncratic day noise, drawn
-        independently) and the growth beyond it (accumulated level uncertainty, drawn as a
+        Each step's variance is split into day noise (`noise_sd`, or else the first step's
+        variance; drawn independently) and the rest (accumulated level uncertainty, drawn as a
         random walk shared by later steps). The steps of one path are then positively
         correlated as in a local-level model, so that the spread of a month total is not
         understated as it would be with independent days. Marginals are N(mu, sd**2) in z,
@@ -73,10 +82,12 @@ class Predictive:
         """
         horizon = self.mu.size
         var = np.maximum.accumulate(self.sd**2)
-        increments = np.diff(var, prepend=var[:1])
+        noise_var = var[:1] if self.noise_sd is None else np.minimum(self.noise_sd**2, var)
+        level = np.maximum.accumulate(var - noise_var)
+        increments = np.diff(level, prepend=0.0)
         shape = ((n_samples + 1) // 2, horizon)
         walk = np.cumsum(rng.standard_normal(shape) * np.sqrt(increments), axis=1)
-        noise = rng.standard_normal(shape) * np.sqrt(var[:1])
+        noise = rng.standard_normal(shape) * np.sqrt(noise_var)
         deviation = np.concatenate([walk + noise, -(walk + noise)])[:n_samples]  # antithetic
         return np.asarray(np.maximum(np.expm1(self.mu + deviation), 0.0), dtype=np.float64)
 

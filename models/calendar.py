@@ -4,9 +4,14 @@ What is learned from the history (nothing here is configured per activity):
   * a weekday is closed when it carried no volume on its non-holiday days of the last
     `OPENING_LOOKBACK_DAYS` (a Saturday service stopped last quarter is closed now, whatever
     it did two years ago);
-  * a public holiday of the contract's country (the `holidays` package) is closed when the
-    history shows it: by the majority of that holiday's past occurrences on open weekdays,
-    else by the majority of all past holidays on open weekdays, else it is assumed open.
+  * a public holiday of the contract's country (the `holidays` package) is closed only when the
+    history shows THAT holiday closed: by the majority of its past occurrences on open weekdays
+    (an "observed" day counts as the holiday it replaces). A holiday with no such evidence is
+    forecast open, never closed by analogy with the other holidays: a centre that closed on
+    three holidays may well work the fourth, and a zero forecast on an open day costs far more
+    than a normal forecast on a closed one (a planner closes it with a special day). Such a
+    holiday is reported as unconfirmed (`assumptions`), as is every day forecast closed, with
+    its reason.
 
 The daily models see the series of OPEN WEEKDAYS only (a regular series with a
 `CustomBusinessDay` frequency): the weekly pattern keeps a fixed period, Sundays of a Monday-
@@ -28,6 +33,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Literal
 
 import holidays
 import numpy as np
@@ -44,6 +50,33 @@ SCHOOL_ZONES: dict[str, tuple[str, ...]] = {"FR": ("Zone A", "Zone B", "Zone C")
 _MIN_SCHOOL_DAYS_PER_YEAR = 60  # below this a year's school calendar is missing or partial
 
 WEEKDAY_CODES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_OBSERVED_SUFFIX = " (observed)"
+
+AssumptionReason = Literal[
+    "closed_weekday", "closed_holiday", "closed_special_day", "unconfirmed_holiday"
+]
+
+
+@dataclass(frozen=True)
+class DayAssumption:
+    """A forecast day the calendar decided without a planner: closed, or an unconfirmed holiday.
+
+    ``closed_weekday``: that weekday carried no volume lately; ``closed_holiday``: that holiday
+    was closed on most of its past occurrences; ``closed_special_day``: a special day closes it;
+    ``unconfirmed_holiday``: a public holiday the history has no evidence about, forecast open.
+    """
+
+    day: date
+    closed: bool
+    reason: AssumptionReason
+    detail: str
+    holiday: str | None = None
+
+
+def holiday_key(name: str) -> str:
+    """The holiday an occurrence belongs to: "Christmas Day (observed)" is Christmas Day."""
+    return name.removesuffix(_OBSERVED_SUFFIX)
 
 
 @lru_cache(maxsize=64)
@@ -80,9 +113,9 @@ class ActivityCalendar:
     country: str
     open_weekdays: tuple[bool, ...]
     closed_holiday_names: frozenset[str]
-    open_holiday_names: frozenset[str]
-    unseen_holidays_closed: bool
-    """How a holiday never seen on an open weekday is treated: like most of those seen."""
+    """Holidays (`holiday_key`) closed on most of their past occurrences on open weekdays."""
+    holiday_evidence: tuple[tuple[str, int, int], ...] = ()
+    """(holiday, closed occurrences, occurrences) seen on open weekdays, for the reasons."""
 
     @property
     def season_length(self) -> int:
@@ -109,14 +142,49 @@ class ActivityCalendar:
         return np.array([self._closes(names.get(day.date())) for day in days], dtype=bool)
 
     def _closes(self, name: str | None) -> bool:
-        if name is None or name in self.open_holiday_names:
-            return False
-        return name in self.closed_holiday_names or self.unseen_holidays_closed
+        return name is not None and holiday_key(name) in self.closed_holiday_names
 
     def is_open(self, days: pd.DatetimeIndex) -> BoolArray:
         """Which of `days` are open: an open weekday that is not a closed holiday."""
         weekday_open: BoolArray = np.asarray(self.open_weekdays, dtype=bool)[days.day_of_week]
         return weekday_open & ~self.closed_holidays(days)
+
+    def assumptions(self, days: pd.DatetimeIndex, planned: dict[date, str]) -> list[DayAssumption]:
+        """Every day of `days` forecast closed, and every unconfirmed holiday, with its reason.
+
+        `planned`: the kinds of the planner's special days by date; ``closed`` closes a day and
+        ``open`` re-opens a closed holiday (not a weekday never worked: it has no pattern).
+        """
+        if days.empty:
+            return []
+        names = public_holidays(self.country, _years(days))
+        evidence = {name: (closed, seen) for name, closed, seen in self.holiday_evidence}
+        out = []
+        for day in days:
+            today = day.date()
+            name = names.get(today)
+            key = None if name is None else holiday_key(name)
+            kind = planned.get(today)
+            if kind == "closed":
+                detail = "a special day closes it"
+                out.append(DayAssumption(today, True, "closed_special_day", detail, name))
+            elif not self.open_weekdays[day.day_of_week]:
+                weekday = WEEKDAY_NAMES[day.day_of_week]
+                detail = f"no volume on {weekday}s in the last {OPENING_LOOKBACK_DAYS} days"
+                out.append(DayAssumption(today, True, "closed_weekday", detail, name))
+            elif kind == "open" or key is None:
+                continue
+            elif key in self.closed_holiday_names:
+                closed, seen = evidence[key]
+                detail = f"{key} was closed on {closed} of its {seen} past occurrences"
+                out.append(DayAssumption(today, True, "closed_holiday", detail, name))
+            elif key not in evidence:
+                detail = (
+                    f"{key} is not in the history: forecast open; "
+                    "a special day of kind closed closes it"
+                )
+                out.append(DayAssumption(today, False, "unconfirmed_holiday", detail, name))
+        return out
 
 
 def learn_calendar(daily: pd.Series, country: str) -> ActivityCalendar:
@@ -136,15 +204,15 @@ def learn_calendar(daily: pd.Series, country: str) -> ActivityCalendar:
     for day, volume in daily.items():
         name = names.get(day.date())
         if name is not None and open_weekdays[day.day_of_week]:
-            observed.setdefault(name, []).append(volume == 0)
+            observed.setdefault(holiday_key(name), []).append(volume == 0)
     closed = {name for name, closures in observed.items() if 2 * sum(closures) > len(closures)}
-    every = [closed for closures in observed.values() for closed in closures]
     return ActivityCalendar(
         country=country,
         open_weekdays=open_weekdays,
         closed_holiday_names=frozenset(closed),
-        open_holiday_names=frozenset(observed) - closed,
-        unseen_holidays_closed=bool(every) and 2 * sum(every) > len(every),
+        holiday_evidence=tuple(
+            (name, sum(closures), len(closures)) for name, closures in sorted(observed.items())
+        ),
     )
 
 

@@ -36,19 +36,21 @@ from models.backtest import (
     Backtest,
     BacktestPlan,
     Scores,
-    calibration_factor,
     naive_scale,
     run_backtest,
     score,
 )
 from models.base import BoolArray, FloatArray, Forecaster, Predictive, check_levels
 from models.calendar import (
+    ANNUAL_MIN_HISTORY_DAYS,
     ActivityCalendar,
+    DayAssumption,
     features,
     learn_calendar,
     local_midnights,
     varying_columns,
 )
+from models.calibration import ErrorModel, calibration_factor, fit_error_model
 from models.direct import SlotMatrix, SlotSmoothing, fit_slot_smoothing
 from models.ensemble import Ensemble, combine
 from models.ets import ETS
@@ -56,6 +58,7 @@ from models.interval_choice import backtest_intervals
 from models.intraday import IntervalGrid, IntradayProfile, learn_profile, sample_counts
 from models.prophet import Prophet
 from models.registry import MODELS
+from models.selection import Selection, select
 from models.snaive import SeasonalNaive
 
 Granularity = Literal["day", "interval", "month"]
@@ -71,8 +74,8 @@ MIN_OPEN_WEEKS = 2
 """Below two weeks of open days no method has a weekly pattern to go on."""
 _UNKNOWN_CALENDAR_MINIMUM = MIN_OPEN_WEEKS * 5  # stated when no open day is seen at all
 CANDIDATES: tuple[str, ...] = ("snaive", "ets", "arima", "prophet")
-ENSEMBLE_SIZE = 3
-SINGLE_MODEL_MARGIN = 0.05
+TREND_MIN_HISTORY_DAYS = ANNUAL_MIN_HISTORY_DAYS
+"""Trend terms only with a year of history and more: below, a season looks like a trend."""
 BACKTEST_MAX_HORIZON = 66
 """Backtest windows match the request's horizon up to about a quarter of open days: longer
 windows would leave too little training before the earliest origin of a two-year history."""
@@ -86,12 +89,14 @@ class SpecialDay:
     """A day the history or the forecast must treat apart.
 
     ``outlier``: a past day left out of fitting. ``closed``: no activity that day (a past one
-    is left out of fitting, a future one forecasts 0). ``multiplier``: a future day's forecast
-    is multiplied by `multiplier`; a past one is divided by it before fitting.
+    is left out of fitting, a future one forecasts 0). ``open``: a future day worked although
+    the calendar would close it (a holiday closed in past years), forecast as a normal day of
+    its weekday; a past one is an ordinary day. ``multiplier``: a future day's forecast is
+    multiplied by `multiplier`; a past one is divided by it before fitting.
     """
 
     day: date
-    kind: Literal["outlier", "closed", "multiplier"]
+    kind: Literal["outlier", "closed", "open", "multiplier"]
     multiplier: float | None = None
 
 
@@ -148,6 +153,10 @@ class ForecastResult:
     backtest: tuple[CandidateScore, ...]
     points: pd.DataFrame
     samples: np.ndarray | None = None
+    assumptions: tuple[DayAssumption, ...] = ()
+    """Every forecast day assumed closed, and every unconfirmed holiday, with the reason."""
+    selection: Selection | None = None
+    """For `auto` and `ensemble`: the ranking, the margins and the tie rule behind the choice."""
 
 
 class InsufficientHistory(ValueError):
@@ -222,7 +231,7 @@ def _validate(series: ActivitySeries, request: ForecastRequest) -> tuple[int, ..
         raise ForecastInputError("volume", f"unknown volume {request.volume!r}: offered or handled")
     for special in request.special_days:
         needs_factor = special.kind == "multiplier"
-        if special.kind not in ("outlier", "closed", "multiplier"):
+        if special.kind not in ("outlier", "closed", "open", "multiplier"):
             raise ForecastInputError("special_days", f"unknown kind {special.kind!r}")
         if needs_factor != (special.multiplier is not None) or (
             needs_factor and not (special.multiplier or 0) > 0
@@ -333,7 +342,7 @@ def _open_day_series(
             continue
         if marked.kind == "multiplier" and marked.multiplier:
             values[position] /= marked.multiplier
-        else:
+        elif marked.kind != "open":
             excluded[position] = True
     available = int((~excluded).sum())
     minimum = MIN_OPEN_WEEKS * calendar.season_length
@@ -349,13 +358,19 @@ def _open_day_series(
 # Model choice.
 
 
-def _build(alias: str, season_length: int, country: str) -> Forecaster:
-    """A candidate configured for this activity (the ensemble is built from the winners)."""
+def _build(alias: str, season_length: int, country: str, trend: bool) -> Forecaster:
+    """A candidate configured for this activity (the ensemble is built from the winners).
+
+    `trend`: whether the history is long enough (`TREND_MIN_HISTORY_DAYS`) to tell a trend
+    from the annual season. On shorter ones a spring rise read as a trend and extrapolated
+    over a quarter gave month totals 20 % to 100 % too high on every real short series
+    (ETS, ARIMA and Prophet alike); without a trend term the models still follow the level.
+    """
     factories: dict[str, Callable[[], Forecaster]] = {
         "snaive": lambda: SeasonalNaive(season_length=season_length),
-        "ets": lambda: ETS(season_length=season_length),
-        "arima": lambda: ARIMA(season_length=season_length),
-        "prophet": lambda: Prophet(country=country),
+        "ets": lambda: ETS(season_length=season_length, trend=trend),
+        "arima": lambda: ARIMA(season_length=season_length, trend=trend),
+        "prophet": lambda: Prophet(country=country, trend=trend),
     }
     return factories[alias]()
 
@@ -365,9 +380,28 @@ class _Choice:
     alias: str
     model: Forecaster
     scores: list[CandidateScore] = field(default_factory=list)
-    calibration: float = 1.0
+    error_model: ErrorModel | None = None
+    calibration: float = 1.0  # used when the backtest is too small for an error model
     plan: BacktestPlan | None = None
     backtest: tuple[Predictive, ...] = ()  # the chosen model's forecasts at each origin
+    selection: Selection | None = None
+
+    def calibrated(self, predictive: Predictive) -> Predictive:
+        if self.error_model is not None:
+            return self.error_model.apply(predictive)
+        return predictive.scaled(self.calibration)
+
+
+def _plan(
+    n: int, horizon: int, season_length: int, models: dict[str, Forecaster]
+) -> BacktestPlan | None:
+    """Backtest windows that leave every candidate enough training at the first origin (a short
+    history gets shorter windows rather than fewer candidates); else the windows the shortest
+    ones allow."""
+    horizon = min(horizon, BACKTEST_MAX_HORIZON)
+    floor = MIN_OPEN_WEEKS * season_length
+    every = max([floor, *(m.min_length() for m in models.values())])
+    return BacktestPlan.for_series(n, horizon, every) or BacktestPlan.for_series(n, horizon, floor)
 
 
 def _choose(
@@ -377,23 +411,26 @@ def _choose(
     horizon: int,
     season_length: int,
     country: str,
+    trend: bool,
 ) -> _Choice:
     y = series.y
     values = y.to_numpy()
     pool = CANDIDATES if method in ("auto", "ensemble") else (method,)
-    plan = BacktestPlan.for_series(
-        values.size, min(horizon, BACKTEST_MAX_HORIZON), MIN_OPEN_WEEKS * season_length
-    )
-    models = {alias: _build(alias, season_length, country) for alias in pool}
+    models = {alias: _build(alias, season_length, country, trend) for alias in pool}
+    plan = _plan(values.size, horizon, season_length, models)
     if plan is None:
         runs = {a: Backtest(a, skipped_reason="history too short for a backtest") for a in pool}
     else:
         runs = {alias: run_backtest(alias, m, y, X, plan) for alias, m in models.items()}
 
     scored_runs: dict[str, Backtest] = {a: r for a, r in runs.items() if r.forecasts}
-    if method in ("auto", "ensemble") and plan is not None:
-        ranked = sorted(scored_runs, key=lambda a: _wape(scored_runs[a], series, plan))
-        members = ranked[:ENSEMBLE_SIZE]
+    selection = None
+    if method in ("auto", "ensemble") and plan is not None and scored_runs:
+        selection = select(
+            {a: _per_origin_wape(r, series, plan) for a, r in scored_runs.items()},
+            {a: _score(r, series, plan, 1).wape for a, r in scored_runs.items()},
+        )
+        members = selection.members if selection.combined else _ranked(selection)[:2]
         if len(members) >= 2:
             stacked = zip(*(scored_runs[a].forecasts for a in members), strict=True)
             runs["ensemble"] = Backtest("ensemble", tuple(combine(list(f)) for f in stacked))
@@ -411,12 +448,11 @@ def _choose(
             scores.append(CandidateScore(alias, None, None, run.skipped_reason))
 
     if method == "auto":
-        wapes = {s.alias: s.wape for s in scores if s.wape is not None}
-        if wapes:
-            alias = min(wapes, key=lambda a: _handicap(a) * wapes[a])
-        else:
+        if selection is None:
             alias = "snaive"
-            models.setdefault("snaive", _build("snaive", season_length, country))
+            models.setdefault("snaive", _build("snaive", season_length, country, trend))
+        else:
+            alias = "ensemble" if selection.combined else selection.best
     elif method == "ensemble" and "ensemble" not in models:
         # Two candidates must survive a backtest of at least one step per origin.
         second_shortest = sorted(m.min_length() for m in models.values())[1]
@@ -428,24 +464,33 @@ def _choose(
         raise InsufficientHistory(model.min_length(), values.size, f"method {alias}")
     if alias in scored_runs and plan is not None:
         run = scored_runs[alias]
-        calibration = calibration_factor(
-            run.forecasts, plan.windows(values), plan.windows(series.usable)
+        actuals, scored = plan.windows(values), plan.windows(series.usable)
+        return _Choice(
+            alias,
+            model,
+            scores,
+            fit_error_model(run.forecasts, actuals, scored),
+            calibration_factor(run.forecasts, actuals, scored),
+            plan,
+            run.forecasts,
+            selection,
         )
-        return _Choice(alias, model, scores, calibration, plan, run.forecasts)
-    return _Choice(alias, model, scores)
+    return _Choice(alias, model, scores, selection=selection)
 
 
-def _handicap(alias: str) -> float:
-    """Selection weight: a single model must beat the ensemble by a margin to be chosen.
-
-    Three backtest windows are a small sample; a combination is the safer bet unless a single
-    model is clearly better on it.
-    """
-    return 1.0 if alias == "ensemble" else 1.0 / (1.0 - SINGLE_MODEL_MARGIN)
+def _ranked(selection: Selection) -> list[str]:
+    return [margin.alias for margin in selection.margins]
 
 
-def _wape(run: Backtest, series: _OpenDaySeries, plan: BacktestPlan) -> float:
-    return _score(run, series, plan, 1).wape
+def _per_origin_wape(run: Backtest, series: _OpenDaySeries, plan: BacktestPlan) -> FloatArray:
+    values = series.y.to_numpy()
+    out = []
+    for forecast, actual, mask in zip(
+        run.forecasts, plan.windows(values), plan.windows(series.usable), strict=True
+    ):
+        total = float(actual[mask].sum())
+        out.append(float(np.abs(actual - forecast.point)[mask].sum()) / max(total, 1e-9))
+    return np.asarray(out, dtype=np.float64)
 
 
 def _score(run: Backtest, series: _OpenDaySeries, plan: BacktestPlan, season_length: int) -> Scores:
@@ -456,6 +501,10 @@ def _score(run: Backtest, series: _OpenDaySeries, plan: BacktestPlan, season_len
 
 def _finite(value: float) -> float | None:
     return value if bool(np.isfinite(value)) else None
+
+
+def special_kinds(special: dict[date, SpecialDay]) -> dict[date, str]:
+    return {day: marked.kind for day, marked in special.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -506,6 +555,8 @@ def _daily_forecast(
         marked = special.get(day)
         if marked is not None and marked.kind == "closed":
             factor[i] = 0.0
+        elif marked is not None and marked.kind == "open" and not np.isnan(slot_of_day[i]):
+            factor[i] = 1.0  # a worked holiday; a weekday never worked has no slot to forecast
         elif marked is not None and marked.kind == "multiplier" and marked.multiplier:
             factor[i] *= marked.multiplier
     point = np.zeros(days.size)
@@ -709,13 +760,14 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
         max(future_slots.size, 1),
         calendar.season_length,
         series.holiday_country,
+        trend=history_days >= TREND_MIN_HISTORY_DAYS,
     )
     model = choice.model.clone().fit(open_days.y, X)
     if future_slots.size:
         predictive = model.predict_distribution(future_slots.size, X_future)
     else:
         predictive = Predictive(np.zeros(0), np.zeros(0))
-    predictive = predictive.scaled(choice.calibration)
+    predictive = choice.calibrated(predictive)
 
     daily = _daily_forecast(predictive, future_slots, calendar, history.end, last_out, special)
     usable_days = open_days.y.index[open_days.usable]
@@ -749,4 +801,7 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
         choice.scores += interval_scores
         if direct is not None:
             choice.alias = DIRECT
-    return ForecastResult(choice.alias, tuple(choice.scores), points, samples)
+    assumptions = calendar.assumptions(daily.days, special_kinds(special))
+    return ForecastResult(
+        choice.alias, tuple(choice.scores), points, samples, tuple(assumptions), choice.selection
+    )

@@ -25,13 +25,20 @@ class ETS(Forecaster):
     alias: ClassVar[str] = "ets"
     uses_exog: ClassVar[bool] = True
 
-    def __init__(self, season_length: int = 7, damped_trend: bool = True) -> None:
+    def __init__(
+        self, season_length: int = 7, damped_trend: bool = True, trend: bool = True
+    ) -> None:
         self.season_length = season_length
         self.damped_trend = damped_trend
+        self.trend = trend
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
-        return [{"season_length": 7}, {"season_length": 5, "damped_trend": False}]
+        return [
+            {"season_length": 7},
+            {"season_length": 5, "damped_trend": False},
+            {"season_length": 7, "trend": False},
+        ]
 
     def min_length(self) -> int:
         # statsmodels needs two full seasons to initialise; four give a usable trend.
@@ -41,8 +48,8 @@ class ETS(Forecaster):
         return ETSModel(
             pd.Series(adjusted),  # statsmodels 0.15 prediction needs an indexed endog
             error="add",
-            trend="add",
-            damped_trend=self.damped_trend,
+            trend="add" if self.trend else None,
+            damped_trend=self.damped_trend and self.trend,
             seasonal="add" if self.season_length > 1 else None,
             seasonal_periods=self.season_length if self.season_length > 1 else None,
         )
@@ -51,7 +58,7 @@ class ETS(Forecaster):
         return z - self.regression_.calendar_effect(X, z.size)
 
     def _fit(self, z: FloatArray, X: FloatArray | None, index: pd.DatetimeIndex) -> None:
-        self.regression_ = CalendarRegression.fit(z, X, self.season_length)
+        self.regression_ = CalendarRegression.fit(z, X, self.season_length, self.trend)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.results_: ETSResults = self._model(self._adjusted(z, X)).fit(disp=False)

@@ -27,28 +27,35 @@ class CalendarRegression:
     season_length: int
     coef: FloatArray
     n_exog: int
+    trend: bool = True
 
     @staticmethod
-    def design(season_length: int, start: int, n: int, X: FloatArray | None) -> FloatArray:
+    def design(
+        season_length: int, start: int, n: int, X: FloatArray | None, trend: bool = True
+    ) -> FloatArray:
         """Design rows for positions ``start .. start + n - 1`` of the series."""
         t = np.arange(start, start + n, dtype=np.float64)
         position = np.arange(start, start + n) % season_length
         dummies = (position[:, None] == np.arange(1, season_length)[None, :]).astype(np.float64)
         exog = np.zeros((n, 0)) if X is None else X
-        return np.column_stack([np.ones(n), t / _STEPS_PER_YEAR, dummies, exog])
+        slope = t[:, None] / _STEPS_PER_YEAR if trend else np.zeros((n, 0))
+        return np.column_stack([np.ones(n), slope, dummies, exog])
 
     @classmethod
-    def fit(cls, z: FloatArray, X: FloatArray | None, season_length: int) -> CalendarRegression:
-        design = cls.design(season_length, 0, z.size, X)
+    def fit(
+        cls, z: FloatArray, X: FloatArray | None, season_length: int, trend: bool = True
+    ) -> CalendarRegression:
+        """Least squares with a light ridge on everything but the level (and the trend)."""
+        design = cls.design(season_length, 0, z.size, X, trend)
         penalty = np.full(design.shape[1], RIDGE_PENALTY)
-        penalty[:2] = 0.0  # level and trend are not shrunk
+        penalty[: 1 + trend] = 0.0
         gram = design.T @ design + np.diag(penalty)
         coef = np.asarray(np.linalg.solve(gram, design.T @ z), dtype=np.float64)
-        return cls(season_length, coef, 0 if X is None else X.shape[1])
+        return cls(season_length, coef, 0 if X is None else X.shape[1], trend)
 
     def fitted(self, start: int, X: FloatArray | None, n: int) -> FloatArray:
         """The whole deterministic part at positions ``start .. start + n - 1``."""
-        return self.design(self.season_length, start, n, X) @ self.coef
+        return self.design(self.season_length, start, n, X, self.trend) @ self.coef
 
     def calendar_effect(self, X: FloatArray | None, n: int) -> FloatArray:
         """Only the part due to the calendar regressors `X` (zero without them)."""

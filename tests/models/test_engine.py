@@ -13,7 +13,6 @@ import pytest
 from models.backtest import N_ORIGINS
 from models.engine import (
     MAX_HORIZON_DAYS,
-    SINGLE_MODEL_MARGIN,
     ActivitySeries,
     ForecastInputError,
     ForecastRequest,
@@ -164,18 +163,20 @@ def test_auto_reports_a_backtest_score_for_every_candidate(auto_days: ForecastRe
     assert all(s.wape is not None and s.mase is not None for s in auto_days.backtest)
 
 
-def test_auto_keeps_the_ensemble_unless_a_single_model_beats_it_by_the_margin(
-    auto_days: ForecastResult,
-) -> None:
-    wape = {s.alias: s.wape for s in auto_days.backtest if s.wape is not None}
-    best_single = min((a for a in wape if a != "ensemble"), key=wape.__getitem__)
-    clearly_better = wape[best_single] < (1 - SINGLE_MODEL_MARGIN) * wape["ensemble"]
-    assert auto_days.method == (best_single if clearly_better else "ensemble")
+def test_auto_follows_its_selection_and_says_why(auto_days: ForecastResult) -> None:
+    selection = auto_days.selection
+    assert selection is not None
+    assert auto_days.method == ("ensemble" if selection.combined else selection.best)
+    scored = {s.alias: s.wape for s in auto_days.backtest if s.alias != "ensemble"}
+    assert {m.alias: m.wape for m in selection.margins} == scored
+    assert selection.best == min(scored, key=lambda alias: scored[alias] or 0.0)
+    assert "ties" in selection.rule
 
 
 def test_a_candidate_short_of_history_is_skipped_with_a_reason(voice_year: pd.DataFrame) -> None:
+    # Four weeks (22 open days): even one-day windows leave ETS too little training.
     short = activity(
-        voice_year[voice_year["interval_start"] >= pd.Timestamp("2024-11-25", tz=PARIS)]
+        voice_year[voice_year["interval_start"] >= pd.Timestamp("2024-12-09", tz=PARIS)]
     )
     result = forecast(short, _request(method="auto"))
     skipped = {s.alias: s.skipped_reason for s in result.backtest if s.skipped_reason}

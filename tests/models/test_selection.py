@@ -1,0 +1,67 @@
+"""The model choice: candidates within noise of the best are combined, not picked by luck."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from models.selection import MAX_MEMBERS, NEVER_TIE, select
+
+
+def _pooled(per_origin: dict[str, np.ndarray]) -> dict[str, float]:
+    return {alias: float(values.mean()) for alias, values in per_origin.items()}
+
+
+def test_a_candidate_within_noise_of_the_best_is_combined_with_it() -> None:
+    # "ets" is best on average by a margin that three origins out of five contradict.
+    per_origin = {
+        "ets": np.array([0.100, 0.140, 0.090, 0.120, 0.100]),
+        "snaive": np.array([0.120, 0.110, 0.110, 0.100, 0.125]),
+    }
+    selection = select(per_origin, _pooled(per_origin))
+    assert selection.best == "ets"
+    assert selection.combined
+    assert set(selection.members) == {"ets", "snaive"}
+
+
+def test_candidates_of_the_same_skill_are_combined_not_picked_by_a_random_margin() -> None:
+    rng = np.random.default_rng(11)
+    combined = 0
+    draws = 400
+    for _ in range(draws):
+        difficulty = rng.uniform(0.05, 0.2, 5)  # shared by both: some windows are harder
+        per_origin = {alias: difficulty * rng.lognormal(0, 0.15, 5) for alias in ("a", "b")}
+        combined += select(per_origin, _pooled(per_origin)).combined
+    assert combined / draws >= 0.85
+
+
+def test_a_consistently_better_candidate_is_used_alone() -> None:
+    rng = np.random.default_rng(12)
+    alone = 0
+    draws = 200
+    for _ in range(draws):
+        difficulty = rng.uniform(0.05, 0.2, 5)
+        per_origin = {
+            "good": difficulty * rng.lognormal(0, 0.03, 5),
+            "poor": 1.25 * difficulty * rng.lognormal(0, 0.03, 5),
+        }
+        selection = select(per_origin, _pooled(per_origin))
+        alone += selection.members == ("good",)
+    assert alone / draws >= 0.95
+
+
+def test_a_much_worse_candidate_is_never_a_tie_however_noisy() -> None:
+    per_origin = {
+        "steady": np.array([0.10, 0.10, 0.10, 0.10, 0.10]),
+        "wild": np.array([0.02, 0.03, 0.02, 0.03, 0.60]),  # once far off: mean 0.14
+    }
+    selection = select(per_origin, _pooled(per_origin))
+    wild = next(m for m in selection.margins if m.alias == "wild")
+    assert wild.margin > NEVER_TIE * 0.10
+    assert selection.members == ("steady",)
+
+
+def test_at_most_the_best_ties_are_combined() -> None:
+    per_origin = {f"m{k}": np.full(5, 0.1 + 0.0001 * k) for k in range(5)}
+    selection = select(per_origin, _pooled(per_origin))
+    assert selection.members == tuple(f"m{k}" for k in range(MAX_MEMBERS))
+    assert [m.alias for m in selection.margins] == [f"m{k}" for k in range(5)]
