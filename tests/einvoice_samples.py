@@ -17,11 +17,11 @@ from app.billing.einvoice.document import (
 
 SELLER = Party(
     name="Plancher Demo Prestataire SAS",
-    siren="732829320",
-    vat_number="FR44732829320",
+    siren="900000001",
+    vat_number="FR68900000001",
     address=Address("1 rue de la Paix", None, "75002", "Paris", "FR"),
-    electronic_address="732829320",
-    legal_information="SAS au capital de 100 000 EUR - RCS Paris 732 829 320",
+    electronic_address="900000001",
+    legal_information="SAS au capital de 100 000 EUR - RCS Paris 900 000 001",
 )
 BUYER = Party(
     name="Acme Énergie",

@@ -48,6 +48,8 @@ def update_client(
     and invoices already issued keep the identity they froze."""
     client = get_client(session, actor, client_id)
     changes = patch.model_dump(exclude_unset=True)
+    if patch.address is not None:  # a new address replaces the old one whole, defaults too
+        changes["address"] = patch.address.model_dump()
     siren = changes.get("siren")
     if siren is not None and siren != client.siren:
         other = ClientRepository(session).by_siren(siren)

@@ -29,9 +29,9 @@ class Settings(BaseSettings):
     seller_share_capital: str = Field(
         default="100 000 EUR", description="Share capital as printed on invoices."
     )
-    seller_siren: str = Field(default="732829320", description="The issuer's SIREN.")
+    seller_siren: str = Field(default="900000001", description="The issuer's SIREN.")
     seller_rcs: str = Field(default="RCS Paris", description="Trade register (RCS) and city.")
-    seller_vat_number: str = Field(default="FR44732829320", description="Intra-EU VAT number.")
+    seller_vat_number: str = Field(default="FR68900000001", description="Intra-EU VAT number.")
     seller_address_line1: str = Field(default="1 rue de la Paix", description="Street.")
     seller_address_line2: str = Field(default="", description="Second address line, if any.")
     seller_postcode: str = Field(default="75002", description="Postcode.")

@@ -19,6 +19,7 @@ from app.billing.einvoice.document import (
     decimal_text,
     money,
 )
+from app.billing.einvoice.xmltree import child
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -31,11 +32,7 @@ VAT_ON_DEBITS_CODE = "5"  # BT-8 in CII (UNTDID 2475)
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-    prefix, name = tag.split(":")
-    element = etree.SubElement(parent, f"{{{NSMAP[prefix]}}}{name}", attrs)
-    if text is not None:
-        element.text = text
-    return element
+    return child(parent, NSMAP, tag, text, **attrs)
 
 
 def _date(parent: etree._Element, tag: str, day: date, kind: str = "udt") -> None:

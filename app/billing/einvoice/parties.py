@@ -55,7 +55,7 @@ def seller_party(settings: Settings) -> Party:
         electronic_address=settings.seller_electronic_address or siren,
         legal_information=(
             f"{settings.seller_legal_form} au capital de {settings.seller_share_capital}"
-            f" - {settings.seller_rcs} {siren}"
+            f" - {settings.seller_rcs} {' '.join([siren[:3], siren[3:6], siren[6:]])}"
         ),
     )
 

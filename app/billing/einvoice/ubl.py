@@ -15,6 +15,7 @@ from app.billing.einvoice.document import (
     decimal_text,
     money,
 )
+from app.billing.einvoice.xmltree import child
 
 UBL_INVOICE = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
 UBL_CREDIT_NOTE = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2"
@@ -26,11 +27,7 @@ VAT_ON_DEBITS_CODE = "3"  # BT-8 in UBL (UNTDID 2005: invoice document issue dat
 
 
 def _el(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> etree._Element:
-    prefix, name = tag.split(":")
-    element = etree.SubElement(parent, f"{{{CAC if prefix == 'cac' else CBC}}}{name}", attrs)
-    if text is not None:
-        element.text = text
-    return element
+    return child(parent, {"cac": CAC, "cbc": CBC}, tag, text, **attrs)
 
 
 def _amount(parent: etree._Element, tag: str, value: Decimal, currency: str) -> None:
