@@ -77,8 +77,16 @@ PER_ACTIVITY = _document(
     ),
     vat_on_debits=True,
 )
+POOLED_BASIS = ChargeBasis(
+    "EUR (valeur)", "80000.00", None, "70000.00", "72000.00", "72000.00", "voix : cmt_1"
+)
 POOLED = _document(
-    (_line(1, "Minimum de facturation - évaluation globale", "1", "C62", "2400.00", "2400.00"),)
+    (
+        replace(
+            _line(1, "Minimum de facturation - évaluation globale", "1", "C62", "2000", "2000.00"),
+            basis=POOLED_BASIS,
+        ),
+    )
 )
 CREDIT_NOTE = replace(
     _document(PER_ACTIVITY.lines[:1], kind="credit_note", number="AV-2026-000007", due_date=None),

@@ -72,7 +72,8 @@ def build(document: Document) -> bytes:
         document.period_end,
     )
     _settlement(_el(transaction, "ram:ApplicableHeaderTradeSettlement"), document)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    xml: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return xml
 
 
 def _line(parent: etree._Element, line: Line, document: Document) -> None:

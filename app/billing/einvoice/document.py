@@ -69,7 +69,7 @@ class ChargeBasis:
 
     unit_label: str
     committed: str
-    adjustments: str
+    adjustments: str | None  # None: already inside the committed value (pooled evaluation)
     actual: str
     trigger: str
     floor: str

@@ -76,7 +76,7 @@ def _pooled_line(line: dict[str, Any], computation: dict[str, Any]) -> Line:
         basis=ChargeBasis(
             unit_label="EUR (valeur)",
             committed=line["committed_value"],
-            adjustments="incluses",
+            adjustments=None,
             actual=line["actual_value"],
             trigger=line["trigger_value"],
             floor=line["floor_value"],

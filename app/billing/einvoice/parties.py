@@ -89,7 +89,8 @@ def _buyer_missing(client: Client) -> list[FieldError]:
 def parties(settings: Settings, client: Client) -> Parties:
     missing = [_missing_setting(name) for name in _SELLER_REQUIRED if not getattr(settings, name)]
     for name in ("invoice_prefix", "credit_note_prefix"):
-        if not valid_number(f"{getattr(settings, name)}-2026-000000"):
+        # The shape of every number the gapless sequence gives: PREFIX-YYYY-NNNNNN.
+        if not valid_number(f"{getattr(settings, name)}-0000-000000"):
             missing.append(
                 FieldError(
                     "settings",

@@ -2,6 +2,7 @@
 the CII embedded as `factur-x.xml` by `factur-x` (profile EN 16931). A draft renders as a
 preview marked as not an invoice, with no XML: it has no number and may still change."""
 
+import threading
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -13,6 +14,9 @@ from app.billing.einvoice.document import Document, money
 
 TEMPLATES = Path(__file__).parent / "templates"
 NARROW_NO_BREAK_SPACE = "\u202f"
+# Requests run in a thread pool; Pango and fontconfig caches are not safe to share between
+# concurrent renderings, so one PDF is rendered at a time per process.
+_RENDERING = threading.Lock()
 
 
 def french_number(value: Decimal | str, places: int | None = None) -> str:
@@ -59,9 +63,8 @@ def html(document: Document, *, preview: bool, missing: tuple[str, ...] = ()) ->
 
 
 def _pdf(markup: str) -> bytes:
-    pdf: bytes = HTML(string=markup, base_url=str(TEMPLATES)).write_pdf(
-        pdf_variant="pdf/a-3b", uncompressed_pdf=False
-    )
+    with _RENDERING:
+        pdf: bytes = HTML(string=markup, base_url=str(TEMPLATES)).write_pdf(pdf_variant="pdf/a-3b")
     return pdf
 
 

@@ -79,7 +79,8 @@ def build(document: Document) -> bytes:
     _amount(totals, "cbc:PayableAmount", document.total_amount, document.currency)
     for line in document.lines:
         _line(root, line, document, credit)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    xml: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return xml
 
 
 def _party(parent: etree._Element, party: Party) -> None:

@@ -1,11 +1,13 @@
 """The one helper both XML syntaxes build with: a child element in a namespace, with text."""
 
+from collections.abc import Mapping
+
 from lxml import etree
 
 
 def child(
     parent: etree._Element,
-    namespaces: dict[str | None, str],
+    namespaces: Mapping[str, str],
     tag: str,
     text: str | None = None,
     **attributes: str,
