@@ -12,8 +12,9 @@ import pytest
 from lxml import etree
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from app.billing.einvoice.tables import InvoiceDocument
 from app.core.tables import AuditEntry
 
 import einvoice_validation as v
@@ -294,3 +295,25 @@ def test_issuing_with_incomplete_seller_settings_is_a_409_naming_them(
         "PLANCHER_SELLER_IBAN",
         "PLANCHER_SELLER_RCS",
     }
+
+
+def test_draft_preview_lists_what_is_missing_before_issue(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    draft = generate(client, contract_id, billing).json()
+    client.patch(f"/v1/clients/{draft['client_id']}", json={"address": None}, headers=admin)
+    text = " ".join(
+        PdfReader(io.BytesIO(pdf(client, draft, billing))).pages[0].extract_text().split()
+    )
+    assert "À compléter avant émission" in text and "address" in text
+
+
+def test_invoice_issued_without_stored_documents_is_a_409_not_a_rerendering(
+    client, db, per_activity, billing
+) -> None:
+    """As for invoices issued before e-invoices existed: rendering one now would not be what
+    was issued."""
+    db.execute(delete(InvoiceDocument).where(InvoiceDocument.invoice_id == per_activity["id"]))
+    db.flush()
+    response = client.get(f"/v1/invoices/{per_activity['id']}/pdf", headers=billing)
+    assert response.status_code == 409
+    assert "no pdf document" in response.json()["detail"]
