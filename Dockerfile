@@ -14,6 +14,10 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PLANCHER_DATABASE_URL=sqlite:////data/plancher.db
+# WeasyPrint renders invoice PDFs with Pango and HarfBuzz; DejaVu is the font it embeds.
+RUN apt-get update && apt-get install -y --no-install-recommends \
+    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /srv/plancher plancher \
     && mkdir -p /data /srv/plancher && chown plancher /data
 WORKDIR /srv/plancher

@@ -80,7 +80,13 @@ class Demo:
 
 def load_demo(session: Session, today: date | None = None) -> Demo:
     client = ClientRepository(session).by_siren(DEMO_SIREN) or service.create_client(
-        session, SYSTEM, schemas.ClientCreate(name="Énergie Demo SA", siren=DEMO_SIREN)
+        session,
+        SYSTEM,
+        schemas.ClientCreate(
+            name="Énergie Demo SA",
+            siren=DEMO_SIREN,
+            address=schemas.Address(line1="8 place Bellecour", postcode="69002", city="Lyon"),
+        ),
     )
     contract = ContractRepository(session).by_reference(client.id, DEMO_CONTRACT)
     if contract is None:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from app.billing.einvoice.router import router as einvoice_router
 from app.billing.router import router as billing_router
 from app.commitments.router import router as commitments_router
 from app.contracts.router import router as contracts_router
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     v1.include_router(forecasts_router)
     v1.include_router(commitments_router)
     v1.include_router(billing_router)
+    v1.include_router(einvoice_router)
     v1.include_router(staffing_router)
     app.include_router(v1)
     _add_operations_routes(app)

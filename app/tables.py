@@ -2,6 +2,7 @@
 Alembic and for the test that compares the ORM with the migrations."""
 
 from app.billing import tables as billing_tables
+from app.billing.einvoice import tables as einvoice_tables
 from app.commitments import tables as commitments_tables
 from app.contracts import tables as contracts_tables
 from app.core import tables as core_tables
@@ -16,6 +17,7 @@ __all__ = [
     "commitments_tables",
     "contracts_tables",
     "core_tables",
+    "einvoice_tables",
     "forecasts_tables",
     "metadata",
     "volumes_tables",

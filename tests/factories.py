@@ -1,5 +1,6 @@
 """Small factories for test data, written through the ORM in the test's transaction."""
 
+import itertools
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -8,10 +9,29 @@ from sqlalchemy.orm import Session
 
 from app.contracts.tables import Activity, ActivityPrice, Client, Contract
 from app.core.auth import Role, issue_key
+from app.core.fields import luhn_valid
+
+_sirens = itertools.count(10_000_000)
+
+
+def new_siren() -> str:
+    """A fresh SIREN that passes the Luhn check (SIRENs are unique among clients)."""
+    base = f"{next(_sirens) % 100_000_000:08d}"
+    return next(base + str(digit) for digit in range(10) if luhn_valid(base + str(digit)))
 
 
 def make_client(db: Session, **overrides: Any) -> Client:
-    client = Client(**{"name": "Acme Énergie", "country": "FR", **overrides})
+    """A client with the complete identity an e-invoice needs, unless overridden."""
+    values: dict[str, Any] = {
+        "name": "Acme Énergie",
+        "country": "FR",
+        "siren": new_siren(),
+        "address_line1": "12 avenue des Champs",
+        "address_postcode": "69002",
+        "address_city": "Lyon",
+        "address_country": "FR",
+    }
+    client = Client(**{**values, **overrides})
     db.add(client)
     db.flush()
     return client

@@ -23,7 +23,7 @@ def test_paths_of_api_md_are_served() -> None:
     paths = json.loads(openapi_document())["paths"]
     expected = {
         "/v1/clients": {"get", "post"},
-        "/v1/clients/{client_id}": {"get"},
+        "/v1/clients/{client_id}": {"get", "patch"},
         "/v1/contracts": {"get", "post"},
         "/v1/contracts/{contract_id}": {"get", "patch"},
         "/v1/contracts/{contract_id}/activities": {"get", "post"},
@@ -42,6 +42,8 @@ def test_paths_of_api_md_are_served() -> None:
         "/v1/invoices/{invoice_id}/void": {"post"},
         "/v1/invoices/{invoice_id}/mark-paid": {"post"},
         "/v1/invoices/{invoice_id}/correct": {"post"},
+        "/v1/invoices/{invoice_id}/pdf": {"get"},
+        "/v1/invoices/{invoice_id}/xml": {"get"},
         "/v1/activities/{activity_id}/forecasts": {"post"},
         "/v1/forecasts/{forecast_id}": {"get"},
         "/v1/forecast-jobs": {"post"},

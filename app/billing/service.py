@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.billing import rules
+from app.billing.einvoice import service as einvoice
 from app.billing.repository import InvoiceFilter, InvoiceRepository
 from app.billing.shortfall import Shortfall, as_json, compute, compute_many
 from app.billing.tables import Invoice
@@ -289,6 +290,7 @@ def issue(session: Session, actor: Principal, invoice_id: str, settings: Setting
     _require_status(invoice, [DRAFT], "issued")
     contract = contracts.get_contract(session, actor, invoice.contract_id)
     client = contracts.get_client(session, actor, invoice.client_id)
+    parties = einvoice.identity(settings, client, invoice.id)
     now = utc_now()
     today = now.astimezone(ZoneInfo(contract.timezone)).date()
     prefix = settings.invoice_prefix if invoice.kind == INVOICE else settings.credit_note_prefix
@@ -304,8 +306,19 @@ def issue(session: Session, actor: Principal, invoice_id: str, settings: Setting
         invoice, contract, client.name, client.siren, client.country, settings
     )
     session.flush()
+    credited = (
+        InvoiceRepository(session).get(invoice.corrects_id)
+        if invoice.kind == CREDIT_NOTE and invoice.corrects_id is not None
+        else None
+    )
+    documents = einvoice.issue_documents(session, invoice, contract, parties, settings, credited)
     audit.record(
-        session, actor, "invoice.issued", "invoice", invoice.id, {"number": invoice.number}
+        session,
+        actor,
+        "invoice.issued",
+        "invoice",
+        invoice.id,
+        {"number": invoice.number, "documents_sha256": documents},
     )
     return invoice
 
@@ -325,7 +338,8 @@ def _mentions(
             "name": settings.seller_name,
             "siren": settings.seller_siren,
             "vat_number": settings.seller_vat_number,
-            "address": settings.seller_address,
+            "address": f"{settings.seller_address_line1}, {settings.seller_postcode} "
+            f"{settings.seller_city}",
         },
         "buyer": {"name": client_name, "siren": client_siren, "country": client_country},
         "issue_date": invoice.issue_date.isoformat() if invoice.issue_date else None,

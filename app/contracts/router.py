@@ -33,6 +33,15 @@ def get_client(client_id: str, session: SessionDep, actor: ReaderKey) -> object:
     return service.get_client(session, actor, client_id)
 
 
+@router.patch("/clients/{client_id}", response_model=schemas.ClientOut, responses=WRITE_ERRORS)
+def update_client(
+    client_id: str, body: schemas.ClientUpdate, session: SessionDep, actor: AdminKey
+) -> object:
+    """Change a client's identity, address or electronic address (audited); documents
+    already issued keep what they froze."""
+    return service.update_client(session, actor, client_id, body)
+
+
 @router.post(
     "/contracts", status_code=201, response_model=schemas.ContractOut, responses=WRITE_ERRORS
 )

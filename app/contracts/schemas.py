@@ -53,10 +53,60 @@ class Output(BaseModel):
 # Clients
 
 
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
+City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+VatNumber = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{2}[0-9A-Z]{2,18}$"),
+    Field(examples=["FR44732829320"]),
+]
+ElectronicAddress = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    Field(
+        description="Where the client receives e-invoices (scheme 0225); default: its SIREN.",
+        examples=["552081317"],
+    ),
+]
+
+
+class Address(StrictInput):
+    """The billing address an e-invoice carries (EN 16931 BG-8)."""
+
+    line1: Line
+    line2: Line | None = None
+    postcode: Postcode
+    city: City
+    country: CountryCode = "FR"
+
+
 class ClientCreate(StrictInput):
     name: Name
     siren: Siren | None = None
     country: CountryCode = "FR"
+    vat_number: VatNumber | None = None
+    address: Address | None = None
+    electronic_address: ElectronicAddress | None = None
+
+
+class ClientUpdate(StrictInput):
+    """A partial update: an omitted field is left alone; `null` clears an optional one (the
+    name and country always have a value). Issued documents keep what they froze."""
+
+    name: Name | None = None
+    siren: Siren | None = None
+    country: CountryCode | None = None
+    vat_number: VatNumber | None = None
+    address: Address | None = None
+    electronic_address: ElectronicAddress | None = None
+
+    @field_validator("name", "country")
+    @classmethod
+    def _not_null(cls, value: str | None) -> str:
+        if value is None:
+            raise ValueError("may not be null; omit the field to leave it unchanged")
+        return value
 
 
 class ClientOut(Output):
@@ -64,6 +114,12 @@ class ClientOut(Output):
     name: str
     siren: str | None
     country: str
+    vat_number: str | None
+    address: Address | None
+    electronic_address: str | None = Field(
+        validation_alias="effective_electronic_address",
+        description="Scheme 0225; the SIREN unless another address was set.",
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -34,9 +34,50 @@ def create_client(session: Session, actor: Principal, data: schemas.ClientCreate
     clients = ClientRepository(session)
     if data.siren is not None and clients.by_siren(data.siren) is not None:
         raise Conflict(f"A client with SIREN {data.siren} already exists.")
-    client = clients.add(Client(name=data.name, siren=data.siren, country=data.country))
+    client = Client(name=data.name, country=data.country)
+    _apply_client_fields(client, data.model_dump(exclude={"name", "country"}))
+    clients.add(client)
     audit.record(session, actor, "client.created", "client", client.id, _json(data))
     return client
+
+
+def update_client(
+    session: Session, actor: Principal, client_id: str, patch: schemas.ClientUpdate
+) -> Client:
+    """Change a client's identity or billing address; the audit trail keeps the old values,
+    and invoices already issued keep the identity they froze."""
+    client = get_client(session, actor, client_id)
+    changes = patch.model_dump(exclude_unset=True)
+    if patch.address is not None:  # a new address replaces the old one whole, defaults too
+        changes["address"] = patch.address.model_dump()
+    siren = changes.get("siren")
+    if siren is not None and siren != client.siren:
+        other = ClientRepository(session).by_siren(siren)
+        if other is not None:
+            raise Conflict(f"A client with SIREN {siren} already exists.")
+    before = {name: getattr(client, name) for name in changes}
+    _apply_client_fields(client, changes)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "client.updated",
+        "client",
+        client.id,
+        {"before": before, "after": changes},
+    )
+    return client
+
+
+def _apply_client_fields(client: Client, values: dict[str, Any]) -> None:
+    """Set fields from a validated body; the nested address spreads over its columns."""
+    for name, value in values.items():
+        if name == "address":
+            address = value or {}
+            for part in ("line1", "line2", "postcode", "city", "country"):
+                setattr(client, f"address_{part}", address.get(part))
+        else:
+            setattr(client, name, value)
 
 
 def get_client(session: Session, actor: Principal, client_id: str) -> Client:

@@ -20,6 +20,32 @@ class Client(TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     siren: Mapped[str | None] = mapped_column(String(9), unique=True)
     country: Mapped[str] = mapped_column(String(2))
+    vat_number: Mapped[str | None] = mapped_column(String(20))
+    electronic_address: Mapped[str | None] = mapped_column(String(100))
+    address_line1: Mapped[str | None] = mapped_column(String(200))
+    address_line2: Mapped[str | None] = mapped_column(String(200))
+    address_postcode: Mapped[str | None] = mapped_column(String(16))
+    address_city: Mapped[str | None] = mapped_column(String(100))
+    address_country: Mapped[str | None] = mapped_column(String(2))
+
+    @property
+    def address(self) -> dict[str, str | None] | None:
+        """The billing address as the API shows it; None until one is recorded."""
+        if self.address_line1 is None:
+            return None
+        return {
+            "line1": self.address_line1,
+            "line2": self.address_line2,
+            "postcode": self.address_postcode,
+            "city": self.address_city,
+            "country": self.address_country,
+        }
+
+    @property
+    def effective_electronic_address(self) -> str | None:
+        """Where the buyer receives e-invoices (scheme 0225): its SIREN unless told otherwise,
+        as the annuaire registers every company under its SIREN by default."""
+        return self.electronic_address or self.siren
 
 
 class Contract(TimestampMixin, Base):

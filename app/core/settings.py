@@ -25,9 +25,30 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
     seller_name: str = Field(default="Plancher Demo Prestataire SAS", description="Invoice issuer.")
-    seller_siren: str = Field(default="732829320", description="The issuer's SIREN.")
-    seller_vat_number: str = Field(default="FR44732829320", description="Intra-EU VAT number.")
-    seller_address: str = Field(default="1 rue de la Paix, 75002 Paris", description="Address.")
+    seller_legal_form: str = Field(default="SAS", description="The issuer's legal form.")
+    seller_share_capital: str = Field(
+        default="100 000 EUR", description="Share capital as printed on invoices."
+    )
+    seller_siren: str = Field(default="900000001", description="The issuer's SIREN.")
+    seller_rcs: str = Field(default="RCS Paris", description="Trade register (RCS) and city.")
+    seller_vat_number: str = Field(default="FR68900000001", description="Intra-EU VAT number.")
+    seller_address_line1: str = Field(default="1 rue de la Paix", description="Street.")
+    seller_address_line2: str = Field(default="", description="Second address line, if any.")
+    seller_postcode: str = Field(default="75002", description="Postcode.")
+    seller_city: str = Field(default="Paris", description="City.")
+    seller_country: str = Field(default="FR", description="ISO 3166-1 alpha-2 country code.")
+    seller_iban: str = Field(
+        default="FR7630006000011234567890189", description="IBAN that invoices ask payment to."
+    )
+    seller_bic: str = Field(default="AGRIFRPP", description="BIC of that account.")
+    seller_electronic_address: str = Field(
+        default="",
+        description="Electronic address (scheme 0225) in the annuaire; empty: the SIREN.",
+    )
+    seller_vat_on_debits: bool = Field(
+        default=False,
+        description="The issuer opted to pay VAT on debits (BT-8 and a mention on the PDF).",
+    )
     late_payment_rate: str = Field(
         default="taux de refinancement de la BCE majoré de 10 points",
         description="Late-payment penalty rate printed on invoices (Code de commerce L441-10).",

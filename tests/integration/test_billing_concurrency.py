@@ -30,6 +30,8 @@ from app.core.settings import Settings
 from app.main import create_app
 from app.volumes import service as volumes
 
+from factories import new_siren
+
 pytestmark = pytest.mark.integration
 WORKERS = 8
 SYSTEM_ADMIN = Principal(key_id=None, role=Role.ADMIN.value)
@@ -57,7 +59,15 @@ def live(database_url_factory) -> Iterator[tuple[str, Database]]:
 def _contract_with_shortfall(database: Database, reference: str) -> str:
     """A contract whose October 2026 actuals fall 15 % short of a binding commitment."""
     with session_scope(database) as session:
-        client = service.create_client(session, SYSTEM, schemas.ClientCreate(name=reference))
+        client = service.create_client(
+            session,
+            SYSTEM,
+            schemas.ClientCreate(
+                name=reference,
+                siren=new_siren(),
+                address=schemas.Address(line1="1 rue Test", postcode="69002", city="Lyon"),
+            ),
+        )
         contract = service.create_contract(
             session,
             SYSTEM,
