@@ -332,22 +332,52 @@ def evaluate(whole: Activity) -> tuple[list[Scored], dict[str, float]]:
         all_daily = daily_actuals(frame, frame["day"].min().date(), last_day)
         history_daily = all_daily[all_daily.index < pd.Timestamp(origin)]
         specials = tuple(SpecialDay(d, "outlier") for d in sorted(activity.outliers) if d < origin)
-        fits = business_window(all_daily, origin, DAY_HORIZON) <= last_day
-        if "day" in LEVELS_RUN and fits:
-            results += _evaluate_day(activity, all_daily, history_daily, origin, specials, seconds)
+        day_end = business_window(all_daily, origin, DAY_HORIZON)
+        months = scored_months(all_daily, origin) if "month" in LEVELS_RUN else None
+        last = max(day_end, months[-1].end_time.date()) if months is not None else day_end
+        anchors = DayAnchors(history_daily, (last - origin).days + 1, seconds)
+        if "day" in LEVELS_RUN and day_end <= last_day:
+            results += _evaluate_day(activity, all_daily, anchors, origin, specials, seconds)
         if "interval" in LEVELS_RUN and activity.series.interval_minutes < 60:
             results += _evaluate_interval(activity, all_daily, origin, specials, seconds)
-        if "month" in LEVELS_RUN:
+        if months is not None:
             results += _evaluate_month(
-                activity, all_daily, history_daily, origin, specials, seconds
+                activity, all_daily, anchors, months, origin, specials, seconds
             )
     return results, dict(seconds)
+
+
+class DayAnchors:
+    """The day anchors of one origin, fitted once over the longest horizon any level needs
+    (day and month levels slice the same fits; a forecast does not depend on the horizon)."""
+
+    def __init__(self, history: pd.Series, horizon: int, seconds: dict[str, float]) -> None:
+        self.history, self.horizon, self.seconds = history, horizon, seconds
+        self._fitted: dict[str, dict[str, np.ndarray]] | None = None
+
+    def first(self, h: int) -> dict[str, dict[str, np.ndarray]]:
+        if self._fitted is None:
+            started = time.perf_counter()
+            self._fitted = day_anchors(self.history, self.horizon)
+            self.seconds["anchors day and month"] += time.perf_counter() - started
+        return {
+            name: {key: values[:h] for key, values in result.items()}
+            for name, result in self._fitted.items()
+        }
+
+
+def scored_months(all_daily: pd.Series, origin: date) -> pd.PeriodIndex | None:
+    """The full months after `origin` (up to MONTH_LEADS) that the data covers."""
+    first = (pd.Timestamp(origin) + pd.offsets.MonthBegin(1)).date()
+    months = pd.period_range(first, periods=MONTH_LEADS, freq="M")
+    months = months[months.end_time.normalize() <= all_daily.index[-1]]
+    return None if months.empty else months
 
 
 def _evaluate_day(
     activity: Activity,
     all_daily: pd.Series,
-    history_daily: pd.Series,
+    day_anchors: DayAnchors,
     origin: date,
     specials: tuple[SpecialDay, ...],
     seconds: dict[str, float],
@@ -385,10 +415,7 @@ def _evaluate_day(
         results.append(
             _score(activity.name, "day", "oracle", actual, oracle, {}, scored, open_scored)
         )
-    started = time.perf_counter()
-    anchors = day_anchors(history_daily, len(window))
-    seconds["anchors day"] += time.perf_counter() - started
-    for name, result in anchors.items():
+    for name, result in day_anchors.first(len(window)).items():
         anchor_bounds = {lvl: b for lvl in LEVELS if (b := _bounds(result, lvl)) is not None}
         results.append(
             _score(
@@ -468,16 +495,13 @@ def _evaluate_interval(
 def _evaluate_month(
     activity: Activity,
     all_daily: pd.Series,
-    history_daily: pd.Series,
+    day_anchors: DayAnchors,
+    months: pd.PeriodIndex,
     origin: date,
     specials: tuple[SpecialDay, ...],
     seconds: dict[str, float],
 ) -> list[Scored]:
-    first = (pd.Timestamp(origin) + pd.offsets.MonthBegin(1)).date()
-    months = pd.period_range(first, periods=MONTH_LEADS, freq="M")
-    months = months[months.end_time.normalize() <= all_daily.index[-1]]
-    if months.empty:
-        return []
+    first = months[0].start_time.date()
     last = months[-1].end_time.date()
     started = time.perf_counter()
     auto = forecast(
@@ -518,11 +542,8 @@ def _evaluate_month(
         )
     # Anchors: their daily forecasts from the origin summed over each month.
     horizon_days = pd.date_range(pd.Timestamp(origin), pd.Timestamp(last), freq="D")
-    started = time.perf_counter()
-    anchors = day_anchors(history_daily, len(horizon_days))
-    seconds["anchors month"] += time.perf_counter() - started
     month_of_day = horizon_days.to_period("M")
-    for name, result in anchors.items():
+    for name, result in day_anchors.first(len(horizon_days)).items():
         by_month = pd.Series(result["mean"], index=month_of_day).groupby(level=0).sum()
         mean = by_month.reindex(months).to_numpy()
         for lead in range(1, len(months) + 1):

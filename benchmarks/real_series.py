@@ -45,8 +45,10 @@ CHICAGO_HISTORY_DAYS = 730
 """Two years before each origin, as the synthetic activities have (and what a contact centre
 typically keeps online); the anchors' fits stay fast on it."""
 CHICAGO_FIRST_ORIGIN = date(2015, 3, 2)
-CHICAGO_ORIGINS_PER_STATION = 4
-CHICAGO_ORIGIN_SPACING = timedelta(weeks=13)
+CHICAGO_ORIGINS_PER_STATION = 2
+CHICAGO_ORIGIN_SPACING = timedelta(weeks=26)
+"""Station k's origins are week k and week k + 26 after the first: pooled over the 20
+stations, windows start in 40 different weeks of the year, so every holiday falls in some."""
 HALF_DAY_SATURDAY_CLOSES = 13  # local hour
 SHORT_HISTORIES = {"6m": 182, "9m": 273}
 

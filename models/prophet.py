@@ -41,20 +41,14 @@ class Prophet(Forecaster):
         country: str | None = "FR",
         yearly_seasonality: bool = False,
         changepoint_prior_scale: float = 0.05,
-        trend: bool = True,
     ) -> None:
         self.country = country
         self.yearly_seasonality = yearly_seasonality
         self.changepoint_prior_scale = changepoint_prior_scale
-        self.trend = trend
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
-        return [
-            {"country": "FR"},
-            {"country": None, "changepoint_prior_scale": 0.5},
-            {"country": None, "trend": False},
-        ]
+        return [{"country": "FR"}, {"country": None, "changepoint_prior_scale": 0.5}]
 
     def min_length(self) -> int:
         return 14
@@ -77,7 +71,6 @@ class Prophet(Forecaster):
 
     def _estimator(self, index: pd.DatetimeIndex) -> ProphetEstimator:
         return ProphetEstimator(
-            growth="linear" if self.trend else "flat",
             yearly_seasonality=self.yearly_seasonality,
             weekly_seasonality=True,
             daily_seasonality=False,
@@ -108,11 +101,6 @@ class Prophet(Forecaster):
 
     def _update(self, z: FloatArray, X: FloatArray | None, index: pd.DatetimeIndex) -> None:
         # Prophet cannot refilter with fixed parameters; a warm start makes the refit cheap.
-        # Not with flat growth: its trend parameters are placeholders, and starting from them
-        # sent a fit off to volumes of e**180 on a real series.
-        if not self.trend:
-            self._fit_estimator(z, X, index, None)
-            return
         params = self.estimator_.params
         init = {
             "k": float(params["k"][0][0]),
@@ -142,7 +130,7 @@ class Prophet(Forecaster):
         rate = np.size(np.asarray(estimator.changepoints_t)) * dt
         scale = float(np.mean(np.abs(params["delta"][0]))) + 1e-8
         steps = np.arange(1, horizon + 1, dtype=np.float64)
-        trend_var = rate * 2 * scale**2 * dt**2 * np.cumsum(steps**2) * self.trend
+        trend_var = rate * 2 * scale**2 * dt**2 * np.cumsum(steps**2)
         sigma = float(params["sigma_obs"][0][0])
         y_scale = float(estimator.y_scale or 1.0)  # set by fit
         return mean, np.sqrt(sigma**2 + trend_var) * y_scale

@@ -13,6 +13,7 @@ import pytest
 from models.backtest import N_ORIGINS
 from models.engine import (
     MAX_HORIZON_DAYS,
+    SHORT_HISTORY_SKIPS,
     ActivitySeries,
     ForecastInputError,
     ForecastRequest,
@@ -160,14 +161,18 @@ def test_default_history_end_is_the_day_after_the_last_data(voice_year: pd.DataF
 def test_auto_reports_a_backtest_score_for_every_candidate(auto_days: ForecastResult) -> None:
     aliases = [score.alias for score in auto_days.backtest]
     assert aliases == ["snaive", "ets", "arima", "prophet", "ensemble"]
-    assert all(s.wape is not None and s.mase is not None for s in auto_days.backtest)
+    # A year and five days of history, short of TREND_MIN_HISTORY_DAYS: Prophet sits out.
+    scored = [s for s in auto_days.backtest if s.alias != "prophet"]
+    assert all(s.wape is not None and s.mase is not None for s in scored)
+    prophet = auto_days.backtest[3]
+    assert prophet.wape is None and prophet.skipped_reason == SHORT_HISTORY_SKIPS["prophet"]
 
 
 def test_auto_follows_its_selection_and_says_why(auto_days: ForecastResult) -> None:
     selection = auto_days.selection
     assert selection is not None
     assert auto_days.method == ("ensemble" if selection.combined else selection.best)
-    scored = {s.alias: s.wape for s in auto_days.backtest if s.alias != "ensemble"}
+    scored = {s.alias: s.wape for s in auto_days.backtest if s.alias != "ensemble" and s.wape}
     assert {m.alias: m.wape for m in selection.margins} == scored
     assert selection.best == min(scored, key=lambda alias: scored[alias] or 0.0)
     assert "ties" in selection.rule
