@@ -20,7 +20,6 @@ from app.billing.repository import InvoiceFilter, InvoiceRepository
 from app.billing.shortfall import Shortfall, as_json, compute, compute_many
 from app.billing.tables import Invoice
 from app.contracts import service as contracts
-from app.contracts.tables import Contract
 from app.core import audit
 from app.core.auth import Principal
 from app.core.errors import Conflict, NotFound
@@ -325,7 +324,7 @@ def issue(session: Session, actor: Principal, invoice_id: str, settings: Setting
 
 def _mentions(
     invoice: Invoice,
-    contract: Contract,
+    contract: contracts.Contract,
     client_name: str,
     client_siren: str | None,
     client_country: str,

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from app.billing import rules
 from app.commitments import service as commitments
 from app.contracts import service as contracts
-from app.contracts.tables import Activity, Contract
+from app.contracts.service import Activity, Contract
+from app.core import charter
 from app.core.fields import canonical_decimal
 from app.core.periods import Period, is_period_closed, period_bounds
 from app.volumes import service as volumes
@@ -141,12 +142,12 @@ def _evaluate(
         trigger_ratio=contract.trigger_ratio,
         floor_ratio=contract.floor_ratio,
         upper_tolerance=contract.upper_tolerance,
-        evaluation=rules.Evaluation(contract.evaluation),
+        evaluation=charter.Evaluation(contract.evaluation),
         vat_rate=contract.vat_rate,
     )
     figures = [_figures(a, period, committed[a.id], actuals) for a in activities]
     pooled: PooledFigures | None = None
-    if terms.evaluation is rules.Evaluation.POOLED:
+    if terms.evaluation is charter.Evaluation.POOLED:
         result = rules.evaluate_pooled(terms, figures)
         evaluations = result.activities
         pooled = PooledFigures(
@@ -197,9 +198,9 @@ def _figures(
     actuals: dict[str, volumes.PeriodActuals],
 ) -> rules.ActivityFigures:
     totals = actuals.get(activity.id, volumes.NO_ACTUALS)
-    actual = rules.actual_quantity(
-        rules.BillingUnit(activity.billing_unit),
-        rules.VolumeBasis(activity.volume_basis),
+    actual = charter.actual_quantity(
+        charter.BillingUnit(activity.billing_unit),
+        charter.VolumeBasis(activity.volume_basis),
         totals.offered,
         totals.handled,
         totals.handled_seconds,

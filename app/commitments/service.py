@@ -12,15 +12,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from app.billing.rules import BillingUnit, committed_quantity
 from app.commitments import binding as binding_rule
 from app.commitments import schemas
 from app.commitments.repository import CommitmentRepository
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.contracts import service as contracts
-from app.contracts.tables import Activity, Contract
+from app.contracts.service import Activity, Contract
 from app.core import audit
 from app.core.auth import Principal, Role
+from app.core.charter import BillingUnit, committed_quantity
 from app.core.errors import FieldError, Forbidden, NotFound, failed
 from app.core.fields import parse_period
 from app.core.orm import utc_now

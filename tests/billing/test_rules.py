@@ -10,18 +10,20 @@ from hypothesis import strategies as st
 from app.billing.rules import (
     ActivityFigures,
     BandStatus,
-    BillingUnit,
     ContractTerms,
-    Evaluation,
     ShortfallReason,
-    VolumeBasis,
-    actual_quantity,
-    committed_quantity,
     evaluate_activity,
     evaluate_pooled,
     invoice_totals,
     price_in_force,
     round_half_up,
+)
+from app.core.charter import (
+    BillingUnit,
+    Evaluation,
+    VolumeBasis,
+    actual_quantity,
+    committed_quantity,
 )
 
 DEFAULTS = ContractTerms()
