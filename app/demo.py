@@ -103,7 +103,8 @@ def load_demo(session: Session, today: date | None = None) -> Demo:
     )
     today = today or date.today()
     histories = _load_history(session, activities, today)
-    if not commitments.list_commitments(session, SYSTEM, activities[0].id, 1, None)[0]:
+    first_version = PageParams(limit=1, after=None)
+    if not commitments.list_commitments(session, SYSTEM, activities[0].id, first_version)[0]:
         _import_commitments(session, activities, histories, today)
     key = issue_key(session, Role.ADMIN, label="demo")
     loaded = sum(len(history) for history in histories.values())

@@ -9,7 +9,7 @@ from app.commitments.tables import CommitmentLine, CommitmentVersion
 from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.pagination import PageDep
 from app.core.routing import TransactionalRoute
 
 router = APIRouter(route_class=TransactionalRoute, tags=["committed forecasts"])
@@ -67,12 +67,14 @@ def list_commitments(
     activity_id: str,
     session: SessionDep,
     actor: ReaderKey,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    page: PageDep,
 ) -> object:
     """The activity's commitment versions, newest receipt first."""
-    page, next_cursor = service.list_commitments(session, actor, activity_id, limit, cursor)
-    return {"items": [_version_out(v, lines) for v, lines in page], "next_cursor": next_cursor}
+    versions, next_cursor = service.list_commitments(session, actor, activity_id, page)
+    return {
+        "items": [_version_out(v, lines) for v, lines in versions],
+        "next_cursor": next_cursor,
+    }
 
 
 @router.get(
