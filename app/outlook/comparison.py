@@ -6,8 +6,8 @@ interval, the probability that actual activity falls below the trigger and the e
 shortfall. After the period, the realised figures replace the estimates.
 
 The month forecasts come from stored runs of the contacts the contract bills (offered, or
-handled: `forecast_volume`); the endpoint first asks the forecasting pool for the missing ones
-(`periods_needing_forecast`), then builds the rows here.
+handled: `forecast_volume`); the outlook's service first asks the forecasting pool for the
+missing ones (`periods_needing_forecast`), then builds the rows here.
 """
 
 from dataclasses import dataclass
