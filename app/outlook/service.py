@@ -64,12 +64,20 @@ async def compare_activity(
     last: str,
 ) -> ActivityComparison:
     """Per period: commitments, provider forecast, actuals, P(below trigger), expected cost."""
+    periods, activity, contract = await _activity_over(session, actor, activity_id, first, last)
+    rows = await _compare(pool, session, actor, activity, contract, periods)
+    return ActivityComparison(activity, contract, rows)
+
+
+async def _activity_over(
+    session: Session, actor: Principal, activity_id: str, first: str, last: str
+) -> tuple[list[Period], contracts.Activity, contracts.Contract]:
+    """The periods of the query (checked first) and the activity with its contract."""
     periods = period_range(first, last)
     activity, contract = await run_in_threadpool(
         contracts.get_activity_and_contract, session, actor, activity_id
     )
-    rows = await _compare(pool, session, actor, activity, contract, periods)
-    return ActivityComparison(activity, contract, rows)
+    return periods, activity, contract
 
 
 async def compare_contract(
@@ -116,10 +124,7 @@ async def score_activity(
 ) -> Scorecard:
     """Bias and MAPE of the binding commitments and of the provider's forecasts made as of the
     same deadlines, over closed periods: who forecasts better."""
-    periods = period_range(first, last)
-    activity, contract = await run_in_threadpool(
-        contracts.get_activity_and_contract, session, actor, activity_id
-    )
+    periods, activity, contract = await _activity_over(session, actor, activity_id, first, last)
     cutoffs = await run_in_threadpool(
         comparison.forecast_cutoffs, session, activity, contract, periods
     )
