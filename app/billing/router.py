@@ -38,8 +38,8 @@ def shortfall_out(shortfall: Shortfall) -> schemas.ShortfallOut:
         upper_tolerance=shortfall.upper_tolerance,
         vat_rate=shortfall.vat_rate,
         net_amount=shortfall.net_amount,
-        lines=[schemas.ShortfallLineOut(**line.__dict__) for line in shortfall.lines],
-        pooled=schemas.PooledOut(**shortfall.pooled.__dict__) if shortfall.pooled else None,
+        lines=list(shortfall.lines),
+        pooled=shortfall.pooled,
     )
 
 

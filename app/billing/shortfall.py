@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from app.billing import rules
+from app.billing import rules, schemas
 from app.commitments import service as commitments
 from app.contracts import service as contracts
 from app.contracts.service import Activity, Contract
@@ -25,42 +25,6 @@ from app.core import charter
 from app.core.fields import canonical_decimal
 from app.core.periods import Period, is_period_closed, period_bounds
 from app.volumes import service as volumes
-
-
-@dataclass(frozen=True)
-class ShortfallLine:
-    """One activity's figures; under pooled evaluation they inform and `amount` is 0."""
-
-    activity_id: str
-    activity_name: str
-    billing_unit: str
-    volume_basis: str
-    binding_commitment_id: str | None
-    binding_received_at: datetime | None
-    latest_commitment_id: str | None
-    deadline: datetime
-    committed: Decimal | None
-    adjustments: Decimal
-    committed_effective: Decimal
-    actual: Decimal
-    trigger: Decimal
-    floor: Decimal
-    shortfall_units: Decimal
-    unit_price: Decimal | None
-    amount: Decimal
-    status: str
-    reason: str | None
-
-
-@dataclass(frozen=True)
-class PooledFigures:
-    committed_value: Decimal
-    actual_value: Decimal
-    trigger_value: Decimal
-    floor_value: Decimal
-    amount: Decimal
-    status: str
-    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -77,8 +41,8 @@ class Shortfall:
     floor_ratio: Decimal
     upper_tolerance: Decimal
     vat_rate: Decimal
-    lines: tuple[ShortfallLine, ...]
-    pooled: PooledFigures | None
+    lines: tuple[schemas.ShortfallLineOut, ...]
+    pooled: schemas.PooledOut | None
     net_amount: Decimal
 
     @property
@@ -146,11 +110,11 @@ def _evaluate(
         vat_rate=contract.vat_rate,
     )
     figures = [_figures(a, period, committed[a.id], actuals) for a in activities]
-    pooled: PooledFigures | None = None
+    pooled: schemas.PooledOut | None = None
     if terms.evaluation is charter.Evaluation.POOLED:
         result = rules.evaluate_pooled(terms, figures)
         evaluations = result.activities
-        pooled = PooledFigures(
+        pooled = schemas.PooledOut(
             committed_value=result.committed_value,
             actual_value=result.actual_value,
             trigger_value=result.trigger_value,
@@ -221,9 +185,12 @@ def _line(
     commitment: commitments.PeriodCommitment,
     evaluation: rules.ActivityShortfall,
     billed: bool,
-) -> ShortfallLine:
+) -> schemas.ShortfallLineOut:
+    """One activity's figures; under pooled evaluation they inform and `amount` is 0.
+
+    The line is the response's own type, from the rule's figures to the API and the invoice."""
     bound = commitment.binding
-    return ShortfallLine(
+    return schemas.ShortfallLineOut(
         activity_id=activity.id,
         activity_name=activity.name,
         billing_unit=activity.billing_unit,
