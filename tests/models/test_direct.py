@@ -236,7 +236,7 @@ def test_the_direct_model_can_be_asked_for(voice_year: pd.DataFrame) -> None:
 
 def test_the_direct_model_is_refused_for_days_and_months(voice_year: pd.DataFrame) -> None:
     for granularity in ("day", "month"):
-        request = ForecastRequest(granularity, CUT, CUT + timedelta(days=6), method="direct")
+        request = ForecastRequest(granularity, CUT, CUT + timedelta(days=6), method="direct")  # type: ignore[arg-type]
         with pytest.raises(ForecastInputError, match="forecasts intervals") as error:
             forecast(activity(voice_year), request)
         assert error.value.field == "method"
