@@ -2,7 +2,7 @@
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -11,6 +11,9 @@ from app.core.auth import SYSTEM, Role, issue_key, list_keys, revoke_key
 from app.core.db import Database, create_db_engine, session_scope
 from app.core.migrations import PROJECT_ROOT, upgrade_to_head
 from app.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from app.forecasts.pool import ForecastPool
 
 cli = typer.Typer(
     help="Plancher: SP2C charter axis 1 forecasting and minimum billing.", no_args_is_help=True
@@ -67,11 +70,17 @@ def keys_create(
     label: Annotated[str | None, typer.Option(help="A note on who holds the key.")] = None,
 ) -> None:
     """Create an API key and print it: it is shown this once and stored only hashed."""
-    from app.contracts.tables import Client
+    from app.contracts import service as contracts
+    from app.core.errors import NotFound
 
     with session_scope(_database()) as session:
-        if client_id is not None and session.get(Client, client_id) is None:
-            raise typer.BadParameter(f"no client with id {client_id}", param_hint="--client-id")
+        try:
+            if client_id is not None:
+                contracts.get_client(session, SYSTEM, client_id)
+        except NotFound:
+            raise typer.BadParameter(
+                f"no client with id {client_id}", param_hint="--client-id"
+            ) from None
         try:
             issued = issue_key(session, role, client_id, label)
         except ValueError as exc:
@@ -157,13 +166,7 @@ def forecast_command(
 ) -> None:
     """Forecast one activity (printing its points) or a contract's activities (a job with a
     progress bar); the runs are stored as through the API."""
-    import asyncio
-
-    from rich.progress import Progress
-
-    from app.forecasts import jobs, schemas, service
     from app.forecasts.pool import ForecastPool
-    from app.forecasts.tasks import run_forecast
 
     if (activity is None) == (contract is None):
         raise typer.BadParameter("give exactly one of --activity and --contract")
@@ -176,22 +179,46 @@ def forecast_command(
         "method": method,
         "volume": volume,
     }
-    if activity is not None:
-        request = schemas.ForecastCreate.model_validate(fields)
-        with session_scope(database) as session:
-            prepared = service.prepare(session, SYSTEM, activity, request)
-            result = run_forecast(prepared.payload)
-            service.raise_task_error(result)
-            run, points = service.store(session, SYSTEM, prepared.activity, request, result)
-        typer.echo(f"forecast {run.id}: method {run.method}")
-        for point in points:
-            local = point.period_start.astimezone(prepared.timezone)
-            typer.echo(f"{local.isoformat()}\t{point.volume}\t{point.bounds}")
-        return
-    job_request = schemas.ForecastJobCreate.model_validate({**fields, "contract_id": contract})
+    pool = ForecastPool(1 if activity is not None else settings.forecast_workers, float("inf"))
+    try:
+        if activity is not None:
+            _forecast_activity(database, pool, activity, fields)
+        else:
+            _forecast_contract(database, pool, contract, fields)
+    finally:
+        pool.shutdown()
+
+
+def _forecast_activity(
+    database: Database, pool: "ForecastPool", activity_id: str, fields: dict[str, Any]
+) -> None:
+    import asyncio
+
+    from app.core.transactions import DatabaseTransactions
+    from app.forecasts import schemas, service
+
+    request = schemas.ForecastCreate.model_validate(fields)
+    stored = asyncio.run(
+        service.create_forecast(DatabaseTransactions(database), pool, SYSTEM, activity_id, request)
+    )
+    typer.echo(f"forecast {stored.run.id}: method {stored.run.method}")
+    for point in stored.points:
+        local = point.period_start.astimezone(stored.timezone)
+        typer.echo(f"{local.isoformat()}\t{point.volume}\t{point.bounds}")
+
+
+def _forecast_contract(
+    database: Database, pool: "ForecastPool", contract_id: str | None, fields: dict[str, Any]
+) -> None:
+    import asyncio
+
+    from rich.progress import Progress
+
+    from app.forecasts import jobs, schemas
+
+    job_request = schemas.ForecastJobCreate.model_validate({**fields, "contract_id": contract_id})
     with session_scope(database) as session:
         job, activity_ids = jobs.create_job(session, SYSTEM, job_request)
-    pool = ForecastPool(settings.forecast_workers, float("inf"))
     with Progress() as bar:
         task = bar.add_task(f"job {job.id}", total=len(activity_ids))
         asyncio.run(
@@ -204,7 +231,6 @@ def forecast_command(
                 on_progress=lambda done, _total: bar.update(task, completed=done),
             )
         )
-    pool.shutdown()
     typer.echo(f"job {job.id} completed: {len(activity_ids)} activities")
 
 

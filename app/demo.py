@@ -19,13 +19,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from app.billing.rules import BillingUnit, VolumeBasis
 from app.commitments import service as commitments
 from app.commitments.schemas import CommitmentCreate, CommitmentLineIn
 from app.contracts import schemas, service
-from app.contracts.repository import ClientRepository, ContractRepository
-from app.contracts.tables import Activity
+from app.contracts.service import Activity
 from app.core.auth import SYSTEM, IssuedKey, Principal, Role, issue_key
+from app.core.charter import BillingUnit, VolumeBasis
 from app.core.orm import utc_now
 from app.core.pagination import MAX_LIMIT, PageParams
 from app.core.periods import Period, local_midnight
@@ -79,7 +78,7 @@ class Demo:
 
 
 def load_demo(session: Session, today: date | None = None) -> Demo:
-    client = ClientRepository(session).by_siren(DEMO_SIREN) or service.create_client(
+    client = service.client_by_siren(session, DEMO_SIREN) or service.create_client(
         session,
         SYSTEM,
         schemas.ClientCreate(
@@ -88,7 +87,7 @@ def load_demo(session: Session, today: date | None = None) -> Demo:
             address=schemas.Address(line1="8 place Bellecour", postcode="69002", city="Lyon"),
         ),
     )
-    contract = ContractRepository(session).by_reference(client.id, DEMO_CONTRACT)
+    contract = service.contract_by_reference(session, client.id, DEMO_CONTRACT)
     if contract is None:
         contract = service.create_contract(
             session,
@@ -104,7 +103,8 @@ def load_demo(session: Session, today: date | None = None) -> Demo:
     )
     today = today or date.today()
     histories = _load_history(session, activities, today)
-    if not commitments.list_commitments(session, SYSTEM, activities[0].id, 1, None)[0]:
+    first_version = PageParams(limit=1, after=None)
+    if not commitments.list_commitments(session, SYSTEM, activities[0].id, first_version)[0]:
         _import_commitments(session, activities, histories, today)
     key = issue_key(session, Role.ADMIN, label="demo")
     loaded = sum(len(history) for history in histories.values())

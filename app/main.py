@@ -26,6 +26,7 @@ from app.core.settings import Settings, get_settings
 from app.forecasts import jobs
 from app.forecasts.pool import ForecastPool
 from app.forecasts.router import router as forecasts_router
+from app.outlook.router import router as outlook_router
 from app.staffing.router import router as staffing_router
 from app.volumes.router import router as volumes_router
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     v1.include_router(volumes_router)
     v1.include_router(forecasts_router)
     v1.include_router(commitments_router)
+    v1.include_router(outlook_router)
     v1.include_router(billing_router)
     v1.include_router(einvoice_router)
     v1.include_router(staffing_router)

@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from app.billing.rules import BillingUnit  # noqa: E402
 from app.contracts import schemas  # noqa: E402
 from app.contracts import service as contracts  # noqa: E402
 from app.core.auth import SYSTEM, Role, issue_key  # noqa: E402
+from app.core.charter import BillingUnit  # noqa: E402
 from app.core.db import Database, create_db_engine, session_scope  # noqa: E402
 from app.core.migrations import upgrade_to_head  # noqa: E402
 

@@ -1,5 +1,6 @@
 """The `plancher` console script: keys, migrations, demo data, the OpenAPI document."""
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from app.main import create_app
 
 
 @pytest.fixture
-def sqlite_url(tmp_path, monkeypatch) -> str:
+def sqlite_url(tmp_path, monkeypatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("PLANCHER_DATABASE_URL", url)
     get_settings.cache_clear()

@@ -1,5 +1,7 @@
 """The Alembic migrations are the only way the schema changes, and they match the ORM."""
 
+from typing import Any
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -12,7 +14,7 @@ from app.tables import metadata
 from backends import BACKENDS
 
 
-def _differences(url: str, target: MetaData) -> list[object]:
+def _differences(url: str, target: MetaData) -> list[Any]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:

@@ -4,13 +4,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from app.billing import clock
 from app.billing.tables import Invoice, InvoiceSequence
 from app.core.db import dialect_insert
+from app.core.pagination import PageParams
+from app.core.repository import Repository
 
 _IN_CLAUSE_SIZE = 500
 
@@ -24,9 +25,8 @@ class InvoiceFilter:
     updated_since: datetime | None = None
 
 
-class InvoiceRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class InvoiceRepository(Repository[Invoice]):
+    model = Invoice
 
     def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
         """An invoice; `for_update` (to change it) takes the invoice clock, then locks its row
@@ -91,12 +91,12 @@ class InvoiceRepository:
         assert number is not None
         return number
 
-    def page(
-        self, filters: InvoiceFilter, after: tuple[datetime, str] | None, limit: int
-    ) -> list[Invoice]:
+    def sync_page(
+        self, filters: InvoiceFilter, params: PageParams
+    ) -> tuple[Sequence[Invoice], str | None]:
         """Invoices in (updated_at, id) order: a billing system that pulls with
         `updated_since` and cursors sees every change, in the order it happened."""
-        statement = select(Invoice)
+        statement = self.select()
         for column, value in (
             (Invoice.status, filters.status),
             (Invoice.contract_id, filters.contract_id),
@@ -107,14 +107,4 @@ class InvoiceRepository:
                 statement = statement.where(column == value)
         if filters.updated_since is not None:
             statement = statement.where(Invoice.updated_at > filters.updated_since)
-        if after is not None:
-            updated_at, invoice_id = after
-            statement = statement.where(
-                or_(
-                    Invoice.updated_at > updated_at,
-                    and_(Invoice.updated_at == updated_at, Invoice.id > invoice_id),
-                )
-            )
-        return list(
-            self.session.scalars(statement.order_by(Invoice.updated_at, Invoice.id).limit(limit))
-        )
+        return self.page(statement, params, by=Invoice.updated_at)

@@ -14,7 +14,7 @@ from app.billing.tables import Invoice
 from app.core.auth import Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, NotAcceptable, problem_responses
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.pagination import PageDep
 from app.core.routing import TransactionalRoute
 from app.core.settings import SettingsDep
 
@@ -38,8 +38,8 @@ def shortfall_out(shortfall: Shortfall) -> schemas.ShortfallOut:
         upper_tolerance=shortfall.upper_tolerance,
         vat_rate=shortfall.vat_rate,
         net_amount=shortfall.net_amount,
-        lines=[schemas.ShortfallLineOut(**line.__dict__) for line in shortfall.lines],
-        pooled=schemas.PooledOut(**shortfall.pooled.__dict__) if shortfall.pooled else None,
+        lines=list(shortfall.lines),
+        pooled=shortfall.pooled,
     )
 
 
@@ -140,6 +140,7 @@ def create_invoice_run(
 def list_invoices(
     session: SessionDep,
     actor: ReaderKey,
+    page: PageDep,
     status: Annotated[str | None, Query(description="draft, issued, paid or void")] = None,
     contract_id: str | None = None,
     period: Annotated[str | None, Query(description="YYYY-MM")] = None,
@@ -150,14 +151,12 @@ def list_invoices(
             " order, so polling from the latest `updated_at` already seen misses no change."
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
 ) -> object:
     """Invoices and credit notes in (updated_at, id) order, for billing systems that sync."""
     filters = InvoiceFilter(
         status=status, contract_id=contract_id, period=period, updated_since=updated_since
     )
-    items, next_cursor = service.list_invoices(session, actor, filters, limit, cursor)
+    items, next_cursor = service.list_invoices(session, actor, filters, page)
     return {"items": [invoice_out(i) for i in items], "next_cursor": next_cursor}
 
 

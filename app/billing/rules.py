@@ -1,15 +1,17 @@
-"""Minimum billing under charter axis 1, sections 2 to 4: quantities, shortfall, invoice totals.
+"""Minimum billing under charter axis 1, sections 3 and 4: shortfall and invoice totals.
+
+The quantities C and A it judges come from the shared vocabulary, `app.core.charter`.
 
 Numbers and precision
 ---------------------
 The charter asks for exact decimal arithmetic with only the amount rounded, half up, to the
 cent. Contact quantities are exact. Hour quantities are not always representable: 20 000
 contacts of 301 s are 1 673.6111… h. The rule therefore computes in a local 50-significant-digit
-context (``_ARITHMETIC``), which leaves an error around 1e-40 on realistic figures, and then
-*settles* every value it compares or rounds to 30 decimal places (``_settle``). Settling is
-exact for every value whose decimal expansion ends within 30 places, and it removes the
-last-digit error of the divisions by 3600 before it can matter. Without it two real cases go
-wrong:
+context (``ARITHMETIC``, shared with the quantity rules), which leaves an error around 1e-40
+on realistic figures, and then *settles* every value it compares or rounds to 30 decimal
+places (``_settle``). Settling is exact for every value whose decimal expansion ends within 30
+places, and it removes the last-digit error of the divisions by 3600 before it can matter.
+Without it two real cases go wrong:
 
 * an amount that is exactly a half cent, reached through a repeating hour quantity
   (12 s at 28.50 EUR/h is exactly 0.095, but 0.00333…3 * 28.50 = 0.09499…9) would round down;
@@ -23,48 +25,16 @@ zeros); only amounts are rounded to the cent.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import (
-    ROUND_HALF_EVEN,
-    ROUND_HALF_UP,
-    Context,
-    Decimal,
-    DivisionByZero,
-    InvalidOperation,
-    Overflow,
-    localcontext,
-)
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
-_ARITHMETIC = Context(
-    prec=50, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation, DivisionByZero, Overflow]
-)
+from app.core.charter import ARITHMETIC, Evaluation
+
 _SETTLE_QUANTUM = Decimal("1e-30")
 _CENT = Decimal("0.01")
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
 _ZERO_AMOUNT = Decimal("0.00")
-_SECONDS_PER_HOUR = Decimal(3600)
-
-
-class BillingUnit(StrEnum):
-    CONTACT = "contact"
-    HOUR = "hour"
-
-
-class VolumeBasis(StrEnum):
-    """Which actual volume a per-contact activity is measured on.
-
-    ``offered`` is the charter's default: contacts the provider failed to answer are the
-    provider's failure, not activity the client failed to send.
-    """
-
-    OFFERED = "offered"
-    HANDLED = "handled"
-
-
-class Evaluation(StrEnum):
-    PER_ACTIVITY = "per_activity"
-    POOLED = "pooled"
 
 
 class BandStatus(StrEnum):
@@ -115,12 +85,12 @@ class ContractTerms:
 
 def round_half_up(amount: Decimal) -> Decimal:
     """Round to the cent, half away from zero, as the charter prescribes for amounts."""
-    return amount.quantize(_CENT, rounding=ROUND_HALF_UP, context=_ARITHMETIC)
+    return amount.quantize(_CENT, rounding=ROUND_HALF_UP, context=ARITHMETIC)
 
 
 def _settle(value: Decimal) -> Decimal:
     """``value`` to 30 decimal places, without trailing zeros (see the module docstring)."""
-    with localcontext(_ARITHMETIC):
+    with localcontext(ARITHMETIC):
         settled = value.quantize(_SETTLE_QUANTUM)
         if settled.is_zero():
             return _ZERO
@@ -132,50 +102,6 @@ def _settle(value: Decimal) -> Decimal:
 def _require_non_negative(name: str, value: Decimal | None) -> None:
     if value is not None and value < _ZERO:
         raise ValueError(f"{name} must be >= 0, got {value}")
-
-
-def committed_quantity(
-    unit: BillingUnit,
-    volume: Decimal,
-    aht_seconds: Decimal | None,
-    reference_aht_seconds: Decimal | None,
-) -> Decimal:
-    """C, the committed quantity of a binding line, in billing units.
-
-    Per hour, the line's own AHT is preferred over the activity's reference AHT; with neither,
-    the commitment should have been rejected on receipt, so reaching here is an error. The
-    value is returned at full working precision (not settled) so that the amount computed from
-    it later can still be settled exactly.
-    """
-    if unit is BillingUnit.CONTACT:
-        return volume
-    aht = aht_seconds if aht_seconds is not None else reference_aht_seconds
-    if aht is None:
-        raise ValueError(
-            "an hour-billed commitment line needs aht_seconds or the activity's "
-            "reference_aht_seconds"
-        )
-    with localcontext(_ARITHMETIC):
-        return volume * aht / _SECONDS_PER_HOUR
-
-
-def actual_quantity(
-    unit: BillingUnit,
-    basis: VolumeBasis,
-    offered: int,
-    handled: int,
-    handled_seconds: Decimal,
-) -> Decimal:
-    """A, the actual quantity of a period, in billing units.
-
-    ``handled_seconds`` is Σ handled * aht_seconds over the period's intervals. Per hour the
-    volume basis does not apply: the provider is paid for the production hours it worked,
-    which only handled contacts consume. Returned at full working precision, like C.
-    """
-    if unit is BillingUnit.CONTACT:
-        return Decimal(offered if basis is VolumeBasis.OFFERED else handled)
-    with localcontext(_ARITHMETIC):
-        return handled_seconds / _SECONDS_PER_HOUR
 
 
 def price_in_force(prices: Iterable[tuple[date, Decimal]], on: date) -> Decimal | None:
@@ -210,7 +136,7 @@ def _judge(terms: ContractTerms, committed: Decimal, actual: Decimal) -> _Judgem
     whole commitment) trigger and floor are 0, so there is never a shortfall, and any actual
     activity is over the band: the client sent work it had not committed to.
     """
-    with localcontext(_ARITHMETIC):
+    with localcontext(ARITHMETIC):
         trigger = committed * terms.trigger_ratio
         floor = committed * terms.floor_ratio
         upper = committed * (_ONE + terms.upper_tolerance)
@@ -225,7 +151,7 @@ def _judge(terms: ContractTerms, committed: Decimal, actual: Decimal) -> _Judgem
 
 
 def _effective(committed: Decimal, adjustments: Decimal) -> Decimal:
-    with localcontext(_ARITHMETIC):
+    with localcontext(ARITHMETIC):
         return max(_ZERO, committed - adjustments)
 
 
@@ -288,7 +214,7 @@ def evaluate_activity(
     if unit_price is None:
         amount, reason = _ZERO_AMOUNT, ShortfallReason.NO_PRICE_IN_FORCE
     else:
-        amount = round_half_up(_settle(_ARITHMETIC.multiply(judgement.shortfall, unit_price)))
+        amount = round_half_up(_settle(ARITHMETIC.multiply(judgement.shortfall, unit_price)))
     return ActivityShortfall(
         committed=_settle(committed),
         adjustments=_settle(adjustments),
@@ -370,7 +296,7 @@ def evaluate_pooled(terms: ContractTerms, activities: Sequence[ActivityFigures])
         pool.append((_effective(a.committed, a.adjustments), a.actual, a.unit_price))
     if not pool:
         return _unvalued_pool(ShortfallReason.NO_BINDING_COMMITMENT, lines)
-    with localcontext(_ARITHMETIC):
+    with localcontext(ARITHMETIC):
         committed_value = sum((effective * price for effective, _, price in pool), _ZERO)
         actual_value = sum((actual * price for _, actual, price in pool), _ZERO)
     judgement = _judge(terms, committed_value, actual_value)
@@ -395,7 +321,7 @@ class InvoiceTotals:
 
 def invoice_totals(line_amounts: Iterable[Decimal], vat_rate: Decimal) -> InvoiceTotals:
     """Charter §4: VAT is rounded once, on the net, not line by line."""
-    with localcontext(_ARITHMETIC):
+    with localcontext(ARITHMETIC):
         net = sum(line_amounts, _ZERO_AMOUNT)
         vat = round_half_up(net * vat_rate)
         return InvoiceTotals(net=net, vat=vat, total=net + vat)

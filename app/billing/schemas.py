@@ -5,8 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.commitments.schemas import PeriodText
-from app.core.fields import Money, Quantity, Ratio, Tolerance, UnitPrice, VatRate
+from app.core.fields import Money, PeriodText, Quantity, Ratio, Tolerance, UnitPrice, VatRate
 
 
 class ShortfallLineOut(BaseModel):

@@ -20,13 +20,12 @@ from app.billing.repository import InvoiceFilter, InvoiceRepository
 from app.billing.shortfall import Shortfall, as_json, compute, compute_many
 from app.billing.tables import Invoice
 from app.contracts import service as contracts
-from app.contracts.tables import Contract
 from app.core import audit
 from app.core.auth import Principal
 from app.core.errors import Conflict, NotFound
 from app.core.fields import parse_period
 from app.core.orm import utc_now
-from app.core.pagination import decode_instant_cursor, encode_instant_cursor
+from app.core.pagination import PageParams
 from app.core.periods import Period
 from app.core.settings import Settings
 
@@ -247,9 +246,8 @@ def list_invoices(
     session: Session,
     actor: Principal,
     filters: InvoiceFilter,
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[Invoice], str | None]:
+    params: PageParams,
+) -> tuple[Sequence[Invoice], str | None]:
     scoped = InvoiceFilter(
         status=filters.status,
         contract_id=filters.contract_id,
@@ -257,12 +255,7 @@ def list_invoices(
         client_id=actor.scoped_client_id,
         updated_since=filters.updated_since,
     )
-    after = decode_instant_cursor(cursor) if cursor else None
-    page = InvoiceRepository(session).page(scoped, after, limit + 1)
-    if len(page) <= limit:
-        return page, None
-    last = page[limit - 1]
-    return page[:limit], encode_instant_cursor(last.updated_at, last.id)
+    return InvoiceRepository(session).sync_page(scoped, params)
 
 
 # Life cycle
@@ -325,7 +318,7 @@ def issue(session: Session, actor: Principal, invoice_id: str, settings: Setting
 
 def _mentions(
     invoice: Invoice,
-    contract: Contract,
+    contract: contracts.Contract,
     client_name: str,
     client_siren: str | None,
     client_country: str,

@@ -17,49 +17,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from app.billing import rules
+from app.billing import rules, schemas
 from app.commitments import service as commitments
 from app.contracts import service as contracts
-from app.contracts.tables import Activity, Contract
+from app.contracts.service import Activity, Contract
+from app.core import charter
 from app.core.fields import canonical_decimal
 from app.core.periods import Period, is_period_closed, period_bounds
 from app.volumes import service as volumes
-
-
-@dataclass(frozen=True)
-class ShortfallLine:
-    """One activity's figures; under pooled evaluation they inform and `amount` is 0."""
-
-    activity_id: str
-    activity_name: str
-    billing_unit: str
-    volume_basis: str
-    binding_commitment_id: str | None
-    binding_received_at: datetime | None
-    latest_commitment_id: str | None
-    deadline: datetime
-    committed: Decimal | None
-    adjustments: Decimal
-    committed_effective: Decimal
-    actual: Decimal
-    trigger: Decimal
-    floor: Decimal
-    shortfall_units: Decimal
-    unit_price: Decimal | None
-    amount: Decimal
-    status: str
-    reason: str | None
-
-
-@dataclass(frozen=True)
-class PooledFigures:
-    committed_value: Decimal
-    actual_value: Decimal
-    trigger_value: Decimal
-    floor_value: Decimal
-    amount: Decimal
-    status: str
-    reason: str | None
 
 
 @dataclass(frozen=True)
@@ -76,8 +41,8 @@ class Shortfall:
     floor_ratio: Decimal
     upper_tolerance: Decimal
     vat_rate: Decimal
-    lines: tuple[ShortfallLine, ...]
-    pooled: PooledFigures | None
+    lines: tuple[schemas.ShortfallLineOut, ...]
+    pooled: schemas.PooledOut | None
     net_amount: Decimal
 
     @property
@@ -141,15 +106,15 @@ def _evaluate(
         trigger_ratio=contract.trigger_ratio,
         floor_ratio=contract.floor_ratio,
         upper_tolerance=contract.upper_tolerance,
-        evaluation=rules.Evaluation(contract.evaluation),
+        evaluation=charter.Evaluation(contract.evaluation),
         vat_rate=contract.vat_rate,
     )
     figures = [_figures(a, period, committed[a.id], actuals) for a in activities]
-    pooled: PooledFigures | None = None
-    if terms.evaluation is rules.Evaluation.POOLED:
+    pooled: schemas.PooledOut | None = None
+    if terms.evaluation is charter.Evaluation.POOLED:
         result = rules.evaluate_pooled(terms, figures)
         evaluations = result.activities
-        pooled = PooledFigures(
+        pooled = schemas.PooledOut(
             committed_value=result.committed_value,
             actual_value=result.actual_value,
             trigger_value=result.trigger_value,
@@ -197,9 +162,9 @@ def _figures(
     actuals: dict[str, volumes.PeriodActuals],
 ) -> rules.ActivityFigures:
     totals = actuals.get(activity.id, volumes.NO_ACTUALS)
-    actual = rules.actual_quantity(
-        rules.BillingUnit(activity.billing_unit),
-        rules.VolumeBasis(activity.volume_basis),
+    actual = charter.actual_quantity(
+        charter.BillingUnit(activity.billing_unit),
+        charter.VolumeBasis(activity.volume_basis),
         totals.offered,
         totals.handled,
         totals.handled_seconds,
@@ -220,9 +185,12 @@ def _line(
     commitment: commitments.PeriodCommitment,
     evaluation: rules.ActivityShortfall,
     billed: bool,
-) -> ShortfallLine:
+) -> schemas.ShortfallLineOut:
+    """One activity's figures; under pooled evaluation they inform and `amount` is 0.
+
+    The line is the response's own type, from the rule's figures to the API and the invoice."""
     bound = commitment.binding
-    return ShortfallLine(
+    return schemas.ShortfallLineOut(
         activity_id=activity.id,
         activity_name=activity.name,
         billing_unit=activity.billing_unit,

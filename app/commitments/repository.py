@@ -1,20 +1,19 @@
 """All SQL of the commitments domain."""
 
 from collections.abc import Sequence
-from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
+from app.core.pagination import PageParams
+from app.core.repository import Repository
 
 _IN_CLAUSE_SIZE = 500
 
 
-class CommitmentRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class CommitmentRepository(Repository[CommitmentVersion]):
+    model = CommitmentVersion
 
     def add_version(self, version: CommitmentVersion, lines: list[CommitmentLine]) -> None:
         self.session.add(version)
@@ -42,30 +41,19 @@ class CommitmentRepository:
         return found
 
     def versions_page(
-        self, activity_id: str, after: tuple[datetime, str] | None, limit: int
-    ) -> list[tuple[CommitmentVersion, list[CommitmentLine]]]:
-        """Up to `limit` versions with a line for the activity, newest receipt first, each with
-        that activity's lines; `after` is the (received_at, id) of the last version seen."""
+        self, activity_id: str, params: PageParams
+    ) -> tuple[list[tuple[CommitmentVersion, list[CommitmentLine]]], str | None]:
+        """A page of the versions with a line for the activity, newest receipt first, each with
+        that activity's lines, and the cursor of the next page."""
         having_line = select(CommitmentLine.version_id).where(
             CommitmentLine.activity_id == activity_id
         )
-        statement = select(CommitmentVersion).where(CommitmentVersion.id.in_(having_line))
-        if after is not None:
-            received_at, version_id = after
-            statement = statement.where(
-                or_(
-                    CommitmentVersion.received_at < received_at,
-                    and_(
-                        CommitmentVersion.received_at == received_at,
-                        CommitmentVersion.id < version_id,
-                    ),
-                )
-            )
-        versions = self.session.scalars(
-            statement.order_by(
-                CommitmentVersion.received_at.desc(), CommitmentVersion.id.desc()
-            ).limit(limit)
-        ).all()
+        versions, next_cursor = self.page(
+            self.select().where(CommitmentVersion.id.in_(having_line)),
+            params,
+            by=CommitmentVersion.received_at,
+            newest_first=True,
+        )
         lines = self.session.scalars(
             select(CommitmentLine)
             .where(
@@ -77,7 +65,7 @@ class CommitmentRepository:
         by_version: dict[str, list[CommitmentLine]] = {version.id: [] for version in versions}
         for line in lines:
             by_version[line.version_id].append(line)
-        return [(version, by_version[version.id]) for version in versions]
+        return [(version, by_version[version.id]) for version in versions], next_cursor
 
     def add_adjustment(self, adjustment: Adjustment) -> Adjustment:
         self.session.add(adjustment)

@@ -12,19 +12,19 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from app.billing.rules import BillingUnit, committed_quantity
 from app.commitments import binding as binding_rule
 from app.commitments import schemas
 from app.commitments.repository import CommitmentRepository
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.contracts import service as contracts
-from app.contracts.tables import Activity, Contract
+from app.contracts.service import Activity, Contract
 from app.core import audit
 from app.core.auth import Principal, Role
+from app.core.charter import BillingUnit, committed_quantity
 from app.core.errors import FieldError, Forbidden, NotFound, failed
 from app.core.fields import parse_period
 from app.core.orm import utc_now
-from app.core.pagination import decode_instant_cursor, encode_instant_cursor
+from app.core.pagination import PageParams
 from app.core.periods import Period
 
 SOURCE_API = "api"
@@ -164,17 +164,11 @@ def _within_contract(period: Period, starts_on: date, ends_on: date | None) -> b
 
 
 def list_commitments(
-    session: Session, actor: Principal, activity_id: str, limit: int, cursor: str | None
+    session: Session, actor: Principal, activity_id: str, params: PageParams
 ) -> tuple[list[tuple[CommitmentVersion, list[CommitmentLine]]], str | None]:
     """Versions with a line for the activity, newest receipt first, each with its lines."""
     activity = contracts.get_activity(session, actor, activity_id)
-    page = CommitmentRepository(session).versions_page(
-        activity.id, decode_instant_cursor(cursor) if cursor else None, limit + 1
-    )
-    if len(page) <= limit:
-        return page, None
-    last = page[limit - 1][0]
-    return page[:limit], encode_instant_cursor(last.received_at, last.id)
+    return CommitmentRepository(session).versions_page(activity.id, params)
 
 
 # Binding

@@ -14,7 +14,7 @@ from pydantic import (
     field_validator,
 )
 
-from app.billing.rules import BillingUnit, Evaluation, VolumeBasis
+from app.core.charter import BillingUnit, Evaluation, VolumeBasis
 from app.core.fields import (
     CountryCode,
     CurrencyCode,

@@ -15,7 +15,13 @@ from app.contracts.repository import (
     ContractRepository,
     PriceRepository,
 )
-from app.contracts.tables import Activity, ActivityPrice, Client, Contract
+
+# The domain's read types: other domains receive them from the functions below and annotate
+# with these names, never importing `tables.py` (see ARCHITECTURE.md, "Across domains").
+from app.contracts.tables import Activity as Activity
+from app.contracts.tables import ActivityPrice as ActivityPrice
+from app.contracts.tables import Client as Client
+from app.contracts.tables import Contract as Contract
 from app.core import audit
 from app.core.auth import Principal
 from app.core.errors import Conflict, FieldError, NotFound, failed, field_errors_from
@@ -88,6 +94,11 @@ def get_client(session: Session, actor: Principal, client_id: str) -> Client:
     return client
 
 
+def client_by_siren(session: Session, siren: str) -> Client | None:
+    """The client with this SIREN, if any, for loaders acting as the system (the demo)."""
+    return ClientRepository(session).by_siren(siren)
+
+
 def list_clients(
     session: Session, actor: Principal, params: PageParams
 ) -> tuple[Sequence[Client], str | None]:
@@ -122,6 +133,11 @@ def list_contracts(
     if scope is not None and client_id not in (None, scope):
         return [], None
     return ContractRepository(session).list_page(params, scope or client_id)
+
+
+def contract_by_reference(session: Session, client_id: str, reference: str) -> Contract | None:
+    """The client's contract with this reference, if any, for loaders acting as the system."""
+    return ContractRepository(session).by_reference(client_id, reference)
 
 
 def update_contract(

@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 
 import holidays
 import pycountry
-from pydantic import AfterValidator, Field, PlainSerializer
+from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
 
 from app.core.errors import FieldError, ValidationFailed
 from app.core.periods import Period
@@ -53,6 +53,11 @@ Seconds = Annotated[Decimal, Field(gt=0, le=86_400, decimal_places=3), decimal_s
 
 Quantity = Annotated[Decimal, decimal_string(0)]
 """A quantity of billing units, shown unrounded."""
+
+PeriodText = Annotated[
+    str, StringConstraints(pattern=r"^\d{4}-\d{2}$"), Field(examples=["2026-12"])
+]
+"""A charter period in a request body (commitments and invoices are per month), YYYY-MM."""
 
 
 @cache

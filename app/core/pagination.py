@@ -42,10 +42,14 @@ def decode_cursor(cursor: str) -> str:
             raise ValueError("empty cursor")
         return decoded
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise ValidationFailed(
-            "The cursor is not one this service returned.",
-            errors=[FieldError("query", "cursor", "not a cursor returned by a previous page")],
-        ) from None
+        raise _not_ours() from None
+
+
+def _not_ours() -> ValidationFailed:
+    return ValidationFailed(
+        "The cursor is not one this service returned.",
+        errors=[FieldError("query", "cursor", "not a cursor returned by a previous page")],
+    )
 
 
 def page_params(
@@ -64,12 +68,10 @@ def encode_instant_cursor(instant: datetime, object_id: str) -> str:
     return encode_cursor(f"{instant.isoformat()}|{object_id}")
 
 
-def decode_instant_cursor(cursor: str) -> tuple[datetime, str]:
-    instant, _, object_id = decode_cursor(cursor).partition("|")
+def split_instant_cursor(after: str) -> tuple[datetime, str]:
+    """The (instant, id) of a decoded instant cursor."""
+    instant, _, object_id = after.partition("|")
     try:
         return datetime.fromisoformat(instant), object_id
     except ValueError:
-        raise ValidationFailed(
-            "The cursor is not one this service returned.",
-            errors=[FieldError("query", "cursor", "not a cursor returned by a previous page")],
-        ) from None
+        raise _not_ours() from None

@@ -1,13 +1,19 @@
 """The small generic base every domain repository builds on."""
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.core.orm import Base
-from app.core.pagination import PageParams, encode_cursor
+from app.core.pagination import (
+    PageParams,
+    encode_cursor,
+    encode_instant_cursor,
+    split_instant_cursor,
+)
 
 ModelT = TypeVar("ModelT", bound=Base)
 
@@ -32,16 +38,44 @@ class Repository(Generic[ModelT]):
         return select(self.model)
 
     def page(
-        self, statement: Select[ModelT], params: PageParams
+        self,
+        statement: Select[ModelT],
+        params: PageParams,
+        *,
+        by: InstrumentedAttribute[datetime] | None = None,
+        newest_first: bool = False,
     ) -> tuple[Sequence[ModelT], str | None]:
-        """One page of `statement` in id order, and the cursor of the next page (or None)."""
+        """One page of `statement` and the cursor of the next page (or None).
+
+        Keyset paging: in `id` order, or with `by` in (instant, id) order, oldest first or
+        `newest_first` (commitment versions by receipt, invoices by update, for systems that
+        sync). A page is "after the last row seen", so it is stable while rows are added."""
         # Every table's primary key is a time-ordered string `id` (app.core.ids); the bound of
         # ModelT cannot say so, hence getattr.
         id_column: Any = getattr(self.model, "id")  # noqa: B009
+        keys = [id_column] if by is None else [by, id_column]
         if params.after is not None:
-            statement = statement.where(id_column > params.after)
-        rows = self.session.scalars(statement.order_by(id_column).limit(params.limit + 1)).all()
-        if len(rows) > params.limit:
-            last_id: str = getattr(rows[params.limit - 1], "id")  # noqa: B009
+            statement = statement.where(_beyond(keys, params.after, newest_first))
+        order = [key.desc() if newest_first else key for key in keys]
+        rows = self.session.scalars(statement.order_by(*order).limit(params.limit + 1)).all()
+        if len(rows) <= params.limit:
+            return rows, None
+        final = rows[params.limit - 1]
+        last_id: str = getattr(final, "id")  # noqa: B009
+        if by is None:
             return rows[: params.limit], encode_cursor(last_id)
-        return rows, None
+        return rows[: params.limit], encode_instant_cursor(getattr(final, by.key), last_id)
+
+
+def _beyond(keys: list[Any], after: str, newest_first: bool) -> ColumnElement[bool]:
+    """Rows after the cursor's row in the order of `keys`: (id), or (instant, id)."""
+
+    def past(column: Any, value: Any) -> ColumnElement[bool]:
+        beyond: ColumnElement[bool] = column < value if newest_first else column > value
+        return beyond
+
+    if len(keys) == 1:
+        return past(keys[0], after)
+    instant, id_column = keys
+    at, last_id = split_instant_cursor(after)
+    return or_(past(instant, at), and_(instant == at, past(id_column, last_id)))

@@ -17,11 +17,11 @@ from app.core.auth import Principal
 from app.core.db import Database, session_scope
 from app.core.errors import NotFound, Problem
 from app.core.orm import utc_now
+from app.core.transactions import DatabaseTransactions
 from app.forecasts import schemas, service
 from app.forecasts.pool import ForecastPool
 from app.forecasts.repository import ForecastRepository
 from app.forecasts.tables import ForecastJob
-from app.forecasts.tasks import run_forecast
 
 
 def create_job(
@@ -89,22 +89,12 @@ async def _forecast_one(
     request: schemas.ForecastCreate,
 ) -> dict[str, Any]:
     try:
-        prepared = await run_in_threadpool(
-            _in_session, database, service.prepare, actor, activity_id, request
-        )
-        result = await pool.run(run_forecast, prepared.payload)
-        service.raise_task_error(result)
-        run, _ = await run_in_threadpool(
-            _in_session, database, service.store, actor, prepared.activity, request, result
+        stored = await service.create_forecast(
+            DatabaseTransactions(database), pool, actor, activity_id, request
         )
     except Problem as problem:
         return {"activity_id": activity_id, "forecast_id": None, "error": problem.detail}
-    return {"activity_id": activity_id, "forecast_id": run.id, "error": None}
-
-
-def _in_session(database: Database, function: Callable[..., Any], *args: Any) -> Any:
-    with session_scope(database) as session:
-        return function(session, *args)
+    return {"activity_id": activity_id, "forecast_id": stored.run.id, "error": None}
 
 
 def _job_request(database: Database, job_id: str) -> schemas.ForecastCreate:

@@ -1,22 +1,22 @@
 """Month forecasts made when a comparison or a scorecard needs one that is not stored yet.
 
-They go through the same pool, task and storage as `POST /forecasts`, so what a comparison
-shows can be fetched again as an ordinary forecast. A span the history cannot serve (too
-little of it) simply stays without a provider forecast.
+They go through the same use case as `POST /forecasts` (`service.create_forecast`), so what a
+comparison shows can be fetched again as an ordinary forecast. A span the history cannot serve
+(too little of it) simply stays without a provider forecast.
 """
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from app.core.auth import Principal
 from app.core.periods import Period
+from app.core.transactions import RequestTransactions
 from app.forecasts import schemas, service
 from app.forecasts.pool import ForecastPool
-from app.forecasts.tasks import run_forecast
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ async def make_month_forecasts(
     spans: list[Span],
     volume: schemas.Volume,
 ) -> None:
-    """One `auto` month forecast of `volume` contacts per span, fitted in parallel in the pool,
-    stored in turn (the request's session is never used by two threads at once)."""
+    """One `auto` month forecast of `volume` contacts per span, fitted in parallel in the pool;
+    their reads and writes take turns in the request's session."""
     requests = [
         schemas.ForecastCreate(
             granularity="month",
@@ -49,11 +49,18 @@ async def make_month_forecasts(
         )
         for span in spans
     ]
-    prepared = [
-        await run_in_threadpool(service.prepare, session, actor, activity_id, request)
-        for request in requests
-    ]
-    results = await asyncio.gather(*(pool.run(run_forecast, ready.payload) for ready in prepared))
-    for request, ready, result in zip(requests, prepared, results, strict=True):
-        if "error" not in result:
-            await run_in_threadpool(service.store, session, actor, ready.activity, request, result)
+    transactions = RequestTransactions(session)
+    await asyncio.gather(
+        *(_forecast(transactions, pool, actor, activity_id, request) for request in requests)
+    )
+
+
+async def _forecast(
+    transactions: RequestTransactions,
+    pool: ForecastPool,
+    actor: Principal,
+    activity_id: str,
+    request: schemas.ForecastCreate,
+) -> None:
+    with contextlib.suppress(service.ForecastRefused):
+        await service.create_forecast(transactions, pool, actor, activity_id, request)

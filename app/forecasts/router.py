@@ -1,67 +1,24 @@
 """HTTP layer of provider forecasts: single forecasts, background jobs, special days."""
 
-from collections.abc import Sequence
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 
 from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
 from app.core.routing import TransactionalRoute
-from app.forecasts import jobs, schemas, service
-from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun
-from app.forecasts.tasks import run_forecast
+from app.core.transactions import RequestTransactions
+from app.forecasts import jobs, results, schemas, service
+from app.forecasts.tables import ForecastJob
 
 router = APIRouter(route_class=TransactionalRoute, tags=["provider forecasts"])
 
 ForecastKey = Annotated[Principal, require(Role.ADMIN, Role.CLIENT)]
 """Forecasts are made by the provider (admin) or asked for by the client's WFM system for its own
 activities; ops keys only read."""
-
-
-def forecast_out(
-    run: ForecastRun, points: Sequence[ForecastPoint], timezone: ZoneInfo
-) -> schemas.ForecastOut:
-    """A run as the API shows it, period starts in the contract's local time."""
-    return schemas.ForecastOut(
-        id=run.id,
-        activity_id=run.activity_id,
-        granularity=run.granularity,
-        start=run.start,
-        end=run.end,
-        method_requested=run.method_requested,
-        method=run.method,
-        levels=run.levels,
-        history_end=run.history_end,
-        volume=run.volume,
-        backtest=[schemas.CandidateScoreOut(**score) for score in run.backtest],
-        points=[_point_out(point, run.levels, timezone) for point in points],
-        created_at=run.created_at,
-    )
-
-
-def _point_out(
-    point: ForecastPoint, levels: list[int], timezone: ZoneInfo
-) -> schemas.ForecastPointOut:
-    bounds = point.bounds
-    return schemas.ForecastPointOut(
-        period_start=point.period_start.astimezone(timezone),
-        volume=point.volume,
-        lower_80=bounds.get("lower_80"),
-        upper_80=bounds.get("upper_80"),
-        lower_95=bounds.get("lower_95"),
-        upper_95=bounds.get("upper_95"),
-        intervals={
-            str(level): {"lower": bounds[f"lower_{level}"], "upper": bounds[f"upper_{level}"]}
-            for level in levels
-        },
-        aht_seconds=point.aht_seconds,
-    )
 
 
 @router.post(
@@ -78,19 +35,16 @@ async def create_forecast(
     actor: ForecastKey,
 ) -> object:
     """Forecast an activity (backtested model selection with `auto`); stored and returned."""
-    prepared = await run_in_threadpool(service.prepare, session, actor, activity_id, body)
-    result = await request.app.state.forecast_pool.run(run_forecast, prepared.payload)
-    service.raise_task_error(result)
-    run, points = await run_in_threadpool(
-        service.store, session, actor, prepared.activity, body, result
+    stored = await service.create_forecast(
+        RequestTransactions(session), request.app.state.forecast_pool, actor, activity_id, body
     )
-    return forecast_out(run, points, prepared.timezone)
+    return results.forecast_out(stored)
 
 
 @router.get("/forecasts/{forecast_id}", response_model=schemas.ForecastOut, responses=READ_ERRORS)
 def get_forecast(forecast_id: str, session: SessionDep, actor: ReaderKey) -> object:
     """A stored forecast with its points and backtest scores."""
-    return forecast_out(*service.get_forecast(session, actor, forecast_id))
+    return results.forecast_out(service.get_forecast(session, actor, forecast_id))
 
 
 def job_out(job: ForecastJob) -> schemas.ForecastJobOut:

@@ -1,11 +1,10 @@
-"""Use cases of provider forecasts: preparing the task's input, storing its output, special days.
+"""Use cases of provider forecasts: making one (`create_forecast`), reading them, special days.
 
-The CPU-heavy part (`tasks.run_forecast`) runs elsewhere (a worker process); what happens here
-is reading the history and the special days, and storing the run with its points.
+The CPU-heavy part (`tasks.run_forecast`) runs in a worker process of `pool.ForecastPool`; what
+happens here is reading the history and the special days before it, and storing the run with
+its points after it, each in a short transaction of its own.
 """
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -15,28 +14,59 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.contracts import service as contracts
-from app.contracts.tables import Activity, Contract
 from app.core import audit
 from app.core.auth import Principal
 from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed, failed
 from app.core.orm import utc_now
 from app.core.periods import Period, local_midnight
-from app.forecasts import schemas
+from app.core.transactions import Transactions
+from app.forecasts import results, schemas
+from app.forecasts.pool import ForecastPool
 from app.forecasts.repository import ForecastRepository
-from app.forecasts.tables import ForecastPoint, ForecastRun, SpecialDay
+from app.forecasts.tables import SpecialDay
+from app.forecasts.tasks import run_forecast
 from app.volumes import service as volumes
 
 HISTORY_YEARS = 3
 """Years of history handed to the models: enough for two annual cycles and backtests."""
 
 
-def forecast_payload(
-    session: Session,
-    activity: Activity,
-    contract: Contract,
+class ForecastRefused(ValidationFailed):
+    """The history cannot serve the request (too little of it, or a request the models refuse);
+    the problem names the field."""
+
+
+async def create_forecast(
+    transactions: Transactions,
+    pool: ForecastPool,
+    actor: Principal,
+    activity_id: str,
     request: schemas.ForecastCreate,
-) -> dict[str, Any]:
-    """The plain-data input of `tasks.run_forecast` for one activity."""
+) -> results.StoredForecast:
+    """The forecast use case, the same for the API, the jobs, the CLI and the outlook: read the
+    inputs in a short transaction, fit in a worker process with no transaction open and no
+    connection held, store the run in a short write transaction."""
+    if request.end < request.start:
+        raise failed([FieldError("body", "end", "must not be before start")])
+    inputs = await transactions.read(lambda session: _inputs(session, actor, activity_id, request))
+    output = await pool.run(run_forecast, inputs.payload)
+    _raise_refusal(output)
+    return await transactions.write(lambda session: _store(session, actor, inputs, request, output))
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    activity_id: str
+    timezone: ZoneInfo
+    payload: dict[str, Any]
+
+
+def _inputs(
+    session: Session, actor: Principal, activity_id: str, request: schemas.ForecastCreate
+) -> _Inputs:
+    """The plain-data input of `tasks.run_forecast` for one activity: its history up to the cut,
+    its calendar and special days, and the request."""
+    activity, contract = contracts.get_activity_and_contract(session, actor, activity_id)
     timezone = ZoneInfo(contract.timezone)
     cut = request.history_end or (utc_now().astimezone(timezone).date() + timedelta(days=1))
     first = cut - timedelta(days=366 * HISTORY_YEARS)
@@ -46,7 +76,7 @@ def forecast_payload(
         datetime(first.year, first.month, first.day, tzinfo=timezone),
         datetime(cut.year, cut.month, cut.day, tzinfo=timezone),
     )
-    return {
+    payload = {
         "intervals": {
             "interval_start": [ts.isoformat() for ts in history["interval_start"]],
             "offered": history["offered"].tolist(),
@@ -72,62 +102,28 @@ def forecast_payload(
             for day in ForecastRepository(session).special_days(activity.id)
         ],
     }
+    return _Inputs(activity.id, timezone, payload)
 
 
-@dataclass(frozen=True)
-class Prepared:
-    activity: Activity
-    timezone: ZoneInfo
-    payload: dict[str, Any]
-
-
-def prepare(
-    session: Session, actor: Principal, activity_id: str, request: schemas.ForecastCreate
-) -> Prepared:
-    if request.end < request.start:
-        raise failed([FieldError("body", "end", "must not be before start")])
-    activity, contract = contracts.get_activity_and_contract(session, actor, activity_id)
-    payload = forecast_payload(session, activity, contract, request)
-    return Prepared(activity, ZoneInfo(contract.timezone), payload)
-
-
-def raise_task_error(result: dict[str, Any]) -> None:
+def _raise_refusal(output: dict[str, Any]) -> None:
     """Turn an error the task reported into a problem naming the field."""
-    error = result.get("error")
+    error = output.get("error")
     if error is None:
         return
-    raise ValidationFailed(
+    raise ForecastRefused(
         error["message"][0].upper() + error["message"][1:] + ".",
         errors=[FieldError("body", error["field"], error["message"])],
     )
 
 
-def store(
+def _store(
     session: Session,
     actor: Principal,
-    activity: Activity,
+    inputs: _Inputs,
     request: schemas.ForecastCreate,
-    result: dict[str, Any],
-) -> tuple[ForecastRun, list[ForecastPoint]]:
-    levels = sorted(set(request.levels))
-    run = ForecastRun(
-        activity_id=activity.id,
-        granularity=request.granularity,
-        start=request.start,
-        end=request.end,
-        method_requested=request.method,
-        method=result["method"],
-        levels=levels,
-        history_end=request.history_end,
-        volume=request.volume,
-        backtest=[
-            {name: _json_number(value) for name, value in score.items()}
-            for score in result["backtest"]
-        ],
-        samples=result["samples"],
-        created_by_key_id=actor.key_id,
-    )
-    points = [_point(row, levels) for row in result["points"]]
+    output: dict[str, Any],
+) -> results.StoredForecast:
+    run, points = results.new_run(inputs.activity_id, request, output, actor.key_id)
     ForecastRepository(session).add_run(run, points)
     audit.record(
         session,
@@ -135,41 +131,19 @@ def store(
         "forecast.created",
         "forecast",
         run.id,
-        {"activity_id": activity.id, "method": run.method, "granularity": run.granularity},
+        {"activity_id": inputs.activity_id, "method": run.method, "granularity": run.granularity},
     )
-    return run, points
+    return results.StoredForecast(run, points, inputs.timezone)
 
 
-def _point(row: dict[str, Any], levels: list[int]) -> ForecastPoint:
-    aht = row.get("aht_seconds")
-    return ForecastPoint(
-        period_start=datetime.fromisoformat(row["period_start"]),
-        volume=_quantity(row["volume"]),
-        bounds={
-            f"{side}_{level}": str(_quantity(row[f"{side}_{level}"]))
-            for level in levels
-            for side in ("lower", "upper")
-        },
-        aht_seconds=_quantity(aht) if aht else None,
-    )
-
-
-def _quantity(value: float) -> Decimal:
-    """Model output as an exact decimal to the thousandth: forecasts are estimates, but what is
-    stored and compared downstream must not change between reads."""
-    return Decimal(repr(float(value))).quantize(Decimal("0.001"))
-
-
-def get_forecast(
-    session: Session, actor: Principal, forecast_id: str
-) -> tuple[ForecastRun, Sequence[ForecastPoint], ZoneInfo]:
+def get_forecast(session: Session, actor: Principal, forecast_id: str) -> results.StoredForecast:
     """A run, its points and the contract's time zone (404 for another client's run)."""
     repository = ForecastRepository(session)
     run = repository.get_run(forecast_id)
     if run is None:
         raise NotFound(f"No forecast with id {forecast_id}.")
     _, contract = contracts.get_activity_and_contract(session, actor, run.activity_id)
-    return run, repository.points(run.id), ZoneInfo(contract.timezone)
+    return results.StoredForecast(run, repository.points(run.id), ZoneInfo(contract.timezone))
 
 
 # Special days
@@ -267,11 +241,3 @@ def month_forecast(
                 samples=run.samples[index],
             )
     return None
-
-
-def _json_number(value: Any) -> Any:
-    """A backtest score as JSON allows it: NaN and infinities (a model that could not be
-    scored) become null, which PostgreSQL's JSON type requires."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

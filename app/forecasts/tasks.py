@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from app.forecasts.results import output_of
+
 
 def run_forecast(payload: dict[str, Any]) -> dict[str, Any]:
     """Forecast one activity.
@@ -17,8 +19,7 @@ def run_forecast(payload: dict[str, Any]) -> dict[str, Any]:
     `payload`: intervals (dict of column lists: interval_start as ISO strings in UTC, offered,
     handled, aht_seconds), timezone, interval_minutes, holiday_country, and the request
     (granularity, start, end, method, levels, history_end, volume, special_days as dicts).
-    Returns method, backtest (list of dicts), points (list of dicts with ISO period_start) and
-    samples (month totals as a list of lists, or None); or `{"error": {...}}` for a request the
+    Returns `results.output_of` the engine's result, or `{"error": {...}}` for a request the
     history cannot serve. Errors travel as data: the library's exceptions carry fields that
     would not survive pickling back from a worker.
     """
@@ -72,15 +73,4 @@ def run_forecast(payload: dict[str, Any]) -> dict[str, Any]:
                 "available_open_days": exc.available_open_days,
             }
         }
-    points = result.points.copy()
-    points["period_start"] = points["period_start"].map(lambda ts: ts.isoformat())
-    return {
-        "method": result.method,
-        "backtest": [score.__dict__ for score in result.backtest],
-        "points": points.to_dict(orient="records"),
-        "samples": (
-            result.samples.round(1).tolist()
-            if result.samples is not None and request.granularity == "month"
-            else None
-        ),
-    }
+    return output_of(result, request.granularity)

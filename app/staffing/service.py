@@ -133,7 +133,8 @@ def forecast_staffing(
 ) -> schemas.ForecastStaffingOut:
     """Agents and FTE per interval of an interval forecast, sized for `targets`, on the
     forecast volume or one of its bounds (staffing for risk), with daily agent-hours."""
-    run, points, timezone = forecasts.get_forecast(session, actor, forecast_id)
+    stored = forecasts.get_forecast(session, actor, forecast_id)
+    run, points, timezone = stored.run, stored.points, stored.timezone
     activity = contracts.get_activity(session, actor, run.activity_id)
     if run.granularity != "interval" or run.volume != "offered":
         what = f"a {run.granularity} forecast of {run.volume} contacts"

@@ -10,18 +10,20 @@ from hypothesis import strategies as st
 from app.billing.rules import (
     ActivityFigures,
     BandStatus,
-    BillingUnit,
     ContractTerms,
-    Evaluation,
     ShortfallReason,
-    VolumeBasis,
-    actual_quantity,
-    committed_quantity,
     evaluate_activity,
     evaluate_pooled,
     invoice_totals,
     price_in_force,
     round_half_up,
+)
+from app.core.charter import (
+    BillingUnit,
+    Evaluation,
+    VolumeBasis,
+    actual_quantity,
+    committed_quantity,
 )
 
 DEFAULTS = ContractTerms()
@@ -125,43 +127,6 @@ def test_example_8_adjustment_reduces_the_commitment_before_the_trigger() -> Non
     assert result.trigger == d("72000")
     assert result.shortfall_units == d("2000")
     assert result.amount == d("2400.00")
-
-
-# Quantities
-
-
-def test_contact_commitment_is_the_volume() -> None:
-    assert committed_quantity(BillingUnit.CONTACT, d("100000"), d("300"), None) == d("100000")
-
-
-def test_hour_commitment_uses_the_line_aht_before_the_reference_aht() -> None:
-    assert committed_quantity(BillingUnit.HOUR, d("3600"), d("300"), d("600")) == d("300")
-
-
-def test_hour_commitment_falls_back_to_the_reference_aht() -> None:
-    assert committed_quantity(BillingUnit.HOUR, d("3600"), None, d("600")) == d("600")
-
-
-def test_hour_commitment_without_any_aht_is_refused() -> None:
-    with pytest.raises(ValueError, match="aht_seconds"):
-        committed_quantity(BillingUnit.HOUR, d("3600"), None, None)
-
-
-def test_contact_commitment_needs_no_aht() -> None:
-    assert committed_quantity(BillingUnit.CONTACT, d("5"), None, None) == d("5")
-
-
-def test_contact_actual_counts_offered_contacts_on_offered_basis() -> None:
-    assert actual_quantity(BillingUnit.CONTACT, VolumeBasis.OFFERED, 120, 100, d("0")) == 120
-
-
-def test_contact_actual_counts_handled_contacts_on_handled_basis() -> None:
-    assert actual_quantity(BillingUnit.CONTACT, VolumeBasis.HANDLED, 120, 100, d("0")) == 100
-
-
-def test_hour_actual_is_handled_seconds_in_hours_whatever_the_basis() -> None:
-    assert actual_quantity(BillingUnit.HOUR, VolumeBasis.OFFERED, 120, 100, d("5400")) == d("1.5")
-    assert actual_quantity(BillingUnit.HOUR, VolumeBasis.HANDLED, 120, 100, d("5400")) == d("1.5")
 
 
 # Shortfall edge cases

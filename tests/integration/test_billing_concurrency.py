@@ -18,12 +18,12 @@ import uvicorn
 from sqlalchemy import func, select
 
 from app.billing import service as billing
-from app.billing.rules import BillingUnit
 from app.billing.tables import Invoice
 from app.commitments import schemas as commitment_schemas
 from app.commitments import service as commitments
 from app.contracts import schemas, service
 from app.core.auth import SYSTEM, Principal, Role, issue_key
+from app.core.charter import BillingUnit
 from app.core.db import Database, create_db_engine, session_scope
 from app.core.migrations import upgrade_to_head
 from app.core.settings import Settings

@@ -53,11 +53,11 @@ def _stored(db: Session, activity_id: str) -> list[tuple[datetime, int, int, int
         .where(IntervalActual.activity_id == activity_id)
         .order_by(IntervalActual.interval_start)
     ).all()
-    return [tuple(row) for row in rows]
+    return [(start, offered, handled, aht) for start, offered, handled, aht in rows]
 
 
 def _count(db: Session, activity_id: str) -> int:
-    return db.scalar(select(func.count()).where(IntervalActual.activity_id == activity_id))
+    return db.scalar(select(func.count()).where(IntervalActual.activity_id == activity_id)) or 0
 
 
 def _half_hours(day: datetime, count: int) -> list[str]:

@@ -8,7 +8,7 @@ sequence free of invoices that can never be delivered. A draft preview renders w
 from dataclasses import dataclass
 
 from app.billing.einvoice.document import Address, Party, valid_number
-from app.contracts.tables import Client
+from app.contracts.service import Client
 from app.core.errors import FieldError
 from app.core.settings import Settings
 

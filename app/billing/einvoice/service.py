@@ -12,7 +12,7 @@ from app.billing.einvoice.repository import DocumentRepository
 from app.billing.einvoice.tables import InvoiceDocument
 from app.billing.tables import Invoice
 from app.contracts import service as contracts
-from app.contracts.tables import Client, Contract
+from app.contracts.service import Client, Contract
 from app.core.auth import Principal
 from app.core.errors import Conflict
 from app.core.settings import Settings

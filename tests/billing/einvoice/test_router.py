@@ -7,6 +7,7 @@ import os
 import subprocess
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -186,17 +187,19 @@ def test_changing_the_client_after_issue_changes_no_document(
 
 def _catalog_attachments(reader: PdfReader) -> list[tuple[str, str, bytes]]:
     found = []
-    for spec in reader.trailer["/Root"].get("/AF", []):
-        spec = spec.get_object() if isinstance(spec, IndirectObject) else spec
-        content = spec["/EF"]["/F"].get_object().get_data()
-        found.append((str(spec["/F"]), str(spec["/AFRelationship"]), content))
+    catalog: Any = reader.trailer["/Root"]  # pypdf types its objects as the PdfObject base
+    for spec in catalog.get("/AF", []):
+        entry: Any = spec.get_object() if isinstance(spec, IndirectObject) else spec
+        content = entry["/EF"]["/F"].get_object().get_data()
+        found.append((str(entry["/F"]), str(entry["/AFRelationship"]), content))
     return found
 
 
 def _fonts(reader: PdfReader) -> list[dict]:
     fonts = []
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
+        resources: Any = page["/Resources"]
+        for font in resources["/Font"].values():
             font = font.get_object()
             descendants = font.get("/DescendantFonts")
             fonts.append(descendants[0].get_object() if descendants else font)
@@ -205,7 +208,7 @@ def _fonts(reader: PdfReader) -> list[dict]:
 
 def test_pdf_is_factur_x_pdf_a_3_with_the_served_cii(client, per_activity, billing) -> None:
     reader = PdfReader(io.BytesIO(pdf(client, per_activity, billing)))
-    root = reader.trailer["/Root"]
+    root: Any = reader.trailer["/Root"]
     xmp = root["/Metadata"].get_object().get_data().decode()
     assert "<pdfaid:part>3</pdfaid:part>" in xmp or 'pdfaid:part="3"' in xmp
     assert "EN 16931" in xmp and "factur-x.xml" in xmp
@@ -250,7 +253,8 @@ def test_draft_pdf_is_a_preview_without_xml(client, db, admin, billing) -> None:
     draft = generate(client, contract_id, billing).json()
     reader = PdfReader(io.BytesIO(pdf(client, draft, billing)))
     assert "NE VAUT PAS FACTURE" in reader.pages[0].extract_text()
-    assert "/AF" not in reader.trailer["/Root"]
+    catalog: Any = reader.trailer["/Root"]
+    assert "/AF" not in catalog
     response = client.get(f"/v1/invoices/{draft['id']}/xml", headers=billing)
     assert response.status_code == 409
     assert response.headers["content-type"] == "application/problem+json"

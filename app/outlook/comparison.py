@@ -6,8 +6,8 @@ interval, the probability that actual activity falls below the trigger and the e
 shortfall. After the period, the realised figures replace the estimates.
 
 The month forecasts come from stored runs of the contacts the contract bills (offered, or
-handled: `forecast_volume`); the endpoint first asks the forecasting pool for the missing ones
-(`periods_needing_forecast`), then builds the rows here.
+handled: `forecast_volume`); the outlook's service first asks the forecasting pool for the
+missing ones (`periods_needing_forecast`), then builds the rows here.
 """
 
 from dataclasses import dataclass
@@ -18,13 +18,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.billing import rules
-from app.commitments import outlook
 from app.commitments.service import PeriodCommitment, resolve_periods
-from app.contracts.tables import Activity, Contract
+from app.contracts.service import Activity, Contract
+from app.core import charter
 from app.core.orm import utc_now
 from app.core.periods import Period, is_period_closed, period_bounds
 from app.forecasts import service as forecasts
 from app.forecasts.schemas import Volume
+from app.outlook import risk
 from app.volumes import service as volumes
 
 _SECONDS_PER_HOUR = Decimal(3600)
@@ -97,17 +98,17 @@ def forecast_volume(activity: Activity) -> Volume:
     actuals: handled ones when the contract bills handled contacts, or production hours (which
     only handled contacts consume); offered ones otherwise."""
     if (
-        activity.billing_unit == rules.BillingUnit.HOUR
-        or activity.volume_basis == rules.VolumeBasis.HANDLED
+        activity.billing_unit == charter.BillingUnit.HOUR
+        or activity.volume_basis == charter.VolumeBasis.HANDLED
     ):
         return "handled"
     return "offered"
 
 
 def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
-    return rules.actual_quantity(
-        rules.BillingUnit(activity.billing_unit),
-        rules.VolumeBasis(activity.volume_basis),
+    return charter.actual_quantity(
+        charter.BillingUnit(activity.billing_unit),
+        charter.VolumeBasis(activity.volume_basis),
         totals.offered,
         totals.handled,
         totals.handled_seconds,
@@ -117,7 +118,7 @@ def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
 def forecast_units(activity: Activity, contacts: Decimal, aht_seconds: Decimal | None) -> Decimal:
     """A forecast of contacts in the activity's billing unit: hours use the forecast AHT (or
     the reference AHT when the forecast has none)."""
-    if activity.billing_unit == rules.BillingUnit.CONTACT:
+    if activity.billing_unit == charter.BillingUnit.CONTACT:
         return contacts
     aht = aht_seconds or activity.reference_aht_seconds or Decimal(0)
     return contacts * aht / _SECONDS_PER_HOUR
@@ -138,8 +139,8 @@ def _row(
     latest = figures.latest
     committed_latest = None
     if latest is not None:
-        committed_latest = rules.committed_quantity(
-            rules.BillingUnit(activity.billing_unit),
+        committed_latest = charter.committed_quantity(
+            charter.BillingUnit(activity.billing_unit),
             latest.volume,
             latest.aht_seconds,
             activity.reference_aht_seconds,
@@ -150,18 +151,18 @@ def _row(
     evaluation = rules.evaluate_activity(
         terms, figures.committed, figures.adjustments, actual, price
     )
-    expected: outlook.Outlook | None = None
+    expected: risk.Outlook | None = None
     if figures.committed is not None and closed:
-        expected = outlook.realised(actual, evaluation.trigger, evaluation.shortfall_units)
+        expected = risk.realised(actual, evaluation.trigger, evaluation.shortfall_units)
     elif figures.committed is not None and forecast is not None:
         samples = [
             float(forecast_units(activity, Decimal(repr(total)), forecast.aht_seconds))
             for total in forecast.samples
         ]
-        expected = outlook.outlook(samples, evaluation.trigger, evaluation.floor)
+        expected = risk.outlook(samples, evaluation.trigger, evaluation.floor)
     deviation = None
     if figures.committed is not None and forecast_total is not None:
-        deviation = outlook.deviation_pct(figures.committed, forecast_total)
+        deviation = risk.deviation_pct(figures.committed, forecast_total)
     amount = None
     if expected is not None and price is not None:
         amount = rules.round_half_up(expected.expected_shortfall_units * price)

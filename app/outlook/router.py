@@ -1,0 +1,153 @@
+"""HTTP layer of the outlook: the comparison of commitments with the provider forecast and the
+actuals, and the accuracy scorecard.
+
+Its operations keep the `committed forecasts` tag they were published under.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from app.contracts import service as contracts
+from app.core.auth import ReaderKey
+from app.core.db import SessionDep
+from app.core.errors import READ_ERRORS, problem_responses
+from app.core.routing import TransactionalRoute
+from app.forecasts import service as forecasts
+from app.outlook import comparison, schemas, service
+
+router = APIRouter(route_class=TransactionalRoute, tags=["committed forecasts"])
+
+PeriodQuery = Annotated[str, Query(description="YYYY-MM", examples=["2026-12"])]
+OUTLOOK_ERRORS = {**READ_ERRORS, **problem_responses(422, 503)}
+"""Besides the read errors: a bad period range (422), a forecast it waited for too long (503)."""
+FirstPeriod = Annotated[str, Query(alias="from", description="First period, YYYY-MM.")]
+LastPeriod = Annotated[str, Query(alias="to", description="Last period, YYYY-MM.")]
+
+
+def _forecast_out(
+    activity: contracts.Activity, forecast: forecasts.MonthForecast | None
+) -> schemas.ProviderForecastOut | None:
+    if forecast is None:
+        return None
+    return schemas.ProviderForecastOut(
+        forecast_id=forecast.forecast_id,
+        volume=forecast.volume,
+        units=comparison.forecast_units(activity, forecast.volume, forecast.aht_seconds),
+        lower_80=forecast.bounds.get("lower_80"),
+        upper_80=forecast.bounds.get("upper_80"),
+        lower_95=forecast.bounds.get("lower_95"),
+        upper_95=forecast.bounds.get("upper_95"),
+        aht_seconds=forecast.aht_seconds,
+    )
+
+
+def _row_fields(activity: contracts.Activity, row: comparison.ComparisonRow) -> dict[str, object]:
+    return {
+        "period": str(row.period),
+        "deadline": row.deadline,
+        "status": row.status,
+        "billing_unit": row.billing_unit,
+        "committed": row.committed,
+        "binding_commitment_id": row.binding_commitment_id,
+        "committed_latest": row.committed_latest,
+        "latest_commitment_id": row.latest_commitment_id,
+        "adjustments": row.adjustments,
+        "provider_forecast": _forecast_out(activity, row.provider_forecast),
+        "actual": row.actual,
+        "deviation_pct": row.deviation_pct,
+        "probability_below_trigger": row.probability_below_trigger,
+        "expected_shortfall_units": row.expected_shortfall_units,
+        "expected_shortfall_amount": row.expected_shortfall_amount,
+        "unit_price": row.unit_price,
+    }
+
+
+@router.get(
+    "/activities/{activity_id}/comparison",
+    response_model=schemas.ComparisonOut,
+    responses=OUTLOOK_ERRORS,
+)
+async def get_activity_comparison(
+    activity_id: str,
+    request: Request,
+    session: SessionDep,
+    actor: ReaderKey,
+    first: FirstPeriod,
+    last: LastPeriod,
+) -> object:
+    """Per period: commitments, provider forecast, actuals, P(below trigger), expected cost."""
+    found = await service.compare_activity(
+        request.app.state.forecast_pool, session, actor, activity_id, first, last
+    )
+    return schemas.ComparisonOut(
+        activity_id=found.activity.id,
+        currency=found.contract.currency,
+        periods=[
+            schemas.ComparisonPeriodOut(**_row_fields(found.activity, row)) for row in found.rows
+        ],
+    )
+
+
+@router.get(
+    "/contracts/{contract_id}/comparison",
+    response_model=schemas.ContractComparisonOut,
+    responses=OUTLOOK_ERRORS,
+)
+async def get_contract_comparison(
+    contract_id: str,
+    request: Request,
+    session: SessionDep,
+    actor: ReaderKey,
+    period: PeriodQuery,
+) -> object:
+    """Every activity of a contract for one period, with totals in money (dashboards)."""
+    found = await service.compare_contract(
+        request.app.state.forecast_pool, session, actor, contract_id, period
+    )
+    return schemas.ContractComparisonOut(
+        contract_id=found.contract.id,
+        period=str(found.period),
+        currency=found.contract.currency,
+        activities=[
+            schemas.ContractComparisonActivityOut(
+                activity_id=activity.id,
+                activity_name=activity.name,
+                **_row_fields(activity, row),
+            )
+            for activity, row in found.lines
+        ],
+        totals=schemas.ComparisonTotalsOut(
+            **comparison.money_totals([row for _, row in found.lines]).__dict__
+        ),
+    )
+
+
+@router.get(
+    "/activities/{activity_id}/scorecard",
+    response_model=schemas.ScorecardOut,
+    responses=OUTLOOK_ERRORS,
+)
+async def get_scorecard(
+    activity_id: str,
+    request: Request,
+    session: SessionDep,
+    actor: ReaderKey,
+    first: FirstPeriod,
+    last: LastPeriod,
+) -> object:
+    """Bias and MAPE of the binding commitments and of the provider's forecasts made as of the
+    same deadlines, over closed periods: who forecasts better."""
+    found = await service.score_activity(
+        request.app.state.forecast_pool, session, actor, activity_id, first, last
+    )
+    return schemas.ScorecardOut(
+        activity_id=found.activity.id,
+        billing_unit=found.activity.billing_unit,
+        periods=[
+            schemas.ScorecardPeriodOut(**{**row.__dict__, "period": str(row.period)})
+            for row in found.rows
+        ],
+        commitment=schemas.AccuracyOut(**found.commitment.__dict__),
+        provider=schemas.AccuracyOut(**found.provider.__dict__),
+    )
