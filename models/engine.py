@@ -817,7 +817,8 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
         choice.scores += interval_scores
         if direct is not None:
             choice.alias = DIRECT
-    assumptions = calendar.assumptions(daily.days, special_kinds(special))
+    forecast_days = daily.days[daily.days >= pd.Timestamp(first_out)]
+    assumptions = calendar.assumptions(forecast_days, special_kinds(special))
     return ForecastResult(
         choice.alias, tuple(choice.scores), points, samples, tuple(assumptions), choice.selection
     )

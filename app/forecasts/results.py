@@ -20,6 +20,7 @@ from app.forecasts.tables import ForecastPoint, ForecastRun
 
 if TYPE_CHECKING:
     from models import ForecastResult
+    from models.selection import Selection
 
 
 def output_of(result: "ForecastResult", granularity: str) -> dict[str, Any]:
@@ -30,12 +31,28 @@ def output_of(result: "ForecastResult", granularity: str) -> dict[str, Any]:
     return {
         "method": result.method,
         "backtest": [score.__dict__ for score in result.backtest],
+        "selection": _selection(result.selection),
+        "assumptions": [
+            {**assumption.__dict__, "day": assumption.day.isoformat()}
+            for assumption in result.assumptions
+        ],
         "points": points.to_dict(orient="records"),
         "samples": (
             result.samples.round(1).tolist()
             if result.samples is not None and granularity == "month"
             else None
         ),
+    }
+
+
+def _selection(selection: "Selection | None") -> dict[str, Any] | None:
+    if selection is None:
+        return None
+    return {
+        "best": selection.best,
+        "members": list(selection.members),
+        "rule": selection.rule,
+        "margins": [margin.__dict__ for margin in selection.margins],
     }
 
 
@@ -61,6 +78,8 @@ def new_run(
             {name: _json_number(value) for name, value in score.items()}
             for score in output["backtest"]
         ],
+        selection=output["selection"],
+        assumptions=output["assumptions"],
         samples=output["samples"],
         created_by_key_id=created_by_key_id,
     )
@@ -119,6 +138,8 @@ def forecast_out(stored: StoredForecast) -> schemas.ForecastOut:
         history_end=run.history_end,
         volume=run.volume,
         backtest=[schemas.CandidateScoreOut(**score) for score in run.backtest],
+        selection=None if run.selection is None else schemas.SelectionOut(**run.selection),
+        assumptions=[schemas.DayAssumptionOut(**item) for item in run.assumptions or []],
         points=[_point_out(point, run.levels, timezone) for point in stored.points],
         created_at=run.created_at,
     )

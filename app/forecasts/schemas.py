@@ -84,6 +84,38 @@ class CandidateScoreOut(BaseModel):
     )
 
 
+class CandidateMarginOut(BaseModel):
+    alias: str
+    wape: float = Field(description="Pooled backtest WAPE over the origins.")
+    margin: float = Field(
+        description="Mean over the backtest origins of this candidate's WAPE minus the best's."
+    )
+    noise: float = Field(description="The tie threshold for this candidate (see `rule`).")
+    tied: bool = Field(description="Within noise of the best: combined with it.")
+
+
+class SelectionOut(BaseModel):
+    """How `auto` (or `ensemble`) chose: the best candidate, the ties it combined, and why."""
+
+    best: str = Field(description="The candidate with the lowest pooled backtest WAPE.")
+    members: list[str] = Field(
+        description="The candidates used: the best alone, or the ties combined (`ensemble`)."
+    )
+    margins: list[CandidateMarginOut] = Field(description="Every scored candidate, best first.")
+    rule: str = Field(description="The selection rule, in words.")
+
+
+class DayAssumptionOut(BaseModel):
+    """A forecast day the calendar decided without a planner, for the planner to confirm or
+    override with a special day (`closed`, or `open` for a holiday closed in past years)."""
+
+    day: date
+    closed: bool = Field(description="Forecast closed (0); false for an unconfirmed holiday.")
+    reason: Literal["closed_weekday", "closed_holiday", "closed_special_day", "unconfirmed_holiday"]
+    detail: str = Field(description="The evidence, in words.")
+    holiday: str | None = Field(description="The public holiday of that day, if any.")
+
+
 class ForecastPointOut(BaseModel):
     period_start: datetime
     volume: Quantity
@@ -112,6 +144,13 @@ class ForecastOut(BaseModel):
     history_end: date | None
     volume: Volume
     backtest: list[CandidateScoreOut]
+    selection: SelectionOut | None = Field(
+        description="For `auto` and `ensemble`: the ranking, the margins and the tie rule."
+    )
+    assumptions: list[DayAssumptionOut] = Field(
+        description="Every forecast day assumed closed, and every public holiday the history"
+        " has no evidence about (forecast open), with the reason."
+    )
     points: list[ForecastPointOut]
     created_at: datetime
 
@@ -145,7 +184,11 @@ Multiplier = Annotated[Decimal, Field(gt=0, le=100, decimal_places=4), decimal_s
 
 class SpecialDayCreate(StrictInput):
     day: date
-    kind: Literal["outlier", "closed", "multiplier"]
+    kind: Literal["outlier", "closed", "open", "multiplier"] = Field(
+        description="`outlier`: a past day left out of fitting; `closed`: no activity that day;"
+        " `open`: a day worked although the calendar would close it (a holiday closed in past"
+        " years); `multiplier`: a future day's forecast multiplied by `multiplier`."
+    )
     multiplier: Multiplier | None = Field(default=None, description="Required for `multiplier`.")
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
 

@@ -13,7 +13,8 @@ from app.core.types import ExactDecimal, UTCDateTime
 
 
 class ForecastRun(Base):
-    """One forecast of one activity, as it was made: request, method chosen, backtest scores.
+    """One forecast of one activity, as it was made: request, method chosen and why, backtest
+    scores, and the calendar assumptions a planner may want to confirm.
 
     `samples` keeps the simulated period totals of day and month forecasts, from which the
     comparison reads probabilities (P(actual < trigger)) without re-running the model.
@@ -33,6 +34,10 @@ class ForecastRun(Base):
     history_end: Mapped[date | None] = mapped_column(Date)
     volume: Mapped[str] = mapped_column(String(16), server_default="offered")
     backtest: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    selection: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    assumptions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    """Days forecast closed and unconfirmed holidays, with reasons (None on runs made before
+    they were recorded)."""
     samples: Mapped[list[list[float]] | None] = mapped_column(JSON)
     created_by_key_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

@@ -334,3 +334,50 @@ def test_ops_key_cannot_start_forecasts(client, db, activity) -> None:
     forecast = _forecast(client, activity.id, ops, start=start, end=start)
     job = client.post("/v1/forecast-jobs", json={"start": start, "end": start}, headers=ops)
     assert (forecast.status_code, job.status_code) == (403, 403)
+
+
+def test_a_forecast_lists_every_day_it_assumed_closed_with_the_reason(
+    client, activity, admin
+) -> None:
+    start = _next_monday()
+    body = _forecast(
+        client,
+        activity.id,
+        admin,
+        method="snaive",
+        start=str(start),
+        end=str(start + timedelta(days=20)),
+    ).json()
+    closed = {a["day"] for a in body["assumptions"] if a["closed"]}
+    zero_days = {p["period_start"][:10] for p in body["points"] if float(p["volume"]) == 0}
+    assert closed == zero_days
+    sundays = [a for a in body["assumptions"] if date.fromisoformat(a["day"]).weekday() == 6]
+    assert len(sundays) == 3
+    assert {a["reason"] for a in sundays} == {"closed_weekday"}
+    assert sundays[0]["detail"] == "no volume on Sundays in the last 91 days"
+    stored = client.get(f"/v1/forecasts/{body['id']}", headers=admin).json()
+    assert stored["assumptions"] == body["assumptions"]
+
+
+def test_auto_says_what_it_chose_and_why(client, activity, admin) -> None:
+    start = _next_monday()
+    body = _forecast(
+        client, activity.id, admin, start=str(start), end=str(start + timedelta(days=13))
+    ).json()
+    selection = body["selection"]
+    assert body["method"] == ("ensemble" if len(selection["members"]) > 1 else selection["best"])
+    assert selection["margins"][0]["alias"] == selection["best"]
+    assert selection["margins"][0]["margin"] == 0
+    assert {m["alias"] for m in selection["margins"] if m["tied"]} >= set(selection["members"])
+    assert "ties" in selection["rule"]
+
+
+def test_a_holiday_can_be_marked_open(client, activity, admin) -> None:
+    day = _next_monday() + timedelta(days=3)
+    response = client.post(
+        f"/v1/activities/{activity.id}/special-days",
+        json={"day": str(day), "kind": "open", "reason": "worked this year"},
+        headers=admin,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["kind"] == "open"
