@@ -21,7 +21,7 @@ error, so a model that was off by 5 % gets intervals that allow for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.stats import norm, t
@@ -43,9 +43,15 @@ class ErrorModel:
     level_variance_per_step: float
 
     def apply(self, predictive: Predictive) -> Predictive:
-        """The model's central forecast with this error model's spread."""
+        """The model's central forecast with this error model's spread.
+
+        The day noise is never below the model's own one-step spread (its in-sample error): on
+        a history of a few weeks the backtest windows are a day or two long, too short to
+        measure the noise, and 80 % day bounds then covered a third of the days.
+        """
         steps = np.arange(1, predictive.mu.size + 1, dtype=np.float64)
-        noise = np.full(predictive.mu.size, self.noise_sd)
+        one_step = float(predictive.sd[0]) if predictive.sd.size else 0.0
+        noise = np.full(predictive.mu.size, max(self.noise_sd, one_step))
         sd = np.minimum(np.sqrt(noise**2 + self.level_variance_per_step * steps), MAX_LOG_SD)
         return Predictive(predictive.mu, sd, np.minimum(noise, sd))
 
@@ -93,14 +99,36 @@ def fit_error_model(
     noise_var, level = np.linalg.solve(system, np.array([within, means]))
     if level < 0 or noise_var < 0:  # no level to see: all of the spread is day noise
         noise_var, level = within / (1.0 - inverse_n), 0.0
-    return ErrorModel(float(np.sqrt(noise_var)), float(level) * small_sample_widening(len(errors)))
+    fitted = ErrorModel(
+        float(np.sqrt(noise_var)), float(level) * small_sample_widening(len(errors))
+    )
+    return replace(fitted, noise_sd=fitted.noise_sd * _tail_factor(fitted, errors, steps))
+
+
+def _tail_factor(model: ErrorModel, errors: list[FloatArray], steps: list[FloatArray]) -> float:
+    """How much wider the day noise must be for single days to be covered as stated.
+
+    The moments above fit the variances; real day errors have heavier tails (a holiday the
+    model got wrong, a weekday effect off for the whole window), and 80 % and 95 % day bounds
+    covered 71 % and 83 % on real series. So the errors standardised by the fitted spread must
+    have their 80 % and 90 % magnitude quantiles at the Gaussian ones; only the noise is
+    widened, the level (what month totals rest on) is left as fitted.
+    """
+    standardised = np.concatenate(
+        [
+            e / np.sqrt(model.noise_sd**2 + model.level_variance_per_step * s)
+            for e, s in zip(errors, steps, strict=True)
+        ]
+    )
+    return max(_robust_sd(standardised), 1.0)
 
 
 def small_sample_widening(n_windows: int) -> float:
     """The level variance comes from a handful of window means: a Student t with that many
     degrees of freedom, not a Gaussian, is the honest predictive. Its variance is widened by
-    the squared ratio of the two distributions' 95 % quantiles (1.5 for five windows)."""
-    return float((t.ppf(0.95, n_windows) / norm.ppf(0.95)) ** 2)
+    the squared ratio of the two distributions' 90 % quantiles (1.33 for five windows): on real
+    series the 95 % ratio (1.5) left month totals covered at 93 % for 80 % bounds."""
+    return float((t.ppf(0.9, n_windows) / norm.ppf(0.9)) ** 2)
 
 
 def calibration_factor(
