@@ -85,3 +85,18 @@ def generate(client, contract_id, headers, period=PERIOD):
 
 
 VOICE_100K = Stream("voice", "1.20", 100_000, 85_000)
+
+
+def issue_and_correct(client, db, admin, billing) -> tuple[str, dict, dict]:
+    """A contract's October invoice issued, then corrected after an agreed adjustment of 5 000
+    units: (contract id, the issued invoice, the correction's response)."""
+    contract_id, ids = arrange(client, db, admin, [VOICE_100K])
+    draft = generate(client, contract_id, billing).json()
+    issued = client.post(f"/v1/invoices/{draft['id']}/issue", headers=billing).json()
+    client.post(
+        f"/v1/activities/{ids['voice']}/adjustments",
+        json={"period": PERIOD, "units": "5000", "reason": "campagne annulée"},
+        headers=admin,
+    )
+    correction = client.post(f"/v1/invoices/{draft['id']}/correct", headers=billing).json()
+    return contract_id, issued, correction

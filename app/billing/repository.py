@@ -19,6 +19,7 @@ _IN_CLAUSE_SIZE = 500
 @dataclass(frozen=True)
 class InvoiceFilter:
     status: str | None = None
+    kind: str | None = None
     contract_id: str | None = None
     period: str | None = None
     client_id: str | None = None
@@ -69,10 +70,13 @@ class InvoiceRepository(Repository[Invoice]):
         self.session.flush()
         return invoice
 
-    def credit_note_for(self, invoice_id: str) -> Invoice | None:
-        return self.session.scalars(
-            select(Invoice).where(Invoice.corrects_id == invoice_id, Invoice.kind == "credit_note")
-        ).first()
+    def by_ids(self, ids: Sequence[str]) -> dict[str, Invoice]:
+        found: dict[str, Invoice] = {}
+        for first in range(0, len(ids), _IN_CLAUSE_SIZE):
+            batch = ids[first : first + _IN_CLAUSE_SIZE]
+            for invoice in self.session.scalars(select(Invoice).where(Invoice.id.in_(batch))):
+                found[invoice.id] = invoice
+        return found
 
     def next_number(self, prefix: str, year: int) -> int:
         """The next number of (prefix, year), taken under the sequence row's lock until the
@@ -99,6 +103,7 @@ class InvoiceRepository(Repository[Invoice]):
         statement = self.select()
         for column, value in (
             (Invoice.status, filters.status),
+            (Invoice.kind, filters.kind),
             (Invoice.contract_id, filters.contract_id),
             (Invoice.period, filters.period),
             (Invoice.client_id, filters.client_id),

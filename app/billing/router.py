@@ -2,10 +2,11 @@
 
 import csv
 import io
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app.billing import schemas, service
 from app.billing.repository import InvoiceFilter
@@ -14,6 +15,7 @@ from app.billing.tables import Invoice
 from app.core.auth import Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, NotAcceptable, problem_responses
+from app.core.fields import InstantOrDate, parse_period
 from app.core.pagination import PageDep
 from app.core.routing import TransactionalRoute
 from app.core.settings import SettingsDep
@@ -43,7 +45,25 @@ def shortfall_out(shortfall: Shortfall) -> schemas.ShortfallOut:
     )
 
 
-def invoice_out(invoice: Invoice) -> schemas.InvoiceOut:
+def _ref(related: dict[str, Invoice], invoice_id: str | None) -> schemas.InvoiceRef | None:
+    if invoice_id is None:
+        return None
+    return schemas.InvoiceRef(id=invoice_id, number=related[invoice_id].number)
+
+
+def invoices_out(session: Session, invoices: Sequence[Invoice]) -> list[schemas.InvoiceOut]:
+    """Invoices with their lineage (what they correct, what corrected them)."""
+    related = service.lineage(session, invoices)
+    return [invoice_out(invoice, related) for invoice in invoices]
+
+
+def one_out(session: Session, invoice: Invoice) -> schemas.InvoiceOut:
+    [out] = invoices_out(session, [invoice])
+    return out
+
+
+def invoice_out(invoice: Invoice, related: dict[str, Invoice]) -> schemas.InvoiceOut:
+    corrects = _ref(related, invoice.corrects_id)
     return schemas.InvoiceOut(
         id=invoice.id,
         kind=invoice.kind,
@@ -61,6 +81,9 @@ def invoice_out(invoice: Invoice) -> schemas.InvoiceOut:
         vat_amount=invoice.vat_amount,
         total_amount=invoice.total_amount,
         corrects=invoice.corrects_id,
+        corrects_number=corrects.number if corrects else None,
+        credited_by=_ref(related, invoice.credited_by_id),
+        replaced_by=_ref(related, invoice.replaced_by_id),
         issue_date=invoice.issue_date,
         due_date=invoice.due_date,
         mentions=invoice.mentions,
@@ -102,11 +125,11 @@ def create_invoice(
     generated = service.generate(session, actor, body.contract_id, body.period)
     if generated.outcome == "created":
         assert generated.invoice is not None
-        return invoice_out(generated.invoice)
+        return one_out(session, generated.invoice)
     response.status_code = 200
     if generated.outcome == "existing":
         assert generated.invoice is not None
-        return invoice_out(generated.invoice)
+        return one_out(session, generated.invoice)
     assert generated.shortfall is not None
     return schemas.NoShortfallOut(
         status="no_shortfall",
@@ -141,23 +164,31 @@ def list_invoices(
     session: SessionDep,
     actor: ReaderKey,
     page: PageDep,
-    status: Annotated[str | None, Query(description="draft, issued, paid or void")] = None,
+    status: schemas.InvoiceStatus | None = None,
+    kind: schemas.InvoiceKind | None = None,
+    client_id: str | None = None,
     contract_id: str | None = None,
-    period: Annotated[str | None, Query(description="YYYY-MM")] = None,
+    period: Annotated[str | None, Query(description="YYYY-MM", examples=["2026-10"])] = None,
     updated_since: Annotated[
-        datetime | None,
+        InstantOrDate | None,
         Query(
-            description="Only invoices changed after this instant. Stamps increase in commit"
-            " order, so polling from the latest `updated_at` already seen misses no change."
+            description="Only invoices changed after this instant (RFC 3339 with an offset, or"
+            " a date read as 00:00 UTC). Stamps increase in commit order, so polling from the"
+            " latest `updated_at` already seen misses no change."
         ),
     ] = None,
 ) -> object:
     """Invoices and credit notes in (updated_at, id) order, for billing systems that sync."""
     filters = InvoiceFilter(
-        status=status, contract_id=contract_id, period=period, updated_since=updated_since
+        status=status,
+        kind=kind,
+        contract_id=contract_id,
+        client_id=client_id,
+        period=None if period is None else str(parse_period(period)),
+        updated_since=updated_since,
     )
     items, next_cursor = service.list_invoices(session, actor, filters, page)
-    return {"items": [invoice_out(i) for i in items], "next_cursor": next_cursor}
+    return {"items": invoices_out(session, items), "next_cursor": next_cursor}
 
 
 CSV_COLUMNS = [
@@ -210,7 +241,7 @@ def get_invoice(invoice_id: str, request: Request, session: SessionDep, actor: R
         return Response(_lines_csv(invoice), media_type="text/csv; charset=utf-8")
     if not any(kind in accept for kind in ("application/json", "*/*", "application/*")):
         raise NotAcceptable("This resource is available as application/json or text/csv.")
-    return invoice_out(invoice)
+    return one_out(session, invoice)
 
 
 @router.post(
@@ -220,7 +251,7 @@ def issue_invoice(
     invoice_id: str, session: SessionDep, actor: BillingKey, settings: SettingsDep
 ) -> object:
     """Issue a draft: it receives the next number of the year's gapless sequence and freezes."""
-    return invoice_out(service.issue(session, actor, invoice_id, settings))
+    return one_out(session, service.issue(session, actor, invoice_id, settings))
 
 
 @router.post(
@@ -228,7 +259,7 @@ def issue_invoice(
 )
 def void_invoice(invoice_id: str, session: SessionDep, actor: BillingKey) -> object:
     """Void a draft; the period can then be generated again."""
-    return invoice_out(service.void(session, actor, invoice_id))
+    return one_out(session, service.void(session, actor, invoice_id))
 
 
 @router.post(
@@ -238,7 +269,7 @@ def void_invoice(invoice_id: str, session: SessionDep, actor: BillingKey) -> obj
 )
 def mark_invoice_paid(invoice_id: str, session: SessionDep, actor: BillingKey) -> object:
     """Record the payment of an issued invoice."""
-    return invoice_out(service.mark_paid(session, actor, invoice_id))
+    return one_out(session, service.mark_paid(session, actor, invoice_id))
 
 
 @router.post(
@@ -249,9 +280,11 @@ def mark_invoice_paid(invoice_id: str, session: SessionDep, actor: BillingKey) -
 def correct_invoice(invoice_id: str, session: SessionDep, actor: BillingKey) -> object:
     """Recompute an issued invoice: if the amount changed, a credit note and a new draft."""
     correction = service.correct(session, actor, invoice_id)
+    documents = (correction.original, correction.credit_note, correction.invoice)
+    out = {o.id: o for o in invoices_out(session, [d for d in documents if d is not None])}
     return schemas.CorrectionOut(
         status=correction.outcome,
-        original=invoice_out(correction.original),
-        credit_note=invoice_out(correction.credit_note) if correction.credit_note else None,
-        invoice=invoice_out(correction.invoice) if correction.invoice else None,
+        original=out[correction.original.id],
+        credit_note=out[correction.credit_note.id] if correction.credit_note else None,
+        invoice=out[correction.invoice.id] if correction.invoice else None,
     )

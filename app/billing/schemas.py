@@ -7,6 +7,9 @@ from pydantic import BaseModel, Field
 
 from app.core.fields import Money, PeriodText, Quantity, Ratio, Tolerance, UnitPrice, VatRate
 
+InvoiceStatus = Literal["draft", "issued", "paid", "void"]
+InvoiceKind = Literal["invoice", "credit_note"]
+
 
 class ShortfallLineOut(BaseModel):
     activity_id: str
@@ -66,11 +69,16 @@ class InvoiceRunCreate(BaseModel):
     period: PeriodText
 
 
+class InvoiceRef(BaseModel):
+    id: str
+    number: str | None = Field(description="Null until that invoice or credit note is issued.")
+
+
 class InvoiceOut(BaseModel):
     id: str
-    kind: Literal["invoice", "credit_note"]
+    kind: InvoiceKind
     number: str | None
-    status: Literal["draft", "issued", "paid", "void"]
+    status: InvoiceStatus
     contract_id: str
     client_id: str
     period: str
@@ -84,7 +92,10 @@ class InvoiceOut(BaseModel):
     vat_rate: VatRate
     vat_amount: Money
     total_amount: Money
-    corrects: str | None
+    corrects: str | None = Field(description="Id of the invoice this one credits or replaces.")
+    corrects_number: str | None = Field(description="Number of the invoice this one corrects.")
+    credited_by: InvoiceRef | None = Field(description="The credit note that cancels this one.")
+    replaced_by: InvoiceRef | None = Field(description="The invoice that replaces this one.")
     issue_date: date | None
     due_date: date | None
     mentions: dict[str, Any] | None = Field(

@@ -6,7 +6,7 @@ it and, when something is still due, a new draft.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Literal
@@ -234,6 +234,24 @@ def _run_one(
 # Reading
 
 
+def _touch(session: Session, invoice: Invoice) -> None:
+    """Stamp an invoice whose view changed without a change of its own (its credit note got
+    a number): a billing system syncing on `updated_since` must see it again."""
+    invoice.updated_at = utc_now()  # replaced by the transaction's clock stamp at flush
+    session.flush()
+
+
+def lineage(session: Session, invoices: Sequence[Invoice]) -> dict[str, Invoice]:
+    """The invoices these ones correct or are corrected by, by id, in one query."""
+    ids = {
+        related
+        for invoice in invoices
+        for related in (invoice.corrects_id, invoice.credited_by_id, invoice.replaced_by_id)
+        if related is not None
+    }
+    return InvoiceRepository(session).by_ids(sorted(ids))
+
+
 def get_invoice(session: Session, actor: Principal, invoice_id: str) -> Invoice:
     invoice = InvoiceRepository(session).get(invoice_id)
     if invoice is None:
@@ -248,13 +266,11 @@ def list_invoices(
     filters: InvoiceFilter,
     params: PageParams,
 ) -> tuple[Sequence[Invoice], str | None]:
-    scoped = InvoiceFilter(
-        status=filters.status,
-        contract_id=filters.contract_id,
-        period=filters.period,
-        client_id=actor.scoped_client_id,
-        updated_since=filters.updated_since,
-    )
+    """A client key sees its own client's invoices whatever `client_id` it asks for."""
+    scope = actor.scoped_client_id
+    if scope is not None and filters.client_id not in (None, scope):
+        return [], None
+    scoped = replace(filters, client_id=scope or filters.client_id)
     return InvoiceRepository(session).sync_page(scoped, params)
 
 
@@ -304,6 +320,8 @@ def issue(session: Session, actor: Principal, invoice_id: str, settings: Setting
         if invoice.kind == CREDIT_NOTE and invoice.corrects_id is not None
         else None
     )
+    if credited is not None:
+        _touch(session, credited)
     documents = einvoice.issue_documents(session, invoice, contract, parties, settings, credited)
     audit.record(
         session,
@@ -393,17 +411,26 @@ def correct(session: Session, actor: Principal, invoice_id: str) -> Correction:
         raise Conflict("A credit note cannot be corrected; correct the invoice it credits.")
     _require_status(original, [ISSUED, PAID], "corrected")
     repository = InvoiceRepository(session)
-    if repository.credit_note_for(original.id) is not None:
-        raise Conflict(f"Invoice {original.id} has already been credited.")
+    if original.credited_by_id is not None:
+        raise Conflict(
+            f"Invoice {original.id} has already been credited by {original.credited_by_id}."
+        )
     contract = contracts.get_contract(session, actor, original.contract_id)
     shortfall = compute(session, contract, Period.parse(original.period), utc_now())
     _ensure_invoiceable(shortfall)
     if shortfall.net_amount == original.net_amount:
         return Correction("unchanged", original, None, None)
     credit_note = repository.add(_credit_note(original))
+    # The period's generation key moves to the replacement (or is released): generating the
+    # period again returns the invoice that stands for it, never the credited one.
+    key, original.generation_key = original.generation_key, None
+    session.flush()
     replacement = None
     if shortfall.net_amount > 0:
-        replacement = repository.add(_draft(shortfall, None, corrects=original.id))
+        replacement = repository.add(_draft(shortfall, key, corrects=original.id))
+    original.credited_by_id = credit_note.id
+    original.replaced_by_id = replacement.id if replacement else None
+    session.flush()
     audit.record(
         session,
         actor,

@@ -17,8 +17,10 @@ class Invoice(TimestampMixin, Base):
 
     `generation_key` ("contract:period") is unique, so generating the invoice of a period twice,
     even concurrently, can only ever create one; voiding a draft releases the key. Once issued,
-    only `status` (to paid) and the timestamps move: the figures, lines and mentions that an
-    auditor re-derives the amount from are frozen.
+    only `status` (to paid), the lineage (`credited_by_id`, `replaced_by_id`, set by a
+    correction) and the timestamps move: the figures, lines and mentions that an auditor
+    re-derives the amount from are frozen. A correction hands the generation key to the
+    replacement, so generating the period again returns the invoice that stands for it.
     """
 
     __tablename__ = "invoices"
@@ -44,6 +46,8 @@ class Invoice(TimestampMixin, Base):
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     computation: Mapped[dict[str, Any]] = mapped_column(JSON)
     corrects_id: Mapped[str | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    credited_by_id: Mapped[str | None] = mapped_column(ForeignKey("invoices.id"))
+    replaced_by_id: Mapped[str | None] = mapped_column(ForeignKey("invoices.id"))
     issue_date: Mapped[date | None] = mapped_column(Date)
     due_date: Mapped[date | None] = mapped_column(Date)
     mentions: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,14 +1,22 @@
 """Reusable pydantic field types: identifiers checked against their registries, and decimal
 strings that read the same whichever database stored them."""
 
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import available_timezones
 
 import holidays
 import pycountry
-from pydantic import AfterValidator, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
 
 from app.core.errors import FieldError, ValidationFailed
 from app.core.periods import Period
@@ -130,3 +138,26 @@ def parse_period(text: str, name: str = "period", location: str = "query") -> Pe
         raise ValidationFailed(
             f"Invalid {name}.", errors=[FieldError(location, name, str(exc))]
         ) from None
+
+
+def _date_as_utc_midnight(value: Any) -> Any:
+    """A bare date `YYYY-MM-DD` as 00:00 UTC that day; anything else is left to the instant
+    check, which refuses a datetime without an offset rather than guessing a zone for it."""
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
+        except ValueError:
+            return value
+    return value
+
+
+InstantOrDate = Annotated[
+    AwareDatetime,
+    BeforeValidator(_date_as_utc_midnight),
+    Field(
+        description="RFC 3339 with an offset, or a date (read as 00:00 UTC that day).",
+        examples=["2026-12-01T00:00:00+01:00", "2026-12-01"],
+    ),
+]
+"""An instant in a query: invoices span contracts of several zones, so a bare date is taken
+in UTC, the zone of the stored stamps, and a datetime without an offset is refused."""

@@ -19,6 +19,7 @@ from billing_scenarios import (
     Stream,
     arrange,
     generate,
+    issue_and_correct,
     shortfall,
 )
 from factories import bearer, make_activity, make_client, make_contract
@@ -263,15 +264,8 @@ def test_voided_draft_releases_the_period(client, db, admin, billing) -> None:
 
 
 def test_correction_credits_the_issued_invoice_and_drafts_anew(client, db, admin, billing) -> None:
-    contract_id, ids = arrange(client, db, admin, [VOICE_100K])
-    original = generate(client, contract_id, billing).json()
-    issued = client.post(f"/v1/invoices/{original['id']}/issue", headers=billing).json()
-    client.post(
-        f"/v1/activities/{ids['voice']}/adjustments",
-        json={"period": PERIOD, "units": "5000", "reason": "campagne annulée"},
-        headers=admin,
-    )
-    correction = client.post(f"/v1/invoices/{original['id']}/correct", headers=billing).json()
+    _, issued, correction = issue_and_correct(client, db, admin, billing)
+    original = issued
     assert correction["status"] == "corrected"
     credit, replacement = correction["credit_note"], correction["invoice"]
     assert (credit["kind"], credit["total_amount"], credit["corrects"]) == (

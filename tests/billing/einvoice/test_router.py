@@ -19,7 +19,7 @@ from app.billing.einvoice.tables import InvoiceDocument
 from app.core.tables import AuditEntry
 
 import einvoice_validation as v
-from billing_scenarios import PERIOD, VOICE_100K, Stream, arrange, generate
+from billing_scenarios import VOICE_100K, Stream, arrange, generate, issue_and_correct
 
 HOURS = Stream(
     "Back-office", "28.50", 20_000, 15_000, unit="hour", committed_aht=300, actual_aht=310
@@ -39,15 +39,7 @@ def issued(client, db, admin, billing, streams, **terms) -> dict:
 
 def credit_note(client, db, admin, billing) -> tuple[dict, dict]:
     """An issued invoice and the issued credit note that cancels it."""
-    contract_id, ids = arrange(client, db, admin, [VOICE_100K])
-    invoice_id = generate(client, contract_id, billing).json()["id"]
-    original = client.post(f"/v1/invoices/{invoice_id}/issue", headers=billing).json()
-    client.post(
-        f"/v1/activities/{ids['voice']}/adjustments",
-        json={"period": PERIOD, "units": "5000", "reason": "campagne annulée"},
-        headers=admin,
-    )
-    correction = client.post(f"/v1/invoices/{invoice_id}/correct", headers=billing).json()
+    _, original, correction = issue_and_correct(client, db, admin, billing)
     credit_id = correction["credit_note"]["id"]
     credit = client.post(f"/v1/invoices/{credit_id}/issue", headers=billing).json()
     return original, credit
