@@ -10,14 +10,14 @@ handled: `forecast_volume`); the outlook's service first asks the forecasting po
 missing ones (`periods_needing_forecast`), then builds the rows here.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from app.billing import rules
+from app.billing import rules, shortfall
 from app.commitments.service import PeriodCommitment, resolve_periods
 from app.contracts.service import Activity, Contract
 from app.core import charter
@@ -50,6 +50,7 @@ class ComparisonRow:
     expected_shortfall_amount: Decimal | None
     unit_price: Decimal | None
     status: str
+    pooled_shortfall_amount: Decimal | None = None
 
 
 def periods_needing_forecast(
@@ -89,8 +90,37 @@ def compare(
         totals = volumes.period_actuals(session, [activity.id], start, min(end, now))
         actual = actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS))
         closed = is_period_closed(period, timezone, now)
-        rows.append(_row(activity, terms, period, figures, forecast, actual, closed))
+        row = _row(activity, terms, period, figures, forecast, actual, closed)
+        if closed:
+            row = _as_billed(row, shortfall.compute(session, contract, period, now), activity)
+        rows.append(row)
     return rows
+
+
+def _as_billed(
+    row: ComparisonRow, billed: shortfall.Shortfall, activity: Activity
+) -> ComparisonRow:
+    """A closed period shows what the shortfall rule bills, from the very computation that
+    invoices it: a pooled contract is judged on its pooled value, so the activity's own
+    units are not billed and the row carries the pool's status and amount."""
+    line = next(line for line in billed.lines if line.activity_id == activity.id)
+    if billed.pooled is None:
+        status, units = line.status, line.shortfall_units
+    else:
+        status, units = billed.pooled.status, Decimal(0)
+    has_commitment = line.committed is not None
+    return replace(
+        row,
+        status=status,
+        probability_below_trigger=(1.0 if status == "under_band" else 0.0)
+        if has_commitment
+        else None,
+        expected_shortfall_units=units if has_commitment else None,
+        expected_shortfall_amount=line.amount
+        if has_commitment and line.unit_price is not None
+        else None,
+        pooled_shortfall_amount=billed.pooled.amount if billed.pooled else None,
+    )
 
 
 def forecast_volume(activity: Activity) -> Volume:
@@ -152,9 +182,7 @@ def _row(
         terms, figures.committed, figures.adjustments, actual, price
     )
     expected: risk.Outlook | None = None
-    if figures.committed is not None and closed:
-        expected = risk.realised(actual, evaluation.trigger, evaluation.shortfall_units)
-    elif figures.committed is not None and forecast is not None:
+    if figures.committed is not None and forecast is not None and not closed:
         samples = [
             float(forecast_units(activity, Decimal(repr(total)), forecast.aht_seconds))
             for total in forecast.samples
@@ -183,7 +211,7 @@ def _row(
         expected_shortfall_units=expected.expected_shortfall_units if expected else None,
         expected_shortfall_amount=amount,
         unit_price=price,
-        status=evaluation.status.value if closed else "open",
+        status="open",  # a closed period's status is the billed one (`_as_billed`)
     )
 
 
@@ -309,18 +337,20 @@ class MoneyTotals:
 
 
 def money_totals(rows: list[ComparisonRow]) -> MoneyTotals:
-    """Σ quantity × price over the priced activities, rounded to the cent at the end."""
-    committed = forecast = actual = shortfall = Decimal(0)
+    """Σ quantity × price over the priced activities, rounded to the cent at the end; the
+    expected shortfall of a closed pooled period is the pool's, billed once for the contract."""
+    committed = forecast = actual = expected = Decimal(0)
     for row in rows:
         if row.unit_price is None:
             continue
         committed += (row.committed or 0) * row.unit_price
         forecast += (row.provider_forecast_units or 0) * row.unit_price
         actual += row.actual * row.unit_price
-        shortfall += row.expected_shortfall_amount or 0
+        expected += row.expected_shortfall_amount or 0
+    pooled = {amount for row in rows if (amount := row.pooled_shortfall_amount) is not None}
     return MoneyTotals(
         committed_value=rules.round_half_up(committed),
         provider_forecast_value=rules.round_half_up(forecast),
         actual_value=rules.round_half_up(actual),
-        expected_shortfall_amount=rules.round_half_up(shortfall),
+        expected_shortfall_amount=pooled.pop() if pooled else rules.round_half_up(expected),
     )

@@ -1,8 +1,8 @@
 """What a commitment may cost, read from the distribution of a forecast period total (pure).
 
 The charter bills `max(0, floor − A)` units only when `A < trigger`, so the expected shortfall
-is E[1{A < trigger} · max(0, floor − A)], estimated over simulated totals of the period. For a
-closed period the realised figures replace the estimates.
+is E[1{A < trigger} · max(0, floor − A)], estimated over simulated totals of the period. A closed
+period shows the billed figures instead (`comparison._as_billed`).
 """
 
 from collections.abc import Sequence
@@ -30,14 +30,6 @@ def outlook(samples: Sequence[float], trigger: Decimal, floor: Decimal) -> Outlo
     return Outlook(
         probability_below_trigger=float(below.mean()),
         expected_shortfall_units=Decimal(repr(float(billed.mean()))).quantize(_UNITS),
-    )
-
-
-def realised(actual: Decimal, trigger: Decimal, shortfall_units: Decimal) -> Outlook:
-    """A closed period's outcome in the same shape: certain, not estimated."""
-    return Outlook(
-        probability_below_trigger=1.0 if actual < trigger else 0.0,
-        expected_shortfall_units=shortfall_units,
     )
 
 
