@@ -40,6 +40,7 @@ def shortfall_out(shortfall: Shortfall) -> schemas.ShortfallOut:
         upper_tolerance=shortfall.upper_tolerance,
         vat_rate=shortfall.vat_rate,
         net_amount=shortfall.net_amount,
+        projected_net_amount=shortfall.projected_net_amount,
         lines=list(shortfall.lines),
         pooled=shortfall.pooled,
     )

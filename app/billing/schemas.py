@@ -29,8 +29,17 @@ class ShortfallLineOut(BaseModel):
     shortfall_units: Quantity
     unit_price: UnitPrice | None
     amount: Money
-    status: Literal["within_band", "under_band", "over_band"]
+    status: Literal["within_band", "under_band", "over_band", "open"] = Field(
+        description="`open` while the period has not ended: no band is judged before."
+    )
     reason: str | None
+    projected_actual: Quantity | None = Field(
+        default=None,
+        description="Open period: the actuals to date pro-rated to the whole period.",
+    )
+    projected_amount: Money | None = Field(
+        default=None, description="Open period: the amount the projected actual would bill."
+    )
 
 
 class PooledOut(BaseModel):
@@ -39,7 +48,7 @@ class PooledOut(BaseModel):
     trigger_value: Money
     floor_value: Money
     amount: Money
-    status: Literal["within_band", "under_band", "over_band"]
+    status: Literal["within_band", "under_band", "over_band", "open"]
     reason: str | None
 
 
@@ -56,6 +65,9 @@ class ShortfallOut(BaseModel):
     upper_tolerance: Tolerance
     vat_rate: VatRate
     net_amount: Money
+    projected_net_amount: Money | None = Field(
+        description="Open period: the net amount of the actuals pro-rated to the whole period."
+    )
     lines: list[ShortfallLineOut]
     pooled: PooledOut | None
 

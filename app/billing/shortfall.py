@@ -9,7 +9,7 @@ code with a list of one.
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -44,6 +44,7 @@ class Shortfall:
     lines: tuple[schemas.ShortfallLineOut, ...]
     pooled: schemas.PooledOut | None
     net_amount: Decimal
+    projected_net_amount: Decimal | None
 
     @property
     def unpriced_activities(self) -> list[str]:
@@ -110,39 +111,34 @@ def _evaluate(
         vat_rate=contract.vat_rate,
     )
     figures = [_figures(a, period, committed[a.id], actuals) for a in activities]
-    pooled: schemas.PooledOut | None = None
-    if terms.evaluation is charter.Evaluation.POOLED:
-        result = rules.evaluate_pooled(terms, figures)
-        evaluations = result.activities
-        pooled = schemas.PooledOut(
-            committed_value=result.committed_value,
-            actual_value=result.actual_value,
-            trigger_value=result.trigger_value,
-            floor_value=result.floor_value,
-            amount=result.amount,
-            status=result.status.value,
-            reason=result.reason.value if result.reason else None,
-        )
-        net = result.amount
-    else:
-        evaluations = tuple(
-            rules.evaluate_activity(terms, f.committed, f.adjustments, f.actual, f.unit_price)
-            for f in figures
-        )
-        net = sum((evaluation.amount for evaluation in evaluations), Decimal("0.00"))
-    lines = tuple(
-        _line(activity, committed[activity.id], evaluation, billed=pooled is None)
-        for activity, evaluation in zip(activities, evaluations, strict=True)
-    )
+    judged = _judge(terms, figures)
     timezone = ZoneInfo(contract.timezone)
     start, end = period_bounds(period, timezone)
+    provisional = not is_period_closed(period, timezone, now)
+    projected = _project(terms, figures, start, end, now) if provisional else None
+    lines = tuple(
+        _line(
+            activity,
+            committed[activity.id],
+            evaluation,
+            billed=judged.pooled is None,
+            provisional=provisional,
+            projection=None if projected is None else projected.evaluations[index],
+        )
+        for index, (activity, evaluation) in enumerate(
+            zip(activities, judged.evaluations, strict=True)
+        )
+    )
+    pooled = judged.pooled
+    if pooled is not None and provisional:
+        pooled = pooled.model_copy(update={"status": OPEN})
     return Shortfall(
         contract_id=contract.id,
         client_id=contract.client_id,
         period=period,
         period_start=start.astimezone(timezone),
         period_end=end.astimezone(timezone),
-        provisional=not is_period_closed(period, timezone, now),
+        provisional=provisional,
         evaluation=contract.evaluation,
         currency=contract.currency,
         trigger_ratio=contract.trigger_ratio,
@@ -151,8 +147,58 @@ def _evaluate(
         vat_rate=contract.vat_rate,
         lines=lines,
         pooled=pooled,
-        net_amount=net,
+        net_amount=judged.net,
+        projected_net_amount=None if projected is None else projected.net,
     )
+
+
+OPEN = "open"
+
+
+@dataclass(frozen=True)
+class _Judged:
+    evaluations: tuple[rules.ActivityShortfall, ...]
+    pooled: schemas.PooledOut | None
+    net: Decimal
+
+
+def _judge(terms: rules.ContractTerms, figures: Sequence[rules.ActivityFigures]) -> _Judged:
+    """The charter rule over a contract's activities, per activity or pooled."""
+    if terms.evaluation is not charter.Evaluation.POOLED:
+        evaluations = tuple(
+            rules.evaluate_activity(terms, f.committed, f.adjustments, f.actual, f.unit_price)
+            for f in figures
+        )
+        net = sum((evaluation.amount for evaluation in evaluations), Decimal("0.00"))
+        return _Judged(evaluations, None, net)
+    result = rules.evaluate_pooled(terms, figures)
+    pooled = schemas.PooledOut(
+        committed_value=result.committed_value,
+        actual_value=result.actual_value,
+        trigger_value=result.trigger_value,
+        floor_value=result.floor_value,
+        amount=result.amount,
+        status=result.status.value,
+        reason=result.reason.value if result.reason else None,
+    )
+    return _Judged(result.activities, pooled, result.amount)
+
+
+def _project(
+    terms: rules.ContractTerms,
+    figures: Sequence[rules.ActivityFigures],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> _Judged | None:
+    """The open period judged on its actuals to date pro-rated to the whole period (A × period
+    length / time elapsed): a linear projection, stated as such, so that actuals of ten days
+    are never judged against a month's commitment. None before the period has started."""
+    elapsed = (now - start) / (end - start)
+    if elapsed <= 0:
+        return None
+    scale = Decimal(1) / Decimal(repr(elapsed))
+    return _judge(terms, [replace(f, actual=f.actual * scale) for f in figures])
 
 
 def _figures(
@@ -185,8 +231,12 @@ def _line(
     commitment: commitments.PeriodCommitment,
     evaluation: rules.ActivityShortfall,
     billed: bool,
+    provisional: bool,
+    projection: rules.ActivityShortfall | None,
 ) -> schemas.ShortfallLineOut:
-    """One activity's figures; under pooled evaluation they inform and `amount` is 0.
+    """One activity's figures; under pooled evaluation they inform and `amount` is 0. While
+    the period is open the status is `open` (the band is judged only once it has ended) and
+    `projection` is the evaluation of the pro-rated actuals, once the period has started.
 
     The line is the response's own type, from the rule's figures to the API and the invoice."""
     bound = commitment.binding
@@ -208,7 +258,9 @@ def _line(
         shortfall_units=evaluation.shortfall_units,
         unit_price=evaluation.unit_price,
         amount=evaluation.amount if billed else Decimal("0.00"),
-        status=evaluation.status.value,
+        status=OPEN if provisional else evaluation.status.value,
+        projected_actual=projection.actual if projection else None,
+        projected_amount=(projection.amount if billed else None) if projection else None,
         reason=evaluation.reason.value if evaluation.reason else None,
     )
 

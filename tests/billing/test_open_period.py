@@ -1,0 +1,65 @@
+"""The preview of the month under way: no band is judged before it ends; the actuals to date
+are shown next to their pro-rated projection."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.core.periods import Period, period_bounds
+
+from factories import make_activity, make_client, make_contract
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _this_month() -> tuple[Period, datetime]:
+    now = datetime.now(PARIS)
+    period = Period(now.year, now.month)
+    return period, period_bounds(period, PARIS)[0]
+
+
+@pytest.mark.parametrize("evaluation", ["per_activity", "pooled"])
+def test_an_open_month_is_open_not_under_band(client, db, admin, billing, evaluation) -> None:
+    period, start = _this_month()
+    contract = make_contract(db, make_client(db), evaluation=evaluation)
+    activity = make_activity(db, contract)
+    received = (start - timedelta(days=40)).isoformat()
+    line = {"period": str(period), "volume": 100_000}
+    client.post(
+        f"/v1/activities/{activity.id}/commitments",
+        json={"received_at": received, "lines": [line]},
+        headers=admin,
+    )
+    record = {"interval_start": start.isoformat(), "offered": 1000, "handled": 1000}
+    response = client.post(
+        f"/v1/activities/{activity.id}/volumes",
+        json={"records": [{**record, "aht_seconds": 300}]},
+        headers=admin,
+    )
+    assert response.status_code == 200, response.text
+    preview = client.get(
+        f"/v1/contracts/{contract.id}/shortfall",
+        params={"period": str(period)},
+        headers=billing,
+    ).json()
+    [result] = preview["lines"]
+    assert preview["provisional"] is True
+    assert result["status"] == "open"
+    assert result["actual"] == "1000"
+    assert Decimal(result["projected_actual"]) > 1000
+    assert preview["projected_net_amount"] is not None
+    if evaluation == "pooled":
+        assert preview["pooled"]["status"] == "open"
+
+
+def test_a_month_not_yet_started_has_no_projection(client, db, admin, billing) -> None:
+    contract = make_contract(db, make_client(db))
+    make_activity(db, contract)
+    future = Period(datetime.now(UTC).year + 2, 1)
+    preview = client.get(
+        f"/v1/contracts/{contract.id}/shortfall", params={"period": str(future)}, headers=billing
+    ).json()
+    assert preview["projected_net_amount"] is None
+    assert [line["status"] for line in preview["lines"]] == ["open"]
