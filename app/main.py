@@ -13,9 +13,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+from app.billing import service as billing
 from app.billing.einvoice.router import router as einvoice_router
 from app.billing.router import router as billing_router
+from app.commitments import service as commitments
 from app.commitments.router import router as commitments_router
+from app.contracts import dependents
 from app.contracts.router import router as contracts_router
 from app.core import idempotency
 from app.core.db import Database, create_db_engine
@@ -28,6 +31,7 @@ from app.forecasts.pool import ForecastPool
 from app.forecasts.router import router as forecasts_router
 from app.outlook.router import router as outlook_router
 from app.staffing.router import router as staffing_router
+from app.volumes import service as volumes
 from app.volumes.router import router as volumes_router
 
 API_DESCRIPTION = """
@@ -63,6 +67,13 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+def _register_dependents() -> None:
+    """Tell the reference data what the later domains hold (see `contracts.dependents`)."""
+    dependents.register("volumes", volumes.recorded_in)
+    dependents.register("commitments", commitments.committed_in)
+    dependents.register("invoices", billing.invoiced_in)
+
+
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=settings.log_level)
@@ -80,6 +91,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database or Database(
         create_db_engine(settings.database_url, echo=settings.database_echo)
     )
+    _register_dependents()
 
     v1 = APIRouter(prefix="/v1")
     v1.include_router(contracts_router)

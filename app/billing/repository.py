@@ -78,6 +78,20 @@ class InvoiceRepository(Repository[Invoice]):
                 found[invoice.id] = invoice
         return found
 
+    def standing_in(
+        self, contract_id: str, first: str | None, last: str | None
+    ) -> Sequence[Invoice]:
+        """The contract's invoices and credit notes, void ones aside, of periods between
+        `first` and `last`."""
+        statement = select(Invoice).where(
+            Invoice.contract_id == contract_id, Invoice.status != "void"
+        )
+        if first is not None:
+            statement = statement.where(Invoice.period >= first)
+        if last is not None:
+            statement = statement.where(Invoice.period <= last)
+        return self.session.scalars(statement.order_by(Invoice.period, Invoice.id)).all()
+
     def next_number(self, prefix: str, year: int) -> int:
         """The next number of (prefix, year), taken under the sequence row's lock until the
         transaction ends: concurrent issuers queue, and a rollback gives the number back."""

@@ -19,6 +19,7 @@ from app.billing.einvoice import service as einvoice
 from app.billing.repository import InvoiceFilter, InvoiceRepository
 from app.billing.shortfall import Shortfall, as_json, compute, compute_many
 from app.billing.tables import Invoice
+from app.contracts import dependents
 from app.contracts import service as contracts
 from app.core import audit
 from app.core.auth import Principal
@@ -60,6 +61,12 @@ def generate(session: Session, actor: Principal, contract_id: str, period_text: 
     """The draft invoice of (contract, period): created once, returned as is afterwards."""
     contract = contracts.get_contract(session, actor, contract_id)
     period = parse_period(period_text, location="body")
+    if not contracts.in_force(contract, period):
+        ends = f" to {contract.ends_on}" if contract.ends_on else ""
+        raise Conflict(
+            f"Contract {contract.id} is not in force in {period} "
+            f"(it runs from {contract.starts_on}{ends}): nothing can be invoiced for it."
+        )
     repository = InvoiceRepository(session)
     key = generation_key(contract.id, period)
     existing = repository.by_generation_key(key)
@@ -272,6 +279,17 @@ def list_invoices(
         return [], None
     scoped = replace(filters, client_id=scope or filters.client_id)
     return InvoiceRepository(session).sync_page(scoped, params)
+
+
+def invoiced_in(session: Session, scope: dependents.Scope) -> list[str]:
+    """The invoices a contract change must not rewrite: nothing issued ever changes, and a
+    draft is voided first if its terms are to change."""
+    first, last = scope.periods()
+    return [
+        f"{invoice.kind} {invoice.id} ({invoice.number or 'draft'}, {invoice.status}) "
+        f"for {invoice.period}"
+        for invoice in InvoiceRepository(session).standing_in(scope.contract.id, first, last)
+    ]
 
 
 # Life cycle

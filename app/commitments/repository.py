@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.core.pagination import PageParams
@@ -39,6 +39,22 @@ class CommitmentRepository(Repository[CommitmentVersion]):
             ).all()
             found += [(line, version) for line, version in rows]
         return found
+
+    def periods_committed(
+        self, activity_ids: Sequence[str], first: str | None, last: str | None
+    ) -> list[tuple[str, str, str]]:
+        """(activity, first period, last period) of the lines between `first` and `last`."""
+        statement = select(
+            CommitmentLine.activity_id,
+            func.min(CommitmentLine.period),
+            func.max(CommitmentLine.period),
+        ).where(CommitmentLine.activity_id.in_(activity_ids))
+        if first is not None:
+            statement = statement.where(CommitmentLine.period >= first)
+        if last is not None:
+            statement = statement.where(CommitmentLine.period <= last)
+        rows = self.session.execute(statement.group_by(CommitmentLine.activity_id)).all()
+        return [(activity, low, high) for activity, low, high in rows]
 
     def versions_page(
         self, activity_id: str, params: PageParams

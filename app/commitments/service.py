@@ -6,7 +6,7 @@ period; it applies the pure rule of `binding.py` to what is stored.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from app.commitments import binding as binding_rule
 from app.commitments import schemas
 from app.commitments.repository import CommitmentRepository
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
+from app.contracts import dependents
 from app.contracts import service as contracts
 from app.contracts.service import Activity, Contract
 from app.core import audit
@@ -125,7 +126,7 @@ def _validate_lines(contract: Contract, lines: list[_Line]) -> None:
         except ValueError as exc:
             errors.append(FieldError("body", f"{prefix}.period", str(exc)))
             continue
-        if not _within_contract(period, contract.starts_on, contract.ends_on):
+        if not contracts.in_force(contract, period):
             errors.append(
                 FieldError(
                     "body",
@@ -156,11 +157,6 @@ def _validate_lines(contract: Contract, lines: list[_Line]) -> None:
             )
     if errors:
         raise failed(errors)
-
-
-def _within_contract(period: Period, starts_on: date, ends_on: date | None) -> bool:
-    month_end = period.next().first_day
-    return month_end > starts_on and (ends_on is None or period.first_day < ends_on)
 
 
 def list_commitments(
@@ -278,7 +274,7 @@ def add_adjustment(
 ) -> Adjustment:
     activity, contract = contracts.get_activity_and_contract(session, actor, activity_id)
     period = parse_period(data.period, location="body")
-    if not _within_contract(period, contract.starts_on, contract.ends_on):
+    if not contracts.in_force(contract, period):
         raise failed([FieldError("body", "period", f"{period} is outside the contract")])
     adjustment = CommitmentRepository(session).add_adjustment(
         Adjustment(
@@ -308,3 +304,16 @@ def add_adjustment(
 def list_adjustments(session: Session, actor: Principal, activity_id: str) -> list[Adjustment]:
     activity = contracts.get_activity(session, actor, activity_id)
     return list(CommitmentRepository(session).adjustments(activity.id))
+
+
+def committed_in(session: Session, scope: dependents.Scope) -> list[str]:
+    """The committed periods a contract change must not strand or reinterpret."""
+    if not scope.activity_ids:
+        return []
+    first, last = scope.periods()
+    return [
+        f"commitment lines of activity {activity_id} for {low} to {high}"
+        for activity_id, low, high in CommitmentRepository(session).periods_committed(
+            scope.activity_ids, first, last
+        )
+    ]

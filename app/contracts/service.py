@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app.contracts import schemas
+from app.contracts import dependents, schemas
 from app.contracts.repository import (
     ActivityRepository,
     ClientRepository,
@@ -26,6 +26,7 @@ from app.core import audit
 from app.core.auth import Principal
 from app.core.errors import Conflict, FieldError, NotFound, failed, field_errors_from
 from app.core.pagination import PageParams
+from app.core.periods import Period
 
 
 def _json(model: Any) -> dict[str, Any]:
@@ -156,6 +157,7 @@ def update_contract(
         schemas.ContractTermsFields.model_validate({**current, **_without_reference(changes)})
     except ValidationError as exc:
         raise failed(field_errors_from(exc.errors(), location="body")) from None
+    _ensure_history_kept(session, contract, changes)
     before = {name: getattr(contract, name) for name in changes}
     for name, value in changes.items():
         setattr(contract, name, value)
@@ -169,6 +171,37 @@ def update_contract(
         {"before": before, "after": changes},
     )
     return contract
+
+
+_EVERYTHING: tuple[dependents.Kind, ...] = ("volumes", "commitments", "invoices")
+
+
+def _ensure_history_kept(session: Session, contract: Contract, changes: dict[str, Any]) -> None:
+    """Refuse (409) a change that would reinterpret what was recorded or billed under the
+    contract: its currency (the invoices' money), its time zone (the interval grid, the
+    periods and deadlines), or dates that would leave records outside the contract."""
+    activity_ids = [a.id for a in activities_of(session, [contract.id])]
+    everything = dependents.Scope(contract, activity_ids)
+    if changes.get("currency", contract.currency) != contract.currency:
+        dependents.refuse_if_any(session, everything, ("invoices",), "Changing the currency")
+    if changes.get("timezone", contract.timezone) != contract.timezone:
+        dependents.refuse_if_any(session, everything, _EVERYTHING, "Changing the time zone")
+    starts_on = changes.get("starts_on", contract.starts_on)
+    if starts_on > contract.starts_on:
+        dependents.refuse_if_any(
+            session,
+            dependents.Scope(contract, activity_ids, until=starts_on),
+            _EVERYTHING,
+            f"Starting the contract on {starts_on}",
+        )
+    ends_on = changes.get("ends_on", contract.ends_on)
+    if ends_on is not None and (contract.ends_on is None or ends_on < contract.ends_on):
+        dependents.refuse_if_any(
+            session,
+            dependents.Scope(contract, activity_ids, since=ends_on),
+            _EVERYTHING,
+            f"Ending the contract on {ends_on}",
+        )
 
 
 def _without_reference(changes: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +282,13 @@ def contracts_in_force(session: Session, period_start: date, period_end: date) -
     return ContractRepository(session).overlapping(period_start, period_end)
 
 
+def in_force(contract: Contract, period: Period) -> bool:
+    """Whether the contract's dates overlap the period (a contract may start mid-month)."""
+    return period.next().first_day > contract.starts_on and (
+        contract.ends_on is None or period.first_day < contract.ends_on
+    )
+
+
 def update_activity(
     session: Session, actor: Principal, activity_id: str, patch: schemas.ActivityUpdate
 ) -> Activity:
@@ -275,8 +315,16 @@ def update_activity(
 def add_price(
     session: Session, actor: Principal, activity_id: str, data: schemas.PriceCreate
 ) -> ActivityPrice:
-    """Indexation (charter axis 5) adds a price row; existing rows are never edited."""
-    activity = get_activity(session, actor, activity_id)
+    """Indexation (charter axis 5) adds a price row; existing rows are never edited, and a
+    row never takes effect in a period already invoiced (its invoice would no longer
+    re-derive): 409 naming the invoices."""
+    activity, contract = get_activity_and_contract(session, actor, activity_id)
+    dependents.refuse_if_any(
+        session,
+        dependents.Scope(contract, [activity.id], since=data.effective_from),
+        ("invoices",),
+        f"A price from {data.effective_from}",
+    )
     prices = PriceRepository(session)
     if prices.effective_on(activity.id, data.effective_from) is not None:
         raise Conflict(

@@ -7,6 +7,7 @@ transaction, so a rejected request leaves nothing behind.
 """
 
 import io
+from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
@@ -152,6 +153,23 @@ class VolumeRepository:
             for activity_id, offered, handled, handled_ms in rows:
                 totals[activity_id] = (int(offered), int(handled), int(handled_ms))
         return totals
+
+    def spans(
+        self, activity_ids: Sequence[str], start: datetime | None, end: datetime | None
+    ) -> list[tuple[str, int, datetime, datetime]]:
+        """(activity, intervals, first start, last start) of the intervals in [start, end)."""
+        statement = select(
+            IntervalActual.activity_id,
+            func.count(),
+            func.min(IntervalActual.interval_start),
+            func.max(IntervalActual.interval_start),
+        ).where(IntervalActual.activity_id.in_(activity_ids))
+        if start is not None:
+            statement = statement.where(IntervalActual.interval_start >= start)
+        if end is not None:
+            statement = statement.where(IntervalActual.interval_start < end)
+        rows = self.session.execute(statement.group_by(IntervalActual.activity_id)).all()
+        return [(activity, int(count), first, last) for activity, count, first, last in rows]
 
     def read_page(
         self, activity_id: str, start: datetime, end: datetime, after: datetime | None, limit: int

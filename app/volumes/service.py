@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
+from app.contracts import dependents
 from app.contracts import service as contracts
 from app.core import audit
 from app.core.auth import Principal
@@ -254,3 +255,17 @@ def history_frame(
     frame = VolumeRepository(session).read_range(activity_id, start, end)
     frame["aht_seconds"] = frame.pop("aht_ms").astype("float64").fillna(0.0) / 1000
     return frame
+
+
+def recorded_in(session: Session, scope: dependents.Scope) -> list[str]:
+    """The recorded intervals a contract change must not strand or move off the grid."""
+    if not scope.activity_ids:
+        return []
+    start, end = scope.instants()
+    return [
+        f"{count} volume intervals of activity {activity_id} from {first.isoformat()} "
+        f"to {last.isoformat()}"
+        for activity_id, count, first, last in VolumeRepository(session).spans(
+            scope.activity_ids, start, end
+        )
+    ]
