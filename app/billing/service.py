@@ -325,12 +325,13 @@ def issue(session: Session, actor: Principal, invoice_id: str, settings: Setting
     invoice.number = f"{prefix}-{today.year}-{number:06d}"
     invoice.status = ISSUED
     invoice.issue_date = today
-    invoice.due_date = (
-        today + timedelta(days=contract.payment_terms_days) if invoice.kind == INVOICE else None
-    )
+    payment_days = contracts.terms_of_period(
+        session, contract, Period.parse(invoice.period)
+    ).payment_terms_days
+    invoice.due_date = today + timedelta(days=payment_days) if invoice.kind == INVOICE else None
     invoice.issued_at = now
     invoice.mentions = _mentions(
-        invoice, contract, client.name, client.siren, client.country, settings
+        invoice, contract, payment_days, client.name, client.siren, client.country, settings
     )
     session.flush()
     credited = (
@@ -355,6 +356,7 @@ def issue(session: Session, actor: Principal, invoice_id: str, settings: Setting
 def _mentions(
     invoice: Invoice,
     contract: contracts.Contract,
+    payment_terms_days: int,
     client_name: str,
     client_siren: str | None,
     client_country: str,
@@ -377,7 +379,7 @@ def _mentions(
             "end": (period.next().first_day - timedelta(days=1)).isoformat(),
         },
         "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
-        "payment_terms_days": contract.payment_terms_days,
+        "payment_terms_days": payment_terms_days,
         "late_payment_penalty_rate": settings.late_payment_rate,
         "recovery_indemnity": {
             "amount": str(RECOVERY_INDEMNITY_EUR),

@@ -72,8 +72,17 @@ def compute_many(
     pairs = [(activity, contract_of[activity.contract_id]) for activity in activities]
     committed = commitments.resolve_periods(session, pairs, period)
     actuals = _actuals(session, contract_list, by_contract, period)
+    in_force = contracts.terms_for(session, contract_list, period)
     return {
-        contract.id: _evaluate(contract, period, now, by_contract[contract.id], committed, actuals)
+        contract.id: _evaluate(
+            contract,
+            in_force[contract.id],
+            period,
+            now,
+            by_contract[contract.id],
+            committed,
+            actuals,
+        )
         for contract in contract_list
     }
 
@@ -97,6 +106,7 @@ def _actuals(
 
 def _evaluate(
     contract: Contract,
+    in_force: contracts.Terms,
     period: Period,
     now: datetime,
     activities: list[Activity],
@@ -104,11 +114,11 @@ def _evaluate(
     actuals: dict[str, volumes.PeriodActuals],
 ) -> Shortfall:
     terms = rules.ContractTerms(
-        trigger_ratio=contract.trigger_ratio,
-        floor_ratio=contract.floor_ratio,
-        upper_tolerance=contract.upper_tolerance,
-        evaluation=charter.Evaluation(contract.evaluation),
-        vat_rate=contract.vat_rate,
+        trigger_ratio=in_force.trigger_ratio,
+        floor_ratio=in_force.floor_ratio,
+        upper_tolerance=in_force.upper_tolerance,
+        evaluation=charter.Evaluation(in_force.evaluation),
+        vat_rate=in_force.vat_rate,
     )
     figures = [_figures(a, period, committed[a.id], actuals) for a in activities]
     judged = _judge(terms, figures)
@@ -139,12 +149,12 @@ def _evaluate(
         period_start=start.astimezone(timezone),
         period_end=end.astimezone(timezone),
         provisional=provisional,
-        evaluation=contract.evaluation,
+        evaluation=in_force.evaluation,
         currency=contract.currency,
-        trigger_ratio=contract.trigger_ratio,
-        floor_ratio=contract.floor_ratio,
-        upper_tolerance=contract.upper_tolerance,
-        vat_rate=contract.vat_rate,
+        trigger_ratio=in_force.trigger_ratio,
+        floor_ratio=in_force.floor_ratio,
+        upper_tolerance=in_force.upper_tolerance,
+        vat_rate=in_force.vat_rate,
         lines=lines,
         pooled=pooled,
         net_amount=judged.net,

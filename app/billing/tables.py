@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.ids import new_id
-from app.core.orm import Base, TimestampMixin
+from app.core.orm import Base, TimestampMixin, utc_now
 from app.core.types import ExactDecimal, UTCDateTime
 
 
@@ -30,6 +30,10 @@ class Invoice(TimestampMixin, Base):
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("inv"))
+    # The invoice clock is the only writer of `updated_at` (no `onupdate`): a second flush of
+    # the same transaction leaves the column out of its UPDATE when the stamp is unchanged,
+    # and a wall-clock `onupdate` would then replace the stamp.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     kind: Mapped[str] = mapped_column(String(16))
     number: Mapped[str | None] = mapped_column(String(32), unique=True)
     status: Mapped[str] = mapped_column(String(16))

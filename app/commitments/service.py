@@ -202,10 +202,13 @@ def resolve_periods(
     for line, version in repository.lines_for(ids, str(period)):
         stored[line.activity_id].append((line, version))
     adjustments = repository.adjustment_totals(ids, str(period))
+    unique = list({contract.id: contract for _, contract in activities}.values())
+    in_force = contracts.terms_for(session, unique, period)
     return {
         activity.id: _resolve(
             activity,
             contract,
+            in_force[contract.id].commitment_deadline_days,
             period,
             stored[activity.id],
             adjustments.get(activity.id, Decimal(0)),
@@ -217,6 +220,7 @@ def resolve_periods(
 def _resolve(
     activity: Activity,
     contract: Contract,
+    deadline_days: int,
     period: Period,
     stored: list[tuple[CommitmentLine, CommitmentVersion]],
     adjustments: Decimal,
@@ -231,7 +235,7 @@ def _resolve(
         for line, version in stored
     ]
     resolution = binding_rule.resolve_for_period(
-        candidates, period, ZoneInfo(contract.timezone), contract.commitment_deadline_days
+        candidates, period, ZoneInfo(contract.timezone), deadline_days
     )
     committed = None
     if resolution.binding is not None:

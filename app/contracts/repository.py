@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from app.contracts.tables import Activity, ActivityPrice, Client, Contract
+from app.contracts.tables import Activity, ActivityPrice, Client, Contract, ContractAmendment
 from app.core.pagination import PageParams
 from app.core.repository import Repository
 
@@ -119,3 +119,25 @@ class PriceRepository(Repository[ActivityPrice]):
             .where(ActivityPrice.activity_id == activity_id)
             .order_by(ActivityPrice.effective_from)
         ).all()
+
+
+class AmendmentRepository(Repository[ContractAmendment]):
+    model = ContractAmendment
+
+    def for_contracts(self, contract_ids: Sequence[str]) -> dict[str, list[ContractAmendment]]:
+        """Every contract's amendments in the order they apply: by period, then creation."""
+        found: dict[str, list[ContractAmendment]] = {i: [] for i in contract_ids}
+        for first in range(0, len(contract_ids), _IN_CLAUSE_SIZE):
+            for row in self.session.scalars(
+                select(ContractAmendment)
+                .where(
+                    ContractAmendment.contract_id.in_(contract_ids[first : first + _IN_CLAUSE_SIZE])
+                )
+                .order_by(
+                    ContractAmendment.effective_from,
+                    ContractAmendment.created_at,
+                    ContractAmendment.id,
+                )
+            ):
+                found[row.contract_id].append(row)
+        return found

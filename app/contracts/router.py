@@ -42,12 +42,27 @@ def update_client(
     return service.update_client(session, actor, client_id, body)
 
 
+def _detail(detail: service.ContractDetail) -> schemas.ContractDetailOut:
+    return schemas.ContractDetailOut.model_validate(
+        {
+            **schemas.ContractOut.model_validate(detail.contract).model_dump(),
+            "terms_in_force": schemas.TermsOut.model_validate(detail.terms_in_force),
+            "amendments": detail.amendments,
+        }
+    )
+
+
 @router.post(
-    "/contracts", status_code=201, response_model=schemas.ContractOut, responses=WRITE_ERRORS
+    "/contracts",
+    status_code=201,
+    response_model=schemas.ContractDetailOut,
+    responses=WRITE_ERRORS,
 )
 def create_contract(body: schemas.ContractCreate, session: SessionDep, actor: AdminKey) -> object:
-    """Create a contract with its charter axis 1 terms (defaults from the charter)."""
-    return service.create_contract(session, actor, body)
+    """Create a contract with its charter axis 1 terms (defaults from the charter), which
+    become its first amendment, from the period of `starts_on`."""
+    contract = service.create_contract(session, actor, body)
+    return _detail(service.get_contract_detail(session, actor, contract.id))
 
 
 @router.get("/contracts", response_model=Page[schemas.ContractOut], responses=READ_ERRORS)
@@ -62,20 +77,40 @@ def list_contracts(
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.get("/contracts/{contract_id}", response_model=schemas.ContractOut, responses=READ_ERRORS)
+@router.get(
+    "/contracts/{contract_id}", response_model=schemas.ContractDetailOut, responses=READ_ERRORS
+)
 def get_contract(contract_id: str, session: SessionDep, actor: ReaderKey) -> object:
-    """Get one contract and its terms."""
-    return service.get_contract(session, actor, contract_id)
+    """Get one contract: its latest terms, the terms in force now and every amendment."""
+    return _detail(service.get_contract_detail(session, actor, contract_id))
 
 
 @router.patch(
-    "/contracts/{contract_id}", response_model=schemas.ContractOut, responses=WRITE_ERRORS
+    "/contracts/{contract_id}", response_model=schemas.ContractDetailOut, responses=WRITE_ERRORS
 )
 def update_contract(
     contract_id: str, body: schemas.ContractUpdate, session: SessionDep, actor: AdminKey
 ) -> object:
-    """Change negotiated terms; the change is recorded in the audit log."""
-    return service.update_contract(session, actor, contract_id, body)
+    """Change the contract (audited). The charter terms (ratios, tolerance, evaluation, VAT,
+    deadline and payment days) change by an amendment from the next open period, never in
+    the periods already settled; currency, time zone and dates refuse a change (409) that
+    would rewrite what was recorded or invoiced."""
+    contract = service.update_contract(session, actor, contract_id, body)
+    return _detail(service.get_contract_detail(session, actor, contract.id))
+
+
+@router.post(
+    "/contracts/{contract_id}/amendments",
+    status_code=201,
+    response_model=schemas.AmendmentResultOut,
+    responses=WRITE_ERRORS,
+)
+def amend_contract(
+    contract_id: str, body: schemas.AmendmentCreate, session: SessionDep, actor: AdminKey
+) -> object:
+    """Amend the charter terms from a period on; a settled period only with `backdate`."""
+    amended = service.amend(session, actor, contract_id, body)
+    return {"amendment": amended.amendment, "invoices_to_correct": amended.invoices_to_correct}
 
 
 @router.post(

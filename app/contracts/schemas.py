@@ -19,6 +19,7 @@ from app.core.fields import (
     CountryCode,
     CurrencyCode,
     HolidayCountry,
+    PeriodText,
     Ratio,
     Seconds,
     Siren,
@@ -209,6 +210,67 @@ class ContractOut(Output):
     payment_terms_days: int
     created_at: datetime
     updated_at: datetime
+
+
+class AmendedTerms(StrictInput):
+    """The terms an amendment changes; omitted ones keep their value in force then."""
+
+    commitment_deadline_days: int | None = Field(default=None, ge=0, le=366)
+    trigger_ratio: Ratio | None = None
+    floor_ratio: Ratio | None = None
+    upper_tolerance: Tolerance | None = None
+    evaluation: Evaluation | None = None
+    vat_rate: VatRate | None = None
+    payment_terms_days: int | None = Field(default=None, ge=0, le=60)
+
+
+class AmendmentCreate(AmendedTerms):
+    effective_from: PeriodText = Field(description="The first period the terms apply to.")
+    backdate: bool = Field(
+        default=False,
+        description="Admin consent to amend a period already invoiced or past its deadline: "
+        "audited, and the invoices to correct are listed in the response.",
+    )
+
+
+class TermsOut(Output):
+    effective_from: date
+    amendment_id: str | None
+    commitment_deadline_days: int
+    trigger_ratio: Ratio
+    floor_ratio: Ratio
+    upper_tolerance: Tolerance
+    evaluation: Evaluation
+    vat_rate: VatRate
+    payment_terms_days: int
+
+
+class AmendmentOut(Output):
+    id: str
+    effective_from: date
+    commitment_deadline_days: int
+    trigger_ratio: Ratio
+    floor_ratio: Ratio
+    upper_tolerance: Tolerance
+    evaluation: Evaluation
+    vat_rate: VatRate
+    payment_terms_days: int
+    backdated: bool
+    created_at: datetime
+
+
+class ContractDetailOut(ContractOut):
+    """The contract; its top-level terms are the latest amendment's (perhaps scheduled)."""
+
+    terms_in_force: TermsOut = Field(description="The terms of the period under way.")
+    amendments: list[AmendmentOut] = Field(description="Every amendment, in the order they apply.")
+
+
+class AmendmentResultOut(BaseModel):
+    amendment: AmendmentOut
+    invoices_to_correct: list[str] = Field(
+        description="Back-dated amendments: the invoices of the periods it changes, to correct."
+    )
 
 
 # Activities and prices

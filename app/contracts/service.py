@@ -2,15 +2,18 @@
 activities and prices, and the invariants checked before anything is written."""
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app.contracts import dependents, schemas
+from app.contracts import dependents, schemas, terms
 from app.contracts.repository import (
     ActivityRepository,
+    AmendmentRepository,
     ClientRepository,
     ContractRepository,
     PriceRepository,
@@ -22,11 +25,14 @@ from app.contracts.tables import Activity as Activity
 from app.contracts.tables import ActivityPrice as ActivityPrice
 from app.contracts.tables import Client as Client
 from app.contracts.tables import Contract as Contract
+from app.contracts.tables import ContractAmendment as ContractAmendment
+from app.contracts.terms import Terms as Terms
 from app.core import audit
 from app.core.auth import Principal
 from app.core.errors import Conflict, FieldError, NotFound, failed, field_errors_from
+from app.core.orm import utc_now
 from app.core.pagination import PageParams
-from app.core.periods import Period
+from app.core.periods import Period, commitment_deadline, period_of
 
 
 def _json(model: Any) -> dict[str, Any]:
@@ -115,6 +121,7 @@ def create_contract(session: Session, actor: Principal, data: schemas.ContractCr
     contracts = ContractRepository(session)
     _ensure_reference_free(contracts, data.client_id, data.reference)
     contract = contracts.add(Contract(**data.model_dump()))
+    _amended_from_start(session, contract)
     audit.record(session, actor, "contract.created", "contract", contract.id, _json(data))
     return contract
 
@@ -159,18 +166,169 @@ def update_contract(
         raise failed(field_errors_from(exc.errors(), location="body")) from None
     _ensure_history_kept(session, contract, changes)
     before = {name: getattr(contract, name) for name in changes}
+    amended = {name: changes.pop(name) for name in terms.TERM_FIELDS if name in changes}
     for name, value in changes.items():
         setattr(contract, name, value)
     session.flush()
+    amendment = None
+    if any(getattr(contract, name) != value for name, value in amended.items()):
+        period = next_open_period(session, contract, amended, utc_now())
+        amendment = _amend(session, actor, contract, period, amended, backdate=False).amendment
     audit.record(
         session,
         actor,
         "contract.updated",
         "contract",
         contract.id,
-        {"before": before, "after": changes},
+        {
+            "before": before,
+            "after": {**changes, **amended},
+            "amendment_id": amendment.id if amendment else None,
+        },
     )
     return contract
+
+
+# Amendments: the dated charter terms
+
+
+def _amended_from_start(session: Session, contract: Contract) -> list[ContractAmendment]:
+    """The contract's amendments, the first one (its terms from the start) made if missing."""
+    history = AmendmentRepository(session).for_contracts([contract.id])[contract.id]
+    if history:
+        return history
+    first = ContractAmendment(
+        contract_id=contract.id,
+        effective_from=Period.of(contract.starts_on).first_day,
+        backdated=False,
+        **{name: getattr(contract, name) for name in terms.TERM_FIELDS},
+    )
+    return [AmendmentRepository(session).add(first)]
+
+
+def terms_for(
+    session: Session, contract_list: Sequence[Contract], period: Period
+) -> dict[str, Terms]:
+    """The terms in force in `period` for each contract, in one query."""
+    history = AmendmentRepository(session).for_contracts([c.id for c in contract_list])
+    return {c.id: terms.in_force(c, history[c.id], period.first_day) for c in contract_list}
+
+
+def terms_of_period(session: Session, contract: Contract, period: Period) -> Terms:
+    return terms_for(session, [contract], period)[contract.id]
+
+
+@dataclass(frozen=True)
+class ContractDetail:
+    contract: Contract
+    terms_in_force: Terms
+    amendments: list[ContractAmendment]
+
+
+def get_contract_detail(session: Session, actor: Principal, contract_id: str) -> ContractDetail:
+    """A contract with the terms of the period under way and its amendment history."""
+    contract = get_contract(session, actor, contract_id)
+    history = AmendmentRepository(session).for_contracts([contract.id])[contract.id]
+    today = period_of(utc_now(), ZoneInfo(contract.timezone))
+    return ContractDetail(contract, terms.in_force(contract, history, today.first_day), history)
+
+
+def next_open_period(
+    session: Session, contract: Contract, amended: dict[str, Any], now: datetime
+) -> Period:
+    """The first period an amendment may still change: not started, and whose commitment
+    deadline has not passed under the old terms or the new (whichever comes first)."""
+    history = _amended_from_start(session, contract)
+    zone = ZoneInfo(contract.timezone)
+    period = max(period_of(now, zone).next(), Period.of(contract.starts_on))
+    while _deadline(contract, history, period, amended) <= now:
+        period = period.next()
+    if contract.ends_on is not None and period.first_day >= contract.ends_on:
+        raise Conflict(
+            f"Contract {contract.id} ends on {contract.ends_on}: no period is left whose "
+            "terms may still change; amend a past period explicitly (back-dated) instead."
+        )
+    return period
+
+
+def _deadline(
+    contract: Contract, history: list[ContractAmendment], period: Period, amended: dict[str, Any]
+) -> datetime:
+    current = terms.in_force(contract, history, period.first_day).commitment_deadline_days
+    days = max(current, amended.get("commitment_deadline_days", current))
+    return commitment_deadline(period, ZoneInfo(contract.timezone), days)
+
+
+@dataclass(frozen=True)
+class Amended:
+    amendment: ContractAmendment
+    invoices_to_correct: list[str]
+
+
+def amend(
+    session: Session, actor: Principal, contract_id: str, data: schemas.AmendmentCreate
+) -> Amended:
+    """Terms from a period on. A period already invoiced or past its commitment deadline is
+    changed only with `backdate` (admin consent): audited, with the invoices to correct."""
+    contract = get_contract(session, actor, contract_id)
+    period = Period.parse(data.effective_from)
+    changes = data.model_dump(exclude={"effective_from", "backdate"}, exclude_none=True)
+    result = _amend(session, actor, contract, period, changes, data.backdate)
+    audit.record(
+        session,
+        actor,
+        "contract.amended",
+        "contract",
+        contract.id,
+        {
+            "amendment_id": result.amendment.id,
+            "effective_from": str(period),
+            "changes": _json(schemas.AmendedTerms(**changes)),
+            "backdated": result.amendment.backdated,
+            "invoices_to_correct": result.invoices_to_correct,
+        },
+    )
+    return result
+
+
+def _amend(
+    session: Session,
+    actor: Principal,
+    contract: Contract,
+    period: Period,
+    changes: dict[str, Any],
+    backdate: bool,
+) -> Amended:
+    history = _amended_from_start(session, contract)
+    current = terms.in_force(contract, history, period.first_day)
+    merged = {name: changes.get(name, getattr(current, name)) for name in terms.TERM_FIELDS}
+    later = [row.effective_from for row in history if row.effective_from > period.first_day]
+    touched = dependents.Scope(contract, [], since=period.first_day, until=min(later, default=None))
+    invoices = dependents.find(session, touched, ("invoices",))
+    blockers = list(invoices)
+    deadline = _deadline(contract, history, period, changes)
+    if deadline <= utc_now():
+        blockers.append(f"the commitment deadline of {period} passed on {deadline.isoformat()}")
+    if blockers and not backdate:
+        raise Conflict(
+            f"Terms from {period} would change what is settled: {'; '.join(blockers)}. "
+            "Amend from a later period, or back-date explicitly (backdate: true).",
+            extra={"dependents": blockers},
+        )
+    amendment = AmendmentRepository(session).add(
+        ContractAmendment(
+            contract_id=contract.id,
+            effective_from=period.first_day,
+            backdated=bool(blockers),
+            created_by_key_id=actor.key_id,
+            **merged,
+        )
+    )
+    latest = max([*history, amendment], key=lambda row: (row.effective_from, row.created_at))
+    for name in terms.TERM_FIELDS:
+        setattr(contract, name, getattr(latest, name))
+    session.flush()
+    return Amended(amendment, invoices)
 
 
 _EVERYTHING: tuple[dependents.Kind, ...] = ("volumes", "commitments", "invoices")

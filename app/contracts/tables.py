@@ -3,7 +3,16 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.ids import new_id
@@ -118,4 +127,34 @@ class ActivityPrice(Base):
     activity_id: Mapped[str] = mapped_column(ForeignKey("activities.id"), index=True)
     effective_from: Mapped[date] = mapped_column(Date)
     unit_price: Mapped[Decimal] = mapped_column(ExactDecimal(18, 6))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class ContractAmendment(Base):
+    """The dated terms of a contract: the charter terms in force from `effective_from` (the
+    first day of a period) until the next amendment. Append-only, like prices: a change of
+    terms adds a row, so every invoice re-derives with the terms that were in force.
+
+    `backdated` rows were made by an admin for a period already invoiced or past its
+    deadline; the invoices they touch must be corrected (they were listed when it was made).
+    Two rows from the same period: the later one (`created_at`, then id) stands.
+    """
+
+    __tablename__ = "contract_amendments"
+    __table_args__ = (
+        Index("ix_contract_amendments_contract_effective", "contract_id", "effective_from"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("amd"))
+    contract_id: Mapped[str] = mapped_column(ForeignKey("contracts.id"))
+    effective_from: Mapped[date] = mapped_column(Date)
+    trigger_ratio: Mapped[Decimal] = mapped_column(ExactDecimal(6, 4))
+    floor_ratio: Mapped[Decimal] = mapped_column(ExactDecimal(6, 4))
+    upper_tolerance: Mapped[Decimal] = mapped_column(ExactDecimal(6, 4))
+    evaluation: Mapped[str] = mapped_column(String(16))
+    vat_rate: Mapped[Decimal] = mapped_column(ExactDecimal(6, 4))
+    commitment_deadline_days: Mapped[int] = mapped_column(Integer)
+    payment_terms_days: Mapped[int] = mapped_column(Integer)
+    backdated: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by_key_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)

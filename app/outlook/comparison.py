@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.billing import rules, shortfall
 from app.commitments.service import PeriodCommitment, resolve_periods
+from app.contracts import service as contracts
 from app.contracts.service import Activity, Contract
 from app.core import charter
 from app.core.orm import utc_now
@@ -75,13 +76,14 @@ def compare(
 ) -> list[ComparisonRow]:
     timezone = ZoneInfo(contract.timezone)
     now = utc_now()
-    terms = rules.ContractTerms(
-        trigger_ratio=contract.trigger_ratio,
-        floor_ratio=contract.floor_ratio,
-        upper_tolerance=contract.upper_tolerance,
-    )
     rows = []
     for period in periods:
+        in_force = contracts.terms_of_period(session, contract, period)
+        terms = rules.ContractTerms(
+            trigger_ratio=in_force.trigger_ratio,
+            floor_ratio=in_force.floor_ratio,
+            upper_tolerance=in_force.upper_tolerance,
+        )
         figures = resolve_periods(session, [(activity, contract)], period)[activity.id]
         forecast = forecasts.month_forecast(
             session, activity.id, period, timezone, forecast_volume(activity)

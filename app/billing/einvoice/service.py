@@ -15,6 +15,7 @@ from app.contracts import service as contracts
 from app.contracts.service import Client, Contract
 from app.core.auth import Principal
 from app.core.errors import Conflict
+from app.core.periods import Period
 from app.core.settings import Settings
 
 Syntax = Literal["cii", "ubl"]
@@ -39,6 +40,13 @@ def identity(settings: Settings, client: Client, invoice_id: str) -> Parties:
     return found
 
 
+def _payment_days(session: Session, invoice: Invoice, contract: Contract) -> int:
+    """The payment terms of the invoice's period (terms change by amendment, from a period)."""
+    return contracts.terms_of_period(
+        session, contract, Period.parse(invoice.period)
+    ).payment_terms_days
+
+
 def issue_documents(
     session: Session,
     invoice: Invoice,
@@ -50,7 +58,12 @@ def issue_documents(
     """Build the CII, UBL and Factur-X PDF of a just-issued invoice once, store them, and
     return their SHA-256 digests for the audit trail."""
     document = freeze.snapshot(
-        invoice, contract.reference, found, settings, credited, contract.payment_terms_days
+        invoice,
+        contract.reference,
+        found,
+        settings,
+        credited,
+        _payment_days(session, invoice, contract),
     )
     cii_xml = cii.build(document)
     contents: dict[str, bytes] = {
@@ -97,7 +110,12 @@ def preview(session: Session, actor: Principal, invoice: Invoice, settings: Sett
     contract = contracts.get_contract(session, actor, invoice.contract_id)
     found = parties(settings, contracts.get_client(session, actor, invoice.client_id))
     document = freeze.snapshot(
-        invoice, contract.reference, found, settings, None, contract.payment_terms_days
+        invoice,
+        contract.reference,
+        found,
+        settings,
+        None,
+        _payment_days(session, invoice, contract),
     )
     missing = tuple(f"{error.location} {error.field}" for error in found.missing)
     return pdf.preview(document, missing)
