@@ -1,12 +1,14 @@
 """The Alembic migrations are the only way the schema changes, and they match the ORM."""
 
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, inspect
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, inspect, text
 
 from app.core.migrations import alembic_config, upgrade_to_head
 from app.tables import metadata
@@ -55,3 +57,48 @@ def test_migrations_downgrade_to_base_and_upgrade_again(backend: str, database_u
     engine.dispose()
     command.upgrade(config, "head")
     assert _differences(url, metadata) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_existing_contracts_get_their_terms_as_first_amendment(
+    backend: str, database_url_factory
+) -> None:
+    url = database_url_factory(backend)
+    config = alembic_config(url)
+    command.upgrade(config, "5b1e7c0d9a21")
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO clients (id, name, country, created_at, updated_at) VALUES ('cli_1', 'A', 'FR', :now, :now)"
+            ),
+            {"now": datetime(2026, 1, 1, tzinfo=UTC)},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO contracts (id, client_id, reference, currency, timezone, starts_on,"
+                " commitment_deadline_days, trigger_ratio, floor_ratio, upper_tolerance,"
+                " evaluation, vat_rate, holiday_country, payment_terms_days, created_at,"
+                " updated_at) VALUES ('ctr_1', 'cli_1', 'R', 'EUR', 'Europe/Paris', :starts,"
+                " 20, '0.85', '0.95', '0.10', 'pooled', '0.2', 'FR', 45, :now, :now)"
+            ),
+            {"starts": date(2026, 3, 15), "now": datetime(2026, 1, 1, tzinfo=UTC)},
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        [row] = connection.execute(
+            text(
+                "SELECT contract_id, effective_from, trigger_ratio, floor_ratio, evaluation,"
+                " commitment_deadline_days, payment_terms_days FROM contract_amendments"
+            )
+        ).all()
+    engine.dispose()
+    contract_id, effective_from, trigger, floor, evaluation, deadline, payment = row
+    assert (contract_id, str(effective_from), evaluation, deadline, payment) == (
+        "ctr_1",
+        "2026-03-01",
+        "pooled",
+        20,
+        45,
+    )
+    assert (Decimal(str(trigger)), Decimal(str(floor))) == (Decimal("0.85"), Decimal("0.95"))
