@@ -70,7 +70,8 @@ def test_existing_contracts_get_their_terms_as_first_amendment(
     with engine.begin() as connection:
         connection.execute(
             text(
-                "INSERT INTO clients (id, name, country, created_at, updated_at) VALUES ('cli_1', 'A', 'FR', :now, :now)"
+                "INSERT INTO clients (id, name, country, created_at, updated_at)"
+                " VALUES ('cli_1', 'A', 'FR', :now, :now)"
             ),
             {"now": datetime(2026, 1, 1, tzinfo=UTC)},
         )

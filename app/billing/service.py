@@ -242,8 +242,8 @@ def _run_one(
 
 
 def _touch(session: Session, invoice: Invoice) -> None:
-    """Stamp an invoice whose view changed without a change of its own (its credit note got
-    a number): a billing system syncing on `updated_since` must see it again."""
+    """Stamp an invoice whose view changed without a change of its own (its credit note or
+    replacement got a number): a billing system syncing on `updated_since` must see it."""
     invoice.updated_at = utc_now()  # replaced by the transaction's clock stamp at flush
     session.flush()
 
@@ -334,13 +334,10 @@ def issue(session: Session, actor: Principal, invoice_id: str, settings: Setting
         invoice, contract, payment_days, client.name, client.siren, client.country, settings
     )
     session.flush()
-    credited = (
-        InvoiceRepository(session).get(invoice.corrects_id)
-        if invoice.kind == CREDIT_NOTE and invoice.corrects_id is not None
-        else None
-    )
-    if credited is not None:
-        _touch(session, credited)
+    corrected = InvoiceRepository(session).get(invoice.corrects_id) if invoice.corrects_id else None
+    if corrected is not None:
+        _touch(session, corrected)
+    credited = corrected if invoice.kind == CREDIT_NOTE else None
     documents = einvoice.issue_documents(session, invoice, contract, parties, settings, credited)
     audit.record(
         session,
