@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.billing import clock
-from app.billing.tables import Invoice, InvoiceSequence
+from app.billing.tables import Invoice, InvoicePayment, InvoiceSequence
 from app.core.db import dialect_insert
 from app.core.pagination import PageParams
 from app.core.repository import Repository
@@ -91,6 +91,11 @@ class InvoiceRepository(Repository[Invoice]):
         if last is not None:
             statement = statement.where(Invoice.period <= last)
         return self.session.scalars(statement.order_by(Invoice.period, Invoice.id)).all()
+
+    def add_payment(self, payment: InvoicePayment) -> InvoicePayment:
+        self.session.add(payment)
+        self.session.flush()
+        return payment
 
     def next_number(self, prefix: str, year: int) -> int:
         """The next number of (prefix, year), taken under the sequence row's lock until the

@@ -92,6 +92,8 @@ def invoice_out(invoice: Invoice, related: dict[str, Invoice]) -> schemas.Invoic
         updated_at=invoice.updated_at,
         issued_at=invoice.issued_at,
         paid_at=invoice.paid_at,
+        amount_paid=invoice.amount_paid,
+        balance_due=invoice.total_amount - invoice.amount_paid,
     )
 
 
@@ -266,11 +268,17 @@ def void_invoice(invoice_id: str, session: SessionDep, actor: BillingKey) -> obj
 @router.post(
     "/invoices/{invoice_id}/mark-paid",
     response_model=schemas.InvoiceOut,
-    responses=LIFECYCLE_ERRORS,
+    responses={**LIFECYCLE_ERRORS, **problem_responses(422)},
 )
-def mark_invoice_paid(invoice_id: str, session: SessionDep, actor: BillingKey) -> object:
-    """Record the payment of an issued invoice."""
-    return one_out(session, service.mark_paid(session, actor, invoice_id))
+def mark_invoice_paid(
+    invoice_id: str,
+    session: SessionDep,
+    actor: BillingKey,
+    body: schemas.PaymentCreate | None = None,
+) -> object:
+    """Record a payment of an issued invoice (`paid_on`, `amount`, `reference`); partial
+    payments leave a balance. Without a body, the balance is paid in full today."""
+    return one_out(session, service.mark_paid(session, actor, invoice_id, body))
 
 
 @router.post(

@@ -1,9 +1,10 @@
 """Bodies of the minimum-billing API: the shortfall preview and invoices."""
 
 from datetime import date, datetime
-from typing import Any, Literal
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.fields import Money, PeriodText, Quantity, Ratio, Tolerance, UnitPrice, VatRate
 
@@ -118,6 +119,20 @@ class InvoiceOut(BaseModel):
     updated_at: datetime
     issued_at: datetime | None
     paid_at: datetime | None
+    amount_paid: Money = Field(description="Sum of the payments received.")
+    balance_due: Money = Field(description="Total amount minus the payments received.")
+
+
+class PaymentCreate(BaseModel):
+    """A payment received; without a body, the balance is taken as paid in full today."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paid_on: date
+    amount: Annotated[Decimal, Field(gt=0, max_digits=18, decimal_places=2)]
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = (
+        None
+    )
 
 
 class NoShortfallOut(BaseModel):

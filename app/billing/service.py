@@ -14,16 +14,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from app.billing import rules
+from app.billing import rules, schemas
 from app.billing.einvoice import service as einvoice
 from app.billing.repository import InvoiceFilter, InvoiceRepository
 from app.billing.shortfall import Shortfall, as_json, compute, compute_many
-from app.billing.tables import Invoice
+from app.billing.tables import Invoice, InvoicePayment
 from app.contracts import dependents
 from app.contracts import service as contracts
 from app.core import audit
 from app.core.auth import Principal
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, FieldError, NotFound, failed
 from app.core.fields import parse_period
 from app.core.orm import utc_now
 from app.core.pagination import PageParams
@@ -400,13 +400,40 @@ def void(session: Session, actor: Principal, invoice_id: str) -> Invoice:
     return invoice
 
 
-def mark_paid(session: Session, actor: Principal, invoice_id: str) -> Invoice:
+def mark_paid(
+    session: Session, actor: Principal, invoice_id: str, payment: schemas.PaymentCreate | None
+) -> Invoice:
+    """Record a payment; the invoice is `paid` once payments reach its total. Without a
+    payment the balance is paid in full today (the call before payments had a body)."""
     invoice = _locked(session, actor, invoice_id)
     _require_status(invoice, [ISSUED], "marked paid")
-    invoice.status = PAID
-    invoice.paid_at = utc_now()
+    balance = invoice.total_amount - invoice.amount_paid
+    now = utc_now()
+    if payment is None:
+        payment = schemas.PaymentCreate(paid_on=now.date(), amount=balance) if balance > 0 else None
+    elif invoice.kind != INVOICE:
+        raise Conflict("A credit note is settled against its invoice; it takes no payment.")
+    elif payment.amount > balance:
+        raise failed([FieldError("body", "amount", f"exceeds the balance due ({balance})")])
+    if payment is not None:
+        InvoiceRepository(session).add_payment(
+            InvoicePayment(
+                invoice_id=invoice.id, created_by_key_id=actor.key_id, **payment.model_dump()
+            )
+        )
+        invoice.amount_paid += payment.amount
+    if invoice.amount_paid >= invoice.total_amount:
+        invoice.status = PAID
+        invoice.paid_at = now
     session.flush()
-    audit.record(session, actor, "invoice.paid", "invoice", invoice.id)
+    audit.record(
+        session,
+        actor,
+        "invoice.paid" if invoice.status == PAID else "invoice.payment_received",
+        "invoice",
+        invoice.id,
+        None if payment is None else payment.model_dump(mode="json"),
+    )
     return invoice
 
 

@@ -57,6 +57,7 @@ class Invoice(TimestampMixin, Base):
     mentions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    amount_paid: Mapped[Decimal] = mapped_column(ExactDecimal(18, 2), default=Decimal("0.00"))
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
@@ -79,3 +80,18 @@ class InvoiceSequence(Base):
     prefix: Mapped[str] = mapped_column(String(8), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer)
+
+
+class InvoicePayment(Base):
+    """A payment received against an issued invoice; partial payments leave a balance, and
+    the invoice is `paid` once they sum to its total. Append-only."""
+
+    __tablename__ = "invoice_payments"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pay"))
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    paid_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal(18, 2))
+    reference: Mapped[str | None] = mapped_column(String(100))
+    created_by_key_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
