@@ -77,3 +77,21 @@ def test_every_post_operation_documents_the_idempotency_key_header() -> None:
         for method, operation in operations.items():
             headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
             assert ("Idempotency-Key" in headers) == (method == "post"), (method, path)
+
+
+def test_the_document_shows_lineage_payments_amendments_and_their_problems() -> None:
+    document = json.loads(OPENAPI_PATH.read_text())
+    invoice = document["components"]["schemas"]["InvoiceOut"]["properties"]
+    assert {"credited_by", "replaced_by", "corrects_number", "amount_paid", "balance_due"} <= set(
+        invoice
+    )
+    contract = document["components"]["schemas"]["ContractDetailOut"]["properties"]
+    assert {"terms_in_force", "amendments"} <= set(contract)
+    paths = document["paths"]
+    for path, method in (
+        ("/v1/activities/{activity_id}/prices", "post"),
+        ("/v1/contracts/{contract_id}", "patch"),
+        ("/v1/contracts/{contract_id}/amendments", "post"),
+    ):
+        assert {"409", "422"} <= set(paths[path][method]["responses"]), path
+    assert "422" in paths["/v1/invoices"]["get"]["responses"]
