@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.base import Predictive
+from models.base import MEAN_NOISE_CAP, Predictive
 from models.calibration import ErrorModel, fit_error_model, small_sample_widening
 
 NOISE_SD = 0.08
@@ -73,3 +73,14 @@ def test_the_model_stated_spread_alone_is_far_too_narrow_here() -> None:
 def test_too_few_errors_give_no_error_model() -> None:
     forecasts = (Predictive(MU[:3], np.full(3, 0.1)),)
     assert fit_error_model(forecasts, [np.expm1(MU[:3])], [np.ones(3, dtype=bool)]) is None
+
+
+def test_a_huge_calibrated_noise_does_not_inflate_the_point() -> None:
+    """A bimodal weekday (weekends of 1 000 then of 60) gives a log noise of 1.5: the point
+    stays within the capped correction of the median, the bounds keep the whole spread."""
+    mu = np.log1p(np.full(5, 1000.0))
+    noisy = Predictive(mu, np.full(5, 1.5), np.full(5, 1.5))
+    assert np.all(noisy.point <= np.expm1(mu + MEAN_NOISE_CAP**2 / 2) + 1e-9)
+    assert np.all(noisy.point < 1.2 * 1000)
+    lower, upper = noisy.bounds(80)
+    assert np.all(upper > 6 * 1000) and np.all(lower < 1000 / 6)
