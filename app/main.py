@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from app.billing.einvoice.router import router as einvoice_router
+from app.billing.reporting.router import router as invoice_reporting_router
 from app.billing.router import router as billing_router
 from app.commitments.router import router as commitments_router
 from app.contracts.router import router as contracts_router
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     v1.include_router(forecasts_router)
     v1.include_router(commitments_router)
     v1.include_router(outlook_router)
+    v1.include_router(invoice_reporting_router)  # before /invoices/{invoice_id}
     v1.include_router(billing_router)
     v1.include_router(einvoice_router)
     v1.include_router(staffing_router)

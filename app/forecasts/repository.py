@@ -55,6 +55,41 @@ class ForecastRepository:
             statement.order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
         ).first()
 
+    def latest_month_runs(
+        self, activity_ids: Sequence[str], first: date, last: date
+    ) -> dict[tuple[str, str], ForecastRun]:
+        """`latest_month_run` for many activities at once: the newest run per (activity,
+        volume), in one query."""
+        newest: dict[tuple[str, str], ForecastRun] = {}
+        if not activity_ids:
+            return newest
+        runs = self.session.scalars(
+            select(ForecastRun)
+            .where(
+                ForecastRun.activity_id.in_(activity_ids),
+                ForecastRun.granularity == "month",
+                ForecastRun.start <= last,
+                ForecastRun.end >= first,
+            )
+            .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
+        )
+        for run in runs:
+            newest.setdefault((run.activity_id, run.volume), run)
+        return newest
+
+    def points_of(self, run_ids: Sequence[str]) -> dict[str, list[ForecastPoint]]:
+        """The points of many runs, in one query, each run's in time order."""
+        found: dict[str, list[ForecastPoint]] = {run_id: [] for run_id in run_ids}
+        if not run_ids:
+            return found
+        for point in self.session.scalars(
+            select(ForecastPoint)
+            .where(ForecastPoint.run_id.in_(run_ids))
+            .order_by(ForecastPoint.run_id, ForecastPoint.period_start)
+        ):
+            found[point.run_id].append(point)
+        return found
+
     def special_days(self, activity_id: str) -> Sequence[SpecialDay]:
         return self.session.scalars(
             select(SpecialDay).where(SpecialDay.activity_id == activity_id).order_by(SpecialDay.day)

@@ -5,6 +5,7 @@ happens here is reading the history and the special days before it, and storing 
 its points after it, each in a short transaction of its own.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,7 +24,7 @@ from app.core.transactions import Transactions
 from app.forecasts import results, schemas
 from app.forecasts.pool import ForecastPool
 from app.forecasts.repository import ForecastRepository
-from app.forecasts.tables import SpecialDay
+from app.forecasts.tables import ForecastPoint, ForecastRun, SpecialDay
 from app.forecasts.tasks import run_forecast
 from app.volumes import service as volumes
 
@@ -230,8 +231,46 @@ def month_forecast(
     run = repository.latest_month_run(activity_id, first, last, volume, history_end)
     if run is None:
         return None
-    month_start = local_midnight(first, timezone)
-    for index, point in enumerate(repository.points(run.id)):
+    return _month_of(run, repository.points(run.id), period, timezone)
+
+
+@dataclass(frozen=True)
+class MonthForecastWanted:
+    """One activity of a batch read: which contacts its forecast must count, in which zone."""
+
+    activity_id: str
+    volume: str
+    timezone: ZoneInfo
+
+
+def month_forecasts(
+    session: Session, wanted: Sequence[MonthForecastWanted], period: Period
+) -> dict[str, MonthForecast]:
+    """`month_forecast` for many activities in two queries (the overview reads every
+    contract's), keyed by activity id; an activity without a stored forecast is absent."""
+    first, last = period.first_day, period.next().first_day - timedelta(days=1)
+    repository = ForecastRepository(session)
+    runs = repository.latest_month_runs([item.activity_id for item in wanted], first, last)
+    chosen = {
+        item.activity_id: (item, runs[(item.activity_id, item.volume)])
+        for item in wanted
+        if (item.activity_id, item.volume) in runs
+    }
+    points = repository.points_of([run.id for _, run in chosen.values()])
+    found = {}
+    for activity_id, (item, run) in chosen.items():
+        month = _month_of(run, points[run.id], period, item.timezone)
+        if month is not None:
+            found[activity_id] = month
+    return found
+
+
+def _month_of(
+    run: ForecastRun, points: Sequence[ForecastPoint], period: Period, timezone: ZoneInfo
+) -> MonthForecast | None:
+    """The point of `period` in a month run, with its simulated totals."""
+    month_start = local_midnight(period.first_day, timezone)
+    for index, point in enumerate(points):
         if point.period_start == month_start and run.samples is not None:
             return MonthForecast(
                 forecast_id=run.id,

@@ -10,6 +10,8 @@ handled: `forecast_volume`); the outlook's service first asks the forecasting po
 missing ones (`periods_needing_forecast`), then builds the rows here.
 """
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -72,25 +74,70 @@ def periods_needing_forecast(
 def compare(
     session: Session, activity: Activity, contract: Contract, periods: list[Period]
 ) -> list[ComparisonRow]:
-    timezone = ZoneInfo(contract.timezone)
     now = utc_now()
-    terms = rules.ContractTerms(
+    return [
+        compare_many(session, [(activity, contract)], period, now)[activity.id]
+        for period in periods
+    ]
+
+
+def compare_many(
+    session: Session, pairs: Sequence[tuple[Activity, Contract]], period: Period, now: datetime
+) -> dict[str, ComparisonRow]:
+    """The comparison row of `period` for many activities in a few queries, keyed by activity
+    id: the one path of the per-activity comparison and of the portfolio overview, so that
+    their figures cannot differ."""
+    committed = resolve_periods(session, pairs, period)
+    found = forecasts.month_forecasts(
+        session,
+        [
+            forecasts.MonthForecastWanted(
+                activity.id, forecast_volume(activity), ZoneInfo(contract.timezone)
+            )
+            for activity, contract in pairs
+        ],
+        period,
+    )
+    totals = _actuals_to_date(session, pairs, period, now)
+    rows = {}
+    for activity, contract in pairs:
+        closed = is_period_closed(period, ZoneInfo(contract.timezone), now)
+        actual = actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS))
+        rows[activity.id] = _row(
+            activity,
+            contract_terms(contract),
+            period,
+            committed[activity.id],
+            found.get(activity.id),
+            actual,
+            closed,
+        )
+    return rows
+
+
+def contract_terms(contract: Contract) -> rules.ContractTerms:
+    return rules.ContractTerms(
         trigger_ratio=contract.trigger_ratio,
         floor_ratio=contract.floor_ratio,
         upper_tolerance=contract.upper_tolerance,
+        evaluation=charter.Evaluation(contract.evaluation),
+        vat_rate=contract.vat_rate,
     )
-    rows = []
-    for period in periods:
-        figures = resolve_periods(session, [(activity, contract)], period)[activity.id]
-        forecast = forecasts.month_forecast(
-            session, activity.id, period, timezone, forecast_volume(activity)
-        )
-        start, end = period_bounds(period, timezone)
-        totals = volumes.period_actuals(session, [activity.id], start, min(end, now))
-        actual = actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS))
-        closed = is_period_closed(period, timezone, now)
-        rows.append(_row(activity, terms, period, figures, forecast, actual, closed))
-    return rows
+
+
+def _actuals_to_date(
+    session: Session, pairs: Sequence[tuple[Activity, Contract]], period: Period, now: datetime
+) -> dict[str, volumes.PeriodActuals]:
+    """Totals of the period up to now, one query per time zone (a period's instants depend on
+    the zone)."""
+    by_zone: dict[str, list[str]] = defaultdict(list)
+    for activity, contract in pairs:
+        by_zone[contract.timezone].append(activity.id)
+    totals: dict[str, volumes.PeriodActuals] = {}
+    for zone, activity_ids in by_zone.items():
+        start, end = period_bounds(period, ZoneInfo(zone))
+        totals.update(volumes.period_actuals(session, activity_ids, start, min(end, now)))
+    return totals
 
 
 def forecast_volume(activity: Activity) -> Volume:

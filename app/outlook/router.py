@@ -4,25 +4,21 @@ actuals, and the accuracy scorecard.
 Its operations keep the `committed forecasts` tag they were published under.
 """
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from app.contracts import service as contracts
 from app.core.auth import ReaderKey
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, problem_responses
+from app.core.queries import FirstPeriod, LastPeriod, PeriodQuery
 from app.core.routing import TransactionalRoute
 from app.forecasts import service as forecasts
 from app.outlook import comparison, schemas, service
 
 router = APIRouter(route_class=TransactionalRoute, tags=["committed forecasts"])
 
-PeriodQuery = Annotated[str, Query(description="YYYY-MM", examples=["2026-12"])]
 OUTLOOK_ERRORS = {**READ_ERRORS, **problem_responses(422, 503)}
 """Besides the read errors: a bad period range (422), a forecast it waited for too long (503)."""
-FirstPeriod = Annotated[str, Query(alias="from", description="First period, YYYY-MM.")]
-LastPeriod = Annotated[str, Query(alias="to", description="Last period, YYYY-MM.")]
 
 
 def _forecast_out(

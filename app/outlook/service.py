@@ -12,14 +12,12 @@ from starlette.concurrency import run_in_threadpool
 
 from app.contracts import service as contracts
 from app.core.auth import Principal
-from app.core.errors import FieldError, failed
 from app.core.fields import parse_period
-from app.core.periods import Period, periods_between
+from app.core.periods import Period
+from app.core.queries import period_range
 from app.forecasts import ondemand
 from app.forecasts.pool import ForecastPool
 from app.outlook import comparison
-
-MAX_PERIODS = 36
 
 
 @dataclass(frozen=True)
@@ -42,17 +40,6 @@ class Scorecard:
     rows: list[comparison.ScorecardRow]
     commitment: comparison.Accuracy
     provider: comparison.Accuracy
-
-
-def period_range(first: str, last: str) -> list[Period]:
-    """The periods `from` to `to` of a query, at most `MAX_PERIODS` of them."""
-    start, end = parse_period(first, "from"), parse_period(last, "to")
-    if end < start:
-        raise failed([FieldError("query", "to", "must not be before from")])
-    periods = periods_between(start, end)
-    if len(periods) > MAX_PERIODS:
-        raise failed([FieldError("query", "to", f"at most {MAX_PERIODS} periods at once")])
-    return periods
 
 
 async def compare_activity(
