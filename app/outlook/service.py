@@ -5,19 +5,24 @@ then reads the rows (`comparison`). The reads run in threads: these use cases ar
 because the forecasts they may wait for are fitted in worker processes.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.contracts import service as contracts
 from app.core.auth import Principal
+from app.core.errors import FieldError, failed
 from app.core.fields import parse_period
+from app.core.orm import utc_now
+from app.core.pagination import PageParams, encode_cursor
 from app.core.periods import Period
 from app.core.queries import period_range
 from app.forecasts import ondemand
 from app.forecasts.pool import ForecastPool
-from app.outlook import comparison
+from app.outlook import comparison, overview
 
 
 @dataclass(frozen=True)
@@ -141,3 +146,100 @@ async def _forecast(
         await ondemand.make_month_forecasts(
             pool, session, actor, activity.id, spans, comparison.forecast_volume(activity)
         )
+
+
+# The portfolio overview
+
+
+@dataclass(frozen=True)
+class OverviewFilter:
+    client_id: str | None = None
+    status: str | None = None
+    min_probability: float | None = None
+
+    def admits(self, position: overview.ContractPosition) -> bool:
+        if self.client_id is not None and position.contract.client_id != self.client_id:
+            return False
+        if self.status is not None and position.status != self.status:
+            return False
+        if self.min_probability is None:
+            return True
+        probability = position.probability_below_trigger
+        return probability is not None and probability >= self.min_probability
+
+
+@dataclass
+class CurrencyTotals:
+    """Sums over every contract the filters admit, not only the page."""
+
+    contracts: int = 0
+    committed_value: Decimal = Decimal("0.00")
+    provider_forecast_value: Decimal = Decimal("0.00")
+    actual_value: Decimal = Decimal("0.00")
+    expected_shortfall_amount: Decimal = Decimal("0.00")
+    invoiced_net_amount: Decimal = Decimal("0.00")
+
+    def add(self, position: overview.ContractPosition) -> None:
+        money = comparison.money_totals([activity.row for activity in position.activities])
+        self.contracts += 1
+        self.committed_value += money.committed_value
+        self.provider_forecast_value += money.provider_forecast_value
+        self.actual_value += money.actual_value
+        self.expected_shortfall_amount += position.expected_shortfall_amount or 0
+        if position.invoice is not None:
+            self.invoiced_net_amount += position.invoice.net_amount
+
+
+@dataclass(frozen=True)
+class Overview:
+    period: Period
+    positions: list[overview.ContractPosition]
+    next_cursor: str | None
+    totals: dict[str, CurrencyTotals]
+
+
+def portfolio(
+    session: Session,
+    actor: Principal,
+    period_text: str,
+    filters: OverviewFilter,
+    page: PageParams,
+) -> Overview:
+    """Every contract in force in the period that the key may see, with its position, largest
+    expected shortfall first; totals per currency over all the contracts the filters admit."""
+    month = parse_period(period_text)
+    after = _overview_cursor(page.after) if page.after else None
+    scope = actor.scoped_client_id
+    in_force = [
+        contract
+        for contract in contracts.contracts_in_force(
+            session, month.first_day, month.next().first_day
+        )
+        if scope is None or contract.client_id == scope
+    ]
+    admitted = [
+        position
+        for position in overview.positions(session, in_force, month, utc_now())
+        if filters.admits(position)
+    ]
+    totals: dict[str, CurrencyTotals] = defaultdict(CurrencyTotals)
+    for position in admitted:
+        totals[position.contract.currency].add(position)
+    remaining = [p for p in admitted if after is None or p.sort_key > after]
+    shown = remaining[: page.limit]
+    next_cursor = None
+    if len(remaining) > page.limit:
+        amount, contract_id = shown[-1].sort_key
+        next_cursor = encode_cursor(f"{amount}|{contract_id}")
+    return Overview(month, shown, next_cursor, dict(sorted(totals.items())))
+
+
+def _overview_cursor(after: str) -> tuple[Decimal, str]:
+    """The sort key of the last position of the previous page."""
+    amount, _, contract_id = after.partition("|")
+    try:
+        return Decimal(amount), contract_id
+    except InvalidOperation:
+        raise failed(
+            [FieldError("query", "cursor", "not a cursor returned by a previous page")]
+        ) from None
