@@ -27,6 +27,7 @@ from app.core.settings import Settings, get_settings
 from app.forecasts import jobs
 from app.forecasts.pool import ForecastPool
 from app.forecasts.router import router as forecasts_router
+from app.outlook.metrics import business_metrics
 from app.outlook.router import router as outlook_router
 from app.staffing.router import router as staffing_router
 from app.volumes.router import router as volumes_router
@@ -114,9 +115,11 @@ def _add_operations_routes(app: FastAPI) -> None:
         return JSONResponse(status)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
-    def metrics() -> Response:
-        """Prometheus metrics in the text exposition format."""
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    def metrics(request: Request) -> Response:
+        """Prometheus metrics in the text exposition format: the process's counters, then the
+        business figures read from the database."""
+        business = business_metrics(request.app.state.database)
+        return Response(generate_latest() + business, media_type=CONTENT_TYPE_LATEST)
 
 
 def _readiness(database: Database) -> dict[str, Any]:

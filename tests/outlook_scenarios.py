@@ -13,6 +13,8 @@ PARIS = ZoneInfo("Europe/Paris")
 DAILY = 1_000
 TODAY = date.today()
 THIS_MONTH = Period(TODAY.year, TODAY.month)
+LONG_AGO = (datetime.now(UTC) - timedelta(days=90)).isoformat()
+"""A receipt time before every deadline of the months the tests commit to."""
 
 
 def stable_history(days: int, seed: int = 11, handled_share: float = 1.0) -> bytes:

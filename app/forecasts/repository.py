@@ -1,9 +1,9 @@
 """All SQL of the forecasts domain."""
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun, SpecialDay
@@ -54,6 +54,9 @@ class ForecastRepository:
         return self.session.scalars(
             statement.order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
         ).first()
+
+    def newest_run_at(self) -> datetime | None:
+        return self.session.scalar(select(func.max(ForecastRun.created_at)))
 
     def latest_month_runs(
         self, activity_ids: Sequence[str], first: date, last: date

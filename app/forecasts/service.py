@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 
 from app.contracts import service as contracts
@@ -27,6 +28,18 @@ from app.forecasts.repository import ForecastRepository
 from app.forecasts.tables import ForecastPoint, ForecastRun, SpecialDay
 from app.forecasts.tasks import run_forecast
 from app.volumes import service as volumes
+
+FORECAST_DURATION = Histogram(
+    "plancher_forecast_duration_seconds",
+    "Time to fit and predict one forecast (API, jobs, CLI and the outlook alike).",
+    ["granularity"],
+    buckets=(0.5, 1, 2, 5, 10, 20, 40, 80, 160, float("inf")),
+)
+FORECAST_FAILURES = Counter(
+    "plancher_forecast_failures_total",
+    "Forecasts that failed: refused by the models (ForecastRefused), timed out, or crashed.",
+    ["granularity", "error"],
+)
 
 HISTORY_YEARS = 3
 """Years of history handed to the models: enough for two annual cycles and backtests."""
@@ -50,8 +63,13 @@ async def create_forecast(
     if request.end < request.start:
         raise failed([FieldError("body", "end", "must not be before start")])
     inputs = await transactions.read(lambda session: _inputs(session, actor, activity_id, request))
-    output = await pool.run(run_forecast, inputs.payload)
-    _raise_refusal(output)
+    with FORECAST_DURATION.labels(request.granularity).time():
+        try:
+            output = await pool.run(run_forecast, inputs.payload)
+            _raise_refusal(output)
+        except Exception as error:
+            FORECAST_FAILURES.labels(request.granularity, type(error).__name__).inc()
+            raise
     return await transactions.write(lambda session: _store(session, actor, inputs, request, output))
 
 
@@ -214,6 +232,11 @@ class MonthForecast:
     bounds: dict[str, str]
     aht_seconds: Decimal | None
     samples: list[float]
+
+
+def last_forecast_at(session: Session) -> datetime | None:
+    """When the newest forecast was stored: dashboards alert when forecasts stop refreshing."""
+    return ForecastRepository(session).newest_run_at()
 
 
 def month_forecast(

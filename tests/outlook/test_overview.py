@@ -2,10 +2,9 @@
 periods, as the shortfall (pooled contracts included), from stored forecasts only, in a number
 of queries that does not grow with the contracts."""
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from outlook_scenarios import DAILY, THIS_MONTH, commit, days
+from outlook_scenarios import DAILY, LONG_AGO, THIS_MONTH, commit, days
 from sqlalchemy import event, func, select
 
 from app.core.auth import Role
@@ -16,7 +15,6 @@ from factories import bearer
 
 NEXT_MONTH = THIS_MONTH.next()
 POOLED_STREAMS = [Stream("voice", "1.20", 50_000, 40_000), Stream("email", "2.00", 10_000, 12_000)]
-LONG_AGO = (datetime.now(UTC) - timedelta(days=90)).isoformat()
 
 
 def _overview(client, headers, **params) -> dict:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.billing.tables import Invoice
@@ -63,3 +63,9 @@ class ReportingRepository:
         if client_id is not None:
             statement = statement.where(Invoice.client_id == client_id)
         return [InvoiceFigures(*row) for row in self.session.execute(statement)]
+
+    def status_counts(self) -> dict[tuple[str, str], int]:
+        statement = select(Invoice.status, Invoice.kind, func.count()).group_by(
+            Invoice.status, Invoice.kind
+        )
+        return {(status, kind): count for status, kind, count in self.session.execute(statement)}

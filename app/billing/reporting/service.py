@@ -88,3 +88,8 @@ def summarise(
     return InvoiceSummary(
         buckets=[buckets[key] for key in sorted(buckets)], receivables=dict(receivables)
     )
+
+
+def status_counts(session: Session) -> dict[tuple[str, str], int]:
+    """How many invoices and credit notes there are in each status, by (status, kind)."""
+    return ReportingRepository(session).status_counts()
