@@ -24,6 +24,7 @@ from app.core.errors import ServiceUnavailable, install_error_handlers, problem_
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import current_revision, head_revision
 from app.core.settings import Settings, get_settings
+from app.dashboard.router import router as dashboard_router
 from app.forecasts import jobs
 from app.forecasts.pool import ForecastPool
 from app.forecasts.router import router as forecasts_router
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     v1.include_router(einvoice_router)
     v1.include_router(staffing_router)
     app.include_router(v1)
+    app.include_router(dashboard_router)
     _add_operations_routes(app)
 
     install_error_handlers(app)

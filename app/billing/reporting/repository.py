@@ -6,9 +6,10 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from app.billing.tables import Invoice
+from app.core.pagination import PageParams
+from app.core.repository import Repository
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,17 @@ class InvoiceFigures:
     due_date: date | None
 
 
-class ReportingRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class ReportingRepository(Repository[Invoice]):
+    model = Invoice
+
+    def newest_page(
+        self, client_id: str | None, params: PageParams
+    ) -> tuple[Sequence[Invoice], str | None]:
+        """Invoices most recently changed first, of one client or all."""
+        statement = self.select()
+        if client_id is not None:
+            statement = statement.where(Invoice.client_id == client_id)
+        return self.page(statement, params, by=Invoice.updated_at, newest_first=True)
 
     def of_period(self, contract_ids: Sequence[str], period: str) -> list[Invoice]:
         """Every invoice (not credit note) of `period` for these contracts, newest first."""

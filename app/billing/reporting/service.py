@@ -15,6 +15,7 @@ from app.billing.service import ISSUED, VOID
 # The read type callers annotate with (ARCHITECTURE.md, "Across domains").
 from app.billing.tables import Invoice as Invoice
 from app.core.auth import Principal
+from app.core.pagination import PageParams
 from app.core.periods import Period
 
 _ZERO = Decimal("0.00")
@@ -93,3 +94,10 @@ def summarise(
 def status_counts(session: Session) -> dict[tuple[str, str], int]:
     """How many invoices and credit notes there are in each status, by (status, kind)."""
     return ReportingRepository(session).status_counts()
+
+
+def invoices_page(
+    session: Session, actor: Principal, params: PageParams
+) -> tuple[Sequence[Invoice], str | None]:
+    """The invoices the key may see, most recently changed first (the dashboard's list)."""
+    return ReportingRepository(session).newest_page(actor.scoped_client_id, params)
