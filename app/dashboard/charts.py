@@ -5,6 +5,7 @@ One chart shape serves every page: bars (actuals), a shaded band (the forecast's
 interval), and lines (commitments, trigger, pace) over labelled slots (days, months,
 intervals of the day)."""
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
@@ -13,8 +14,9 @@ from markupsafe import Markup
 
 from app.dashboard.formatting import number
 
-WIDTH, HEIGHT = 760, 260
-_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 12, 12, 52
+WIDTH, HEIGHT = 1000, 300
+_LEFT, _RIGHT, _TOP, _BOTTOM = 64, 12, 12, 60
+_LEGEND_ROW = 16
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,19 @@ class Chart:
     lines: Sequence[Line] = field(default_factory=list)
 
 
-def _ceiling(chart: Chart) -> float:
+def _scale(chart: Chart) -> tuple[float, float]:
+    """The top of the axis and the step between its ticks: a round step (1, 2 or 5 × 10^n)
+    that gives four or five ticks above the largest value."""
     values = [v for v in chart.bars if v is not None]
-    values += [hi for b in chart.band if b is not None for hi in (b[1],)]
+    values += [b[1] for b in chart.band if b is not None]
     values += [v for line in chart.lines for v in line.values if v is not None]
     top = max(values, default=0.0)
-    return top * 1.1 if top > 0 else 1.0
+    if top <= 0:
+        return 1.0, 0.25
+    raw = top / 4
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    return step * math.ceil(top / step), step
 
 
 def render(chart: Chart) -> Markup:
@@ -50,7 +59,7 @@ def render(chart: Chart) -> Markup:
     count = max(len(chart.slots), 1)
     plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
     step = plot_w / count
-    top = _ceiling(chart)
+    top, tick_step = _scale(chart)
 
     def x(index: int) -> float:
         return _LEFT + step * (index + 0.5)
@@ -63,8 +72,8 @@ def render(chart: Chart) -> Markup:
         f'aria-label="{escape(chart.title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(chart.title)}</title>",
     ]
-    for tick in range(5):
-        value = top * tick / 4
+    for tick in range(round(top / tick_step) + 1):
+        value = tick_step * tick
         parts.append(
             f'<line x1="{_LEFT}" x2="{WIDTH - _RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
             'class="grid"/>'
@@ -126,12 +135,15 @@ def _polyline(line: Line, x: Callable[[int], float], y: Callable[[float], float]
 
 
 def _legend(chart: Chart) -> str:
+    """One entry per series that has data, wrapped onto a second row when needed."""
     entries: list[tuple[str, str]] = []
-    if chart.bars:
+    if any(v is not None for v in chart.bars):
         entries.append(('<rect width="14" height="10" y="-9" class="bar"/>', chart.bar_label))
-    if chart.band:
+    if any(b is not None for b in chart.band):
         entries.append(('<rect width="14" height="10" y="-9" class="band"/>', chart.band_label))
     for line in chart.lines:
+        if all(v is None for v in line.values):
+            continue
         dash = ' stroke-dasharray="6 4"' if line.dashed else ""
         entries.append(
             (
@@ -140,13 +152,18 @@ def _legend(chart: Chart) -> str:
                 line.label,
             )
         )
-    parts, offset = [], _LEFT
+    parts: list[str] = []
+    offset, row = float(_LEFT), 0
     for swatch, label in entries:
+        width = 30 + 6.5 * len(label)
+        if offset + width > WIDTH and offset > _LEFT:
+            offset, row = _LEFT, row + 1
+        y = HEIGHT - _BOTTOM + 36 + row * _LEGEND_ROW
         parts.append(
-            f'<g transform="translate({offset},{HEIGHT - 10})">{swatch}'
+            f'<g transform="translate({offset:.0f},{y})">{swatch}'
             f'<text x="18" y="0" class="legend">{escape(label)}</text></g>'
         )
-        offset += 30 + 7 * len(label)
+        offset += width
     return "".join(parts)
 
 

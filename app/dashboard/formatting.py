@@ -1,11 +1,12 @@
 """Numbers, money and months as a French reader expects them: `6 000,00 €`, `12,5 %`,
 `octobre 2026`. Narrow no-break spaces separate thousands, as French typography does."""
 
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from app.core.periods import Period
-from app.dashboard.labels import FR, MONTHS
+from app.dashboard.labels import FR, MONTHS, SHORT_MONTHS
 
 _THIN = "\u202f"
 _SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF"}
@@ -44,7 +45,11 @@ def month(period: Period) -> str:
 
 
 def short_month(period: Period) -> str:
-    return f"{MONTHS[period.month - 1][:4].rstrip('.')}. {str(period.year)[2:]}"
+    return f"{SHORT_MONTHS[period.month - 1]} {str(period.year)[2:]}"
+
+
+def day(value: date | None) -> str:
+    return FR["none"] if value is None else value.strftime("%d/%m/%Y")
 
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -50,7 +50,13 @@ FR: dict[str, str] = {
     "total": "Montant TTC",
     "due_date": "Échéance",
     "pdf": "PDF",
-    "download_pdf": "Télécharger",
+    "download_pdf": "Ouvrir le PDF",
+    "no_commitment_status": "Sans engagement",
+    "actual_closed": "Réalisé",
+    "outstanding": "À encaisser (TTC)",
+    "overdue": "Dont échu",
+    "overdue_count": "factures échues",
+    "contract_invoices": "Factures du contrat",
     "daily_actuals": "Volumes quotidiens du mois",
     "daily_pace": "Rythme quotidien de l'engagement",
     "intraday": "Profil intrajournalier (moyenne des 28 derniers jours)",
@@ -58,7 +64,8 @@ FR: dict[str, str] = {
     "no_data": "Aucune donnée pour cette période.",
     "pooled": "Mutualisé",
     "per_activity": "Par activité",
-    "pool": "Pot commun (en valeur)",
+    "pooled_line_hint": "Contrat mutualisé : le montant par activité est indicatif, seul le "
+    "pot commun (en valeur) est facturé.",
     "back_to_portfolio": "Retour au portefeuille",
     "read_only": "Lecture seule",
     "units": "unités",
@@ -79,6 +86,28 @@ STATUS: dict[str, str] = {
     "invoice": "Facture",
     "credit_note": "Avoir",
 }
+
+ROLES: dict[str, str] = {
+    "admin": "administrateur",
+    "ops": "exploitation",
+    "billing": "facturation",
+    "client": "client",
+}
+
+SHORT_MONTHS = [
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+]
 
 MONTHS = [
     "janvier",

@@ -67,7 +67,7 @@ def contract_page(
     trigger; and the invoice of each month."""
     contract = contracts.get_contract(session, actor, contract_id)
     activities = contracts.all_activities(session, actor, contract.id)
-    periods = periods_between(_shift(period, -MONTHS_BEFORE), _shift(period, MONTHS_AFTER))
+    periods = periods_between(shift(period, -MONTHS_BEFORE), shift(period, MONTHS_AFTER))
     now = utc_now()
     pairs = [(activity, contract) for activity in activities]
     by_activity: dict[str, list[comparison.ComparisonRow]] = defaultdict(list)
@@ -94,7 +94,7 @@ def contract_page(
     )
 
 
-def _shift(period: Period, months: int) -> Period:
+def shift(period: Period, months: int) -> Period:
     index = period.year * 12 + period.month - 1 + months
     return Period(index // 12, index % 12 + 1)
 

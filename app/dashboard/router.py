@@ -5,6 +5,7 @@ Outside `/v1` and the OpenAPI document: these are pages for people, not an API. 
 answers problem+json: a missing object or a bad filter is shown on the page itself."""
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs
@@ -23,10 +24,10 @@ from app.core.db import Database
 from app.core.errors import Problem
 from app.core.orm import utc_now
 from app.core.pagination import PageParams, decode_cursor
-from app.core.periods import Period, period_of
+from app.core.periods import Period, period_of, periods_between
 from app.core.settings import Settings
 from app.dashboard import charts, formatting, pages, session
-from app.dashboard.labels import FR, STATUS
+from app.dashboard.labels import FR, ROLES, STATUS
 from app.outlook import service as outlook
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -45,6 +46,9 @@ _templates.globals.update(
     percent=formatting.percent,
     percent_value=formatting.percent_value,
     month=formatting.month,
+    day=formatting.day,
+    parse_period=Period.parse,
+    R=ROLES,
     risk_bar=charts.risk_bar,
     chart=charts.render,
 )
@@ -167,8 +171,16 @@ def portfolio(
         clients={client.id: client.name for client in clients},
         filters=filters,
         statuses=STATUSES,
+        months=_month_choices(month),
         min_probability=min_probability or "",
     )
+
+
+def _month_choices(selected: Period) -> list[Period]:
+    """The month selector: the last twelve months and the next three, and the one shown."""
+    current = _period(None)
+    first, last = pages.shift(current, -12), pages.shift(current, 3)
+    return sorted({*periods_between(first, last), selected}, reverse=True)
 
 
 @router.get("/contracts/{contract_id}")
@@ -211,7 +223,17 @@ def invoice_list(request: Request, db: ReadSession, cursor: str | None = None) -
     found, next_cursor = invoices.invoices_page(
         db, viewer, PageParams(limit=PAGE_SIZE, after=after)
     )
-    return _html("invoices.html.j2", viewer=viewer, invoices=found, next_cursor=next_cursor)
+    listed, _ = contracts.list_contracts(db, viewer, PageParams(limit=500, after=None), None)
+    clients, _ = contracts.list_clients(db, viewer, PageParams(limit=500, after=None))
+    return _html(
+        "invoices.html.j2",
+        viewer=viewer,
+        invoices=found,
+        next_cursor=next_cursor,
+        receivables=invoices.receivables(db, viewer, date.today()),
+        contracts_by_id={contract.id: contract for contract in listed},
+        clients={client.id: client.name for client in clients},
+    )
 
 
 @router.get("/invoices/{invoice_id}/pdf")

@@ -157,7 +157,7 @@ def _pooled(
         valued = result.reason is None
         return PooledPosition(
             committed_value=result.committed_value if valued else None,
-            provider_forecast_value=_forecast_value(rows),
+            provider_forecast_value=forecast_value(rows),
             actual_value=result.actual_value if valued else None,
             probability_below_trigger=1.0 if result.status == rules.BandStatus.UNDER_BAND else 0.0,
             expected_shortfall_amount=result.amount,
@@ -165,13 +165,13 @@ def _pooled(
         )
     pool = [(position, position.row) for position in activities if position.row.committed]
     if not pool or any(row.unit_price is None for _, row in pool):
-        return PooledPosition(None, _forecast_value(rows), None, None, None, "open")
+        return PooledPosition(None, forecast_value(rows), None, None, None, "open")
     committed_value = sum((_effective(row) * (row.unit_price or 0) for _, row in pool), Decimal(0))
     actual_value = sum((row.actual * (row.unit_price or 0) for _, row in pool), Decimal(0))
     estimate = _pooled_outlook(terms, pool, committed_value)
     return PooledPosition(
         committed_value=rules.round_half_up(committed_value),
-        provider_forecast_value=_forecast_value(rows),
+        provider_forecast_value=forecast_value(rows),
         actual_value=rules.round_half_up(actual_value),
         probability_below_trigger=estimate.probability_below_trigger if estimate else None,
         expected_shortfall_amount=(
@@ -210,12 +210,13 @@ def _pooled_outlook(
     )
 
 
-def _forecast_value(rows: list[comparison.ComparisonRow]) -> Decimal | None:
-    """Σ forecast × price, or None when a priced activity has no stored forecast."""
+def forecast_value(rows: list[comparison.ComparisonRow]) -> Decimal | None:
+    """Σ forecast × price over the priced activities, or None when one has no stored
+    forecast."""
     values = [
         (row.provider_forecast_units, row.unit_price) for row in rows if row.unit_price is not None
     ]
-    if not values or any(units is None for units, _ in values):
+    if any(units is None for units, _ in values):
         return None
     return rules.round_half_up(
         sum(((units or Decimal(0)) * price for units, price in values), Decimal(0))

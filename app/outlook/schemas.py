@@ -150,7 +150,9 @@ class OverviewTotalsOut(BaseModel):
     currency: str
     contracts: int
     committed_value: Money
-    provider_forecast_value: Money
+    provider_forecast_value: Money | None = Field(
+        description="None when a priced activity has no stored forecast."
+    )
     actual_value: Money
     expected_shortfall_amount: Money
     invoiced_net_amount: Money

@@ -174,7 +174,8 @@ class CurrencyTotals:
 
     contracts: int = 0
     committed_value: Decimal = Decimal("0.00")
-    provider_forecast_value: Decimal = Decimal("0.00")
+    provider_forecast_value: Decimal | None = Decimal("0.00")
+    """None once a priced activity has no stored forecast: a partial sum would mislead."""
     actual_value: Decimal = Decimal("0.00")
     expected_shortfall_amount: Decimal = Decimal("0.00")
     invoiced_net_amount: Decimal = Decimal("0.00")
@@ -183,7 +184,11 @@ class CurrencyTotals:
         money = comparison.money_totals([activity.row for activity in position.activities])
         self.contracts += 1
         self.committed_value += money.committed_value
-        self.provider_forecast_value += money.provider_forecast_value
+        forecast = overview.forecast_value([activity.row for activity in position.activities])
+        if forecast is None or self.provider_forecast_value is None:
+            self.provider_forecast_value = None
+        else:
+            self.provider_forecast_value += forecast
         self.actual_value += money.actual_value
         self.expected_shortfall_amount += position.expected_shortfall_amount or 0
         if position.invoice is not None:

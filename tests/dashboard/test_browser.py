@@ -140,7 +140,7 @@ def test_every_page_shows_the_apis_figures(client, db, browser) -> None:
         cell = f"tr[data-invoice-id='{invoice['id']}'] td[data-field=total]"
         assert _text(page, cell) == formatting.money(Decimal(invoice["total_amount"]), "EUR")
     issued = next(invoice for invoice in listed if invoice["number"])
-    link = page.get_attribute(f"tr[data-invoice-id='{issued['id']}'] a", "href")
+    link = page.get_attribute(f"tr[data-invoice-id='{issued['id']}'] a[href$='/pdf']", "href")
     served = page.evaluate("async url => (await fetch(url)).headers.get('content-type')", link)
     assert served == "application/pdf"
 

@@ -54,8 +54,11 @@ class ReportingRepository(Repository[Invoice]):
             )
         )
 
-    def figures(self, first: str, last: str, client_id: str | None) -> list[InvoiceFigures]:
-        """The amounts of every invoice and credit note of the periods `first` to `last`.
+    def figures(
+        self, first: str | None, last: str | None, client_id: str | None
+    ) -> list[InvoiceFigures]:
+        """The amounts of every invoice and credit note of the periods `first` to `last`
+        (open-ended when None).
 
         Summed in Python: SQLite keeps exact decimals as text, which its SUM would turn into
         floats."""
@@ -68,7 +71,11 @@ class ReportingRepository(Repository[Invoice]):
             Invoice.vat_amount,
             Invoice.total_amount,
             Invoice.due_date,
-        ).where(Invoice.period >= first, Invoice.period <= last)
+        )
+        if first is not None:
+            statement = statement.where(Invoice.period >= first)
+        if last is not None:
+            statement = statement.where(Invoice.period <= last)
         if client_id is not None:
             statement = statement.where(Invoice.client_id == client_id)
         return [InvoiceFigures(*row) for row in self.session.execute(statement)]

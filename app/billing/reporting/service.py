@@ -75,20 +75,30 @@ def summarise(
     periods `first` to `last`, and the issued amounts still unpaid, overdue once the due date
     has passed (`today` is the caller's date, so that tests can fix it)."""
     buckets: dict[tuple[str, str, str, str], Bucket] = {}
-    receivables: dict[str, Receivables] = defaultdict(Receivables)
     rows = ReportingRepository(session).figures(str(first), str(last), actor.scoped_client_id)
     for invoice in rows:
         key = (invoice.period, invoice.status, invoice.kind, invoice.currency)
         buckets.setdefault(key, Bucket(*key)).add(invoice)
-        if invoice.status == ISSUED:
-            owed = receivables[invoice.currency]
-            owed.outstanding += invoice.total_amount
-            if invoice.due_date is not None and invoice.due_date < today:
-                owed.overdue += invoice.total_amount
-                owed.overdue_count += 1
     return InvoiceSummary(
-        buckets=[buckets[key] for key in sorted(buckets)], receivables=dict(receivables)
+        buckets=[buckets[key] for key in sorted(buckets)], receivables=_owed(rows, today)
     )
+
+
+def receivables(session: Session, actor: Principal, today: date) -> dict[str, Receivables]:
+    """What is owed today on every invoice the key may see, whatever its period."""
+    return _owed(ReportingRepository(session).figures(None, None, actor.scoped_client_id), today)
+
+
+def _owed(rows: list[InvoiceFigures], today: date) -> dict[str, Receivables]:
+    owed: dict[str, Receivables] = defaultdict(Receivables)
+    for invoice in rows:
+        if invoice.status == ISSUED:
+            due = owed[invoice.currency]
+            due.outstanding += invoice.total_amount
+            if invoice.due_date is not None and invoice.due_date < today:
+                due.overdue += invoice.total_amount
+                due.overdue_count += 1
+    return dict(owed)
 
 
 def status_counts(session: Session) -> dict[tuple[str, str], int]:
