@@ -100,7 +100,7 @@ def render(chart: Chart) -> Markup:
                 f'height="{max(y(0) - y(bar), 0):.1f}" class="bar"/>'
             )
     for line in chart.lines:
-        parts.append(_polyline(line, x, y))
+        parts.append(_polyline(line, x, y, step * 0.4))
     label_every = max(1, count // 12)
     for i, slot in enumerate(chart.slots):
         if i % label_every == 0:
@@ -113,7 +113,11 @@ def render(chart: Chart) -> Markup:
     return Markup("".join(parts))
 
 
-def _polyline(line: Line, x: Callable[[int], float], y: Callable[[float], float]) -> str:
+def _polyline(
+    line: Line, x: Callable[[int], float], y: Callable[[float], float], half_slot: float
+) -> str:
+    """The line's runs of values; a lone value (one month committed) is a level across its
+    slot, like a target mark on the bar."""
     runs: list[list[str]] = [[]]
     for i, value in enumerate(line.values):
         if value is None:
@@ -124,8 +128,11 @@ def _polyline(line: Line, x: Callable[[int], float], y: Callable[[float], float]
     drawn = []
     for run in runs:
         if len(run) == 1:
-            cx, cy = run[0].split(",")
-            drawn.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{line.colour}"/>')
+            cx, cy = (float(part) for part in run[0].split(","))
+            drawn.append(
+                f'<line x1="{cx - half_slot:.1f}" x2="{cx + half_slot:.1f}" y1="{cy:.1f}" '
+                f'y2="{cy:.1f}" stroke="{line.colour}" stroke-width="2.5"{dash}/>'
+            )
         elif run:
             drawn.append(
                 f'<polyline points="{" ".join(run)}" fill="none" stroke="{line.colour}" '

@@ -1,12 +1,19 @@
 """All SQL of the forecasts domain."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun, SpecialDay
+
+
+@dataclass(frozen=True)
+class MonthRun:
+    id: str
+    samples: list[list[float]] | None
 
 
 class ForecastRepository:
@@ -60,14 +67,15 @@ class ForecastRepository:
 
     def latest_month_runs(
         self, activity_ids: Sequence[str], first: date, last: date
-    ) -> dict[tuple[str, str], ForecastRun]:
+    ) -> dict[tuple[str, str], MonthRun]:
         """`latest_month_run` for many activities at once: the newest run per (activity,
-        volume), in one query."""
-        newest: dict[tuple[str, str], ForecastRun] = {}
+        volume), in one query of the columns a month forecast needs (no ORM objects: a
+        portfolio's runs carry a million simulated totals)."""
+        newest: dict[tuple[str, str], MonthRun] = {}
         if not activity_ids:
             return newest
-        runs = self.session.scalars(
-            select(ForecastRun)
+        rows = self.session.execute(
+            select(ForecastRun.id, ForecastRun.activity_id, ForecastRun.volume, ForecastRun.samples)
             .where(
                 ForecastRun.activity_id.in_(activity_ids),
                 ForecastRun.granularity == "month",
@@ -76,8 +84,8 @@ class ForecastRepository:
             )
             .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
         )
-        for run in runs:
-            newest.setdefault((run.activity_id, run.volume), run)
+        for run_id, activity_id, volume, samples in rows:
+            newest.setdefault((activity_id, volume), MonthRun(run_id, samples))
         return newest
 
     def points_of(self, run_ids: Sequence[str]) -> dict[str, list[ForecastPoint]]:

@@ -25,7 +25,7 @@ from app.core.transactions import Transactions
 from app.forecasts import results, schemas
 from app.forecasts.pool import ForecastPool
 from app.forecasts.repository import ForecastRepository
-from app.forecasts.tables import ForecastPoint, ForecastRun, SpecialDay
+from app.forecasts.tables import ForecastPoint, SpecialDay
 from app.forecasts.tasks import run_forecast
 from app.volumes import service as volumes
 
@@ -254,7 +254,7 @@ def month_forecast(
     run = repository.latest_month_run(activity_id, first, last, volume, history_end)
     if run is None:
         return None
-    return _month_of(run, repository.points(run.id), period, timezone)
+    return _month_of(run.id, run.samples, repository.points(run.id), period, timezone)
 
 
 @dataclass(frozen=True)
@@ -282,24 +282,28 @@ def month_forecasts(
     points = repository.points_of([run.id for _, run in chosen.values()])
     found = {}
     for activity_id, (item, run) in chosen.items():
-        month = _month_of(run, points[run.id], period, item.timezone)
+        month = _month_of(run.id, run.samples, points[run.id], period, item.timezone)
         if month is not None:
             found[activity_id] = month
     return found
 
 
 def _month_of(
-    run: ForecastRun, points: Sequence[ForecastPoint], period: Period, timezone: ZoneInfo
+    run_id: str,
+    samples: list[list[float]] | None,
+    points: Sequence[ForecastPoint],
+    period: Period,
+    timezone: ZoneInfo,
 ) -> MonthForecast | None:
     """The point of `period` in a month run, with its simulated totals."""
     month_start = local_midnight(period.first_day, timezone)
     for index, point in enumerate(points):
-        if point.period_start == month_start and run.samples is not None:
+        if point.period_start == month_start and samples is not None:
             return MonthForecast(
-                forecast_id=run.id,
+                forecast_id=run_id,
                 volume=point.volume,
                 bounds=point.bounds,
                 aht_seconds=point.aht_seconds,
-                samples=run.samples[index],
+                samples=samples[index],
             )
     return None

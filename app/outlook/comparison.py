@@ -17,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from app.billing import rules
@@ -171,6 +172,18 @@ def forecast_units(activity: Activity, contacts: Decimal, aht_seconds: Decimal |
     return contacts * aht / _SECONDS_PER_HOUR
 
 
+def sample_units(
+    activity: Activity, samples: Sequence[float], aht_seconds: Decimal | None
+) -> risk.FloatArray:
+    """`forecast_units` of the simulated totals, as floats, at once: they only feed
+    probabilities, and a Decimal per sample would cost seconds over a portfolio."""
+    totals = np.asarray(samples, dtype=float)
+    if activity.billing_unit == charter.BillingUnit.CONTACT:
+        return totals
+    aht = aht_seconds or activity.reference_aht_seconds or Decimal(0)
+    return totals * float(aht / _SECONDS_PER_HOUR)
+
+
 def _row(
     activity: Activity,
     terms: rules.ContractTerms,
@@ -202,10 +215,7 @@ def _row(
     if figures.committed is not None and closed:
         expected = risk.realised(actual, evaluation.trigger, evaluation.shortfall_units)
     elif figures.committed is not None and forecast is not None:
-        samples = [
-            float(forecast_units(activity, Decimal(repr(total)), forecast.aht_seconds))
-            for total in forecast.samples
-        ]
+        samples = sample_units(activity, forecast.samples, forecast.aht_seconds)
         expected = risk.outlook(samples, evaluation.trigger, evaluation.floor)
     deviation = None
     if figures.committed is not None and forecast_total is not None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from app.billing import rules
@@ -195,16 +196,12 @@ def _pooled_outlook(
     if any(forecast is None or not forecast.samples for forecast in forecasts):
         return None
     draws = min(len(forecast.samples) for forecast in forecasts if forecast is not None)
-    values = [0.0] * draws
+    values = np.zeros(draws)
     for position, row in pool:
         forecast = row.provider_forecast
         assert forecast is not None and row.unit_price is not None
-        price = float(row.unit_price)
-        for index in range(draws):
-            units = comparison.forecast_units(
-                position.activity, Decimal(repr(forecast.samples[index])), forecast.aht_seconds
-            )
-            values[index] += float(units) * price
+        units = comparison.sample_units(position.activity, forecast.samples, forecast.aht_seconds)
+        values += units[:draws] * float(row.unit_price)
     return risk.outlook(
         values, committed_value * terms.trigger_ratio, committed_value * terms.floor_ratio
     )
