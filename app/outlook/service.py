@@ -1,8 +1,10 @@
-"""Use cases of the outlook: compare an activity or a contract, score an activity's accuracy.
+"""Use cases of the outlook: compare an activity or a contract, score an activity's accuracy,
+and the portfolio overview.
 
-Each first asks the forecasting pool for the month forecasts it lacks (`forecasts.ondemand`),
-then reads the rows (`comparison`). The reads run in threads: these use cases are async only
-because the forecasts they may wait for are fitted in worker processes.
+The comparisons and the scorecard first ask the forecasting pool for the month forecasts they
+lack (`forecasts.ondemand`), then read the rows (`comparison`); those reads run in threads:
+these use cases are async only because the forecasts they may wait for are fitted in worker
+processes. The overview reads stored forecasts only and never fits: it is a plain read.
 """
 
 from collections import defaultdict
