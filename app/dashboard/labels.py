@@ -70,6 +70,10 @@ FR: dict[str, str] = {
     "read_only": "Lecture seule",
     "units": "unités",
     "next": "Page suivante",
+    "staffing": "Effectifs requis de la prévision par intervalle (80 % des appels en 20 s, "
+    "absentéisme 30 %)",
+    "agents": "Agents en ligne",
+    "fte": "ETP planifiés",
     "unit_contact": "contacts",
     "unit_hour": "heures",
 }

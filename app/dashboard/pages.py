@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -17,7 +18,9 @@ from app.core.periods import Period, periods_between
 from app.dashboard import charts
 from app.dashboard.formatting import short_month
 from app.dashboard.labels import FR
+from app.forecasts import service as forecasts
 from app.outlook import comparison
+from app.staffing import service as staffing
 from app.volumes import service as volumes
 from app.volumes.aggregation import Granularity
 
@@ -132,6 +135,15 @@ def _months_chart(
     )
 
 
+STAFFING_TARGETS: dict[str, Any] = {
+    "service_level_target": Decimal("0.80"),
+    "answer_time_seconds": Decimal(20),
+    "shrinkage": Decimal("0.30"),
+}
+"""The usual French contact-centre target, 80 % of calls answered within 20 s, with 30 %
+shrinkage: the page shows an example sizing, the API takes any target."""
+
+
 @dataclass(frozen=True)
 class ActivityPage:
     activity: contracts.Activity
@@ -140,6 +152,8 @@ class ActivityPage:
     row: comparison.ComparisonRow
     daily: charts.Chart
     intraday: charts.Chart
+    staffing: charts.Chart | None
+    """Agents per interval of the first day of the newest interval forecast, if any."""
 
 
 def activity_page(
@@ -157,6 +171,7 @@ def activity_page(
         row,
         _daily_chart(session, actor, activity, row, period),
         _intraday_chart(session, actor, activity, contract, now),
+        _staffing_chart(session, actor, activity),
     )
 
 
@@ -236,4 +251,24 @@ def _intraday_chart(
         slots=slots,
         bars=[totals[slot] / INTRADAY_DAYS for slot in slots],
         bar_label=FR["actual_month"],
+    )
+
+
+def _staffing_chart(
+    session: Session, actor: Principal, activity: contracts.Activity
+) -> charts.Chart | None:
+    forecast_id = forecasts.latest_interval_forecast_id(session, activity.id)
+    if forecast_id is None:
+        return None
+    sized = staffing.forecast_staffing(session, actor, forecast_id, STAFFING_TARGETS, "volume")
+    if not sized.intervals:
+        return None
+    first_day = sized.intervals[0].period_start.date()
+    shown = [i for i in sized.intervals if i.period_start.date() == first_day]
+    return charts.Chart(
+        title=f"{FR['staffing']} — {first_day.strftime('%d/%m/%Y')}",
+        slots=[interval.period_start.strftime("%H:%M") for interval in shown],
+        bars=[float(interval.agents) for interval in shown],
+        bar_label=FR["agents"],
+        lines=[charts.Line(FR["fte"], [float(interval.fte) for interval in shown], _ORANGE)],
     )

@@ -65,6 +65,18 @@ class ForecastRepository:
     def newest_run_at(self) -> datetime | None:
         return self.session.scalar(select(func.max(ForecastRun.created_at)))
 
+    def latest_run_id(self, activity_id: str, granularity: str, volume: str) -> str | None:
+        return self.session.scalars(
+            select(ForecastRun.id)
+            .where(
+                ForecastRun.activity_id == activity_id,
+                ForecastRun.granularity == granularity,
+                ForecastRun.volume == volume,
+            )
+            .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
+            .limit(1)
+        ).first()
+
     def latest_month_runs(
         self, activity_ids: Sequence[str], first: date, last: date
     ) -> dict[tuple[str, str], MonthRun]:

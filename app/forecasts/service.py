@@ -234,6 +234,11 @@ class MonthForecast:
     samples: list[float]
 
 
+def latest_interval_forecast_id(session: Session, activity_id: str) -> str | None:
+    """The newest interval forecast of offered contacts of an activity (what staffing sizes)."""
+    return ForecastRepository(session).latest_run_id(activity_id, "interval", "offered")
+
+
 def last_forecast_at(session: Session) -> datetime | None:
     """When the newest forecast was stored: dashboards alert when forecasts stop refreshing."""
     return ForecastRepository(session).newest_run_at()

@@ -1,13 +1,18 @@
 """The dashboard's sign-in and pages, without a browser: the cookie, its binding to the key,
 the client scope, and every page answering in French."""
 
+import io
+from datetime import date, timedelta
+
+from outlook_scenarios import stable_history
 from sqlalchemy import select
 
-from app.core.auth import Role, revoke_key
+from app.core.auth import SYSTEM, Role, revoke_key
 from app.core.tables import ApiKey
+from app.volumes import service as volumes
 
 from billing_scenarios import PERIOD, VOICE_100K, arrange, generate
-from factories import bearer
+from factories import bearer, make_activity, make_client, make_contract
 
 
 def _sign_in(client, headers: dict[str, str]):
@@ -93,3 +98,20 @@ def test_a_client_key_sees_only_its_own_contracts(client, db) -> None:
     page = client.get(f"/dashboard?period={PERIOD}").text
     assert own in page and other not in page
     assert client.get(f"/dashboard/contracts/{other}").status_code == 404
+
+
+def test_activity_page_sizes_the_newest_interval_forecast(client, db) -> None:
+    admin = bearer(db, Role.ADMIN)
+    contract = make_contract(db, make_client(db), starts_on=date(2020, 1, 1))
+    activity = make_activity(db, contract, interval_minutes=60)
+    volumes.ingest_csv(db, SYSTEM, activity.id, io.BytesIO(stable_history(120)))
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    response = client.post(
+        f"/v1/activities/{activity.id}/forecasts",
+        json={"granularity": "interval", "start": tomorrow, "end": tomorrow, "method": "snaive"},
+        headers=admin,
+    )
+    assert response.status_code == 201, response.text
+    _sign_in(client, admin)
+    page = client.get(f"/dashboard/activities/{activity.id}").text
+    assert 'data-chart="staffing"' in page and "Agents en ligne" in page
