@@ -2,16 +2,19 @@
 periods, as the shortfall (pooled contracts included), from stored forecasts only, in a number
 of queries that does not grow with the contracts."""
 
+import io
+from datetime import date
 from decimal import Decimal
 
-from outlook_scenarios import DAILY, LONG_AGO, THIS_MONTH, commit, days
+from outlook_scenarios import DAILY, LONG_AGO, THIS_MONTH, commit, days, stable_history
 from sqlalchemy import event, func, select
 
-from app.core.auth import Role
+from app.core.auth import SYSTEM, Role
 from app.forecasts.tables import ForecastRun
+from app.volumes import service as volumes
 
 from billing_scenarios import PERIOD, VOICE_100K, Stream, arrange, shortfall
-from factories import bearer
+from factories import bearer, make_activity, make_client, make_contract
 
 NEXT_MONTH = THIS_MONTH.next()
 POOLED_STREAMS = [Stream("voice", "1.20", 50_000, 40_000), Stream("email", "2.00", 10_000, 12_000)]
@@ -166,3 +169,28 @@ def test_queries_do_not_grow_with_the_contracts(client, db) -> None:
             arrange(client, db, admin, POOLED_STREAMS, evaluation="pooled")
         counts.append(_statements_of(db, lambda: _overview(client, admin)))
     assert counts[0] == counts[1] < 15
+
+
+def test_open_pooled_contract_values_the_simulated_pool(client, db) -> None:
+    """Both activities committed at twice their level: the pool is almost surely below its
+    trigger, by about 0.9 × C$ − F$."""
+    admin = bearer(db, Role.ADMIN)
+    contract = make_contract(db, make_client(db), starts_on=date(2020, 1, 1), evaluation="pooled")
+    prices = {"voice": Decimal("1.20"), "email": Decimal("2.00")}
+    for name, price in prices.items():
+        activity = make_activity(db, contract, price=price, name=name, interval_minutes=60)
+        volumes.ingest_csv(db, SYSTEM, activity.id, io.BytesIO(stable_history(240)))
+        commit(client, admin, activity.id, {NEXT_MONTH: 2 * DAILY * days(NEXT_MONTH)}, LONG_AGO)
+    client.get(
+        f"/v1/contracts/{contract.id}/comparison",
+        params={"period": str(NEXT_MONTH)},
+        headers=admin,
+    )
+    position = _only(_overview(client, admin, period=str(NEXT_MONTH)), contract.id)
+    pooled = position["pooled"]
+    assert pooled["probability_below_trigger"] > 0.95
+    committed = Decimal(pooled["committed_value"])
+    forecast = Decimal(pooled["provider_forecast_value"])
+    expected = Decimal("0.9") * committed - forecast
+    assert abs(Decimal(pooled["expected_shortfall_amount"]) - expected) < expected * Decimal("0.03")
+    assert position["expected_shortfall_amount"] == pooled["expected_shortfall_amount"]
