@@ -7,6 +7,7 @@ forecast. The counters of work done (forecast and job durations and failures, in
 are kept by the domains that do the work, in the default registry.
 """
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.billing.reporting import service as invoices
@@ -27,10 +29,24 @@ from app.outlook import overview
 
 
 def business_metrics(database: Database) -> bytes:
-    """The business metrics in the text exposition format, read in one short transaction."""
+    """The business metrics in the text exposition format, read in one short transaction;
+    with the database out of reach, only `plancher_business_metrics_up 0`, so that the
+    process's own metrics are still scraped (and the outage is visible)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_BusinessCollector(database))
-    return generate_latest(registry)
+    try:
+        return generate_latest(registry) + _up(1)
+    except SQLAlchemyError as error:
+        logging.getLogger("plancher").warning("business metrics unavailable: %s", error)
+        return _up(0)
+
+
+def _up(value: int) -> bytes:
+    return (
+        "# HELP plancher_business_metrics_up Whether the business metrics could be read.\n"
+        "# TYPE plancher_business_metrics_up gauge\n"
+        f"plancher_business_metrics_up {value}\n"
+    ).encode()
 
 
 class _BusinessCollector(Collector):

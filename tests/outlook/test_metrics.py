@@ -2,10 +2,14 @@
 
 import io
 
+from fastapi.testclient import TestClient
 from outlook_scenarios import DAILY, LONG_AGO, THIS_MONTH, commit, days, stable_history
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.core.auth import SYSTEM, Role
+from app.core.db import Database, create_db_engine
+from app.core.settings import Settings
+from app.main import create_app
 from app.volumes import service as volumes
 
 from factories import bearer
@@ -51,3 +55,13 @@ def _rows(client) -> float:
         for sample in _samples(client)["plancher_ingested_rows"]
         if sample.name == "plancher_ingested_rows_total"
     )
+
+
+def test_an_unreachable_database_leaves_the_process_metrics(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"
+    app = create_app(Settings(database_url=url), database=Database(create_db_engine(url)))
+    with TestClient(app) as unreachable:
+        response = unreachable.get("/metrics")
+    assert response.status_code == 200
+    assert "plancher_business_metrics_up 0\n" in response.text
+    assert "plancher_http_requests_total" in response.text
