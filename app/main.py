@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.billing import service as billing
 from app.billing.einvoice.router import router as einvoice_router
+from app.billing.reporting.router import router as invoice_reporting_router
 from app.billing.router import router as billing_router
 from app.commitments import service as commitments
 from app.commitments.router import router as commitments_router
@@ -26,9 +27,11 @@ from app.core.errors import ServiceUnavailable, install_error_handlers, problem_
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import current_revision, head_revision
 from app.core.settings import Settings, get_settings
+from app.dashboard.router import router as dashboard_router
 from app.forecasts import jobs
 from app.forecasts.pool import ForecastPool
 from app.forecasts.router import router as forecasts_router
+from app.outlook.metrics import business_metrics
 from app.outlook.router import router as outlook_router
 from app.staffing.router import router as staffing_router
 from app.volumes import service as volumes
@@ -99,10 +102,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     v1.include_router(forecasts_router)
     v1.include_router(commitments_router)
     v1.include_router(outlook_router)
+    v1.include_router(invoice_reporting_router)  # before /invoices/{invoice_id}
     v1.include_router(billing_router)
     v1.include_router(einvoice_router)
     v1.include_router(staffing_router)
     app.include_router(v1)
+    app.include_router(dashboard_router)
     _add_operations_routes(app)
 
     install_error_handlers(app)
@@ -124,9 +129,11 @@ def _add_operations_routes(app: FastAPI) -> None:
         return JSONResponse(status)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
-    def metrics() -> Response:
-        """Prometheus metrics in the text exposition format."""
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    def metrics(request: Request) -> Response:
+        """Prometheus metrics in the text exposition format: the process's counters, then the
+        business figures read from the database."""
+        business = business_metrics(request.app.state.database)
+        return Response(generate_latest() + business, media_type=CONTENT_TYPE_LATEST)
 
 
 def _readiness(database: Database) -> dict[str, Any]:

@@ -19,6 +19,8 @@ RANKS = {
     # The readers: above every domain they read, and never reading one another.
     "outlook": 6,
     "staffing": 6,
+    # The web dashboard shows what the readers compute.
+    "dashboard": 7,
 }
 """A domain imports only from domains of a lower rank (and from itself)."""
 

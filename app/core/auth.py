@@ -107,6 +107,16 @@ def find_active_key(session: Session, secret: str) -> ApiKey | None:
     ).first()
 
 
+def active_key_by_id(session: Session, key_id: str) -> ApiKey | None:
+    """The key with this id unless it was revoked (dashboard sessions are bound to a key)."""
+    key = session.get(ApiKey, key_id)
+    return key if key is not None and key.revoked_at is None else None
+
+
+def principal_of(key: ApiKey) -> Principal:
+    return Principal(key_id=key.id, role=key.role, client_id=key.client_id)
+
+
 _bearer = HTTPBearer(
     auto_error=False, description="An API key created with `plancher keys create`."
 )
@@ -120,7 +130,7 @@ def principal_from_header(session: Session, authorization: str | None) -> Princi
     key = find_active_key(session, secret.strip())
     if key is None:
         raise Unauthorized("The API key is unknown or has been revoked.")
-    return Principal(key_id=key.id, role=key.role, client_id=key.client_id)
+    return principal_of(key)
 
 
 def authenticate(

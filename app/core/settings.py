@@ -1,5 +1,6 @@
 """Service configuration, read once from `PLANCHER_*` environment variables."""
 
+import secrets
 from functools import lru_cache
 from typing import Annotated
 
@@ -64,6 +65,14 @@ class Settings(BaseSettings):
         default=24,
         ge=1,
         description="How long an Idempotency-Key is remembered; after that it may be used afresh.",
+    )
+    dashboard_secret: str = Field(
+        default_factory=lambda: secrets.token_urlsafe(32),
+        description="Key that signs the dashboard's session cookies; by default a new one at "
+        "each start, which signs everybody out. Set it when several processes serve the app.",
+    )
+    dashboard_session_hours: int = Field(
+        default=12, ge=1, description="How long a dashboard sign-in lasts."
     )
     invoice_prefix: str = Field(default="MB", description="Number prefix of shortfall invoices.")
     credit_note_prefix: str = Field(default="AV", description="Number prefix of credit notes.")

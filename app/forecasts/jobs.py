@@ -5,9 +5,11 @@ activity finishes), so a client can poll it and a restart cannot leave it "runni
 `interrupt_unfinished` marks such jobs when the service starts again.
 """
 
+import time
 from collections.abc import Callable
 from typing import Any
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -22,6 +24,15 @@ from app.forecasts import schemas, service
 from app.forecasts.pool import ForecastPool
 from app.forecasts.repository import ForecastRepository
 from app.forecasts.tables import ForecastJob
+
+JOB_DURATION = Histogram(
+    "plancher_forecast_job_duration_seconds",
+    "Time to run a whole forecast job.",
+    buckets=(5, 15, 30, 60, 120, 300, 600, 1200, 3600, float("inf")),
+)
+JOB_FAILURES = Counter(
+    "plancher_forecast_job_failures_total", "Activities a forecast job could not forecast."
+)
 
 
 def create_job(
@@ -67,6 +78,7 @@ async def run_job(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Forecast each activity in turn, committing progress after each one."""
+    started = time.monotonic()
     await run_in_threadpool(
         _update, database, job_id, {"status": "running", "started_at": utc_now()}
     )
@@ -79,6 +91,7 @@ async def run_job(
     await run_in_threadpool(
         _update, database, job_id, {"status": "completed", "finished_at": utc_now()}
     )
+    JOB_DURATION.observe(time.monotonic() - started)
 
 
 async def _forecast_one(
@@ -93,6 +106,7 @@ async def _forecast_one(
             DatabaseTransactions(database), pool, actor, activity_id, request
         )
     except Problem as problem:
+        JOB_FAILURES.inc()
         return {"activity_id": activity_id, "forecast_id": None, "error": problem.detail}
     return {"activity_id": activity_id, "forecast_id": stored.run.id, "error": None}
 

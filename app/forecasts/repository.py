@@ -1,12 +1,19 @@
 """All SQL of the forecasts domain."""
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun, SpecialDay
+
+
+@dataclass(frozen=True)
+class MonthRun:
+    id: str
+    samples: list[list[float]] | None
 
 
 class ForecastRepository:
@@ -54,6 +61,57 @@ class ForecastRepository:
         return self.session.scalars(
             statement.order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
         ).first()
+
+    def newest_run_at(self) -> datetime | None:
+        return self.session.scalar(select(func.max(ForecastRun.created_at)))
+
+    def latest_run_id(self, activity_id: str, granularity: str, volume: str) -> str | None:
+        return self.session.scalars(
+            select(ForecastRun.id)
+            .where(
+                ForecastRun.activity_id == activity_id,
+                ForecastRun.granularity == granularity,
+                ForecastRun.volume == volume,
+            )
+            .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
+            .limit(1)
+        ).first()
+
+    def latest_month_runs(
+        self, activity_ids: Sequence[str], first: date, last: date
+    ) -> dict[tuple[str, str], MonthRun]:
+        """`latest_month_run` for many activities at once: the newest run per (activity,
+        volume), in one query of the columns a month forecast needs (no ORM objects: a
+        portfolio's runs carry a million simulated totals)."""
+        newest: dict[tuple[str, str], MonthRun] = {}
+        if not activity_ids:
+            return newest
+        rows = self.session.execute(
+            select(ForecastRun.id, ForecastRun.activity_id, ForecastRun.volume, ForecastRun.samples)
+            .where(
+                ForecastRun.activity_id.in_(activity_ids),
+                ForecastRun.granularity == "month",
+                ForecastRun.start <= last,
+                ForecastRun.end >= first,
+            )
+            .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
+        )
+        for run_id, activity_id, volume, samples in rows:
+            newest.setdefault((activity_id, volume), MonthRun(run_id, samples))
+        return newest
+
+    def points_of(self, run_ids: Sequence[str]) -> dict[str, list[ForecastPoint]]:
+        """The points of many runs, in one query, each run's in time order."""
+        found: dict[str, list[ForecastPoint]] = {run_id: [] for run_id in run_ids}
+        if not run_ids:
+            return found
+        for point in self.session.scalars(
+            select(ForecastPoint)
+            .where(ForecastPoint.run_id.in_(run_ids))
+            .order_by(ForecastPoint.run_id, ForecastPoint.period_start)
+        ):
+            found[point.run_id].append(point)
+        return found
 
     def special_days(self, activity_id: str) -> Sequence[SpecialDay]:
         return self.session.scalars(

@@ -5,12 +5,14 @@ happens here is reading the history and the special days before it, and storing 
 its points after it, each in a short transaction of its own.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 
 from app.contracts import service as contracts
@@ -23,9 +25,21 @@ from app.core.transactions import Transactions
 from app.forecasts import results, schemas
 from app.forecasts.pool import ForecastPool
 from app.forecasts.repository import ForecastRepository
-from app.forecasts.tables import SpecialDay
+from app.forecasts.tables import ForecastPoint, SpecialDay
 from app.forecasts.tasks import run_forecast
 from app.volumes import service as volumes
+
+FORECAST_DURATION = Histogram(
+    "plancher_forecast_duration_seconds",
+    "Time to fit and predict one forecast (API, jobs, CLI and the outlook alike).",
+    ["granularity"],
+    buckets=(0.5, 1, 2, 5, 10, 20, 40, 80, 160, float("inf")),
+)
+FORECAST_FAILURES = Counter(
+    "plancher_forecast_failures_total",
+    "Forecasts that failed: refused by the models (ForecastRefused), timed out, or crashed.",
+    ["granularity", "error"],
+)
 
 HISTORY_YEARS = 3
 """Years of history handed to the models: enough for two annual cycles and backtests."""
@@ -49,8 +63,13 @@ async def create_forecast(
     if request.end < request.start:
         raise failed([FieldError("body", "end", "must not be before start")])
     inputs = await transactions.read(lambda session: _inputs(session, actor, activity_id, request))
-    output = await pool.run(run_forecast, inputs.payload)
-    _raise_refusal(output)
+    with FORECAST_DURATION.labels(request.granularity).time():
+        try:
+            output = await pool.run(run_forecast, inputs.payload)
+            _raise_refusal(output)
+        except Exception as error:
+            FORECAST_FAILURES.labels(request.granularity, type(error).__name__).inc()
+            raise
     return await transactions.write(lambda session: _store(session, actor, inputs, request, output))
 
 
@@ -215,6 +234,16 @@ class MonthForecast:
     samples: list[float]
 
 
+def latest_interval_forecast_id(session: Session, activity_id: str) -> str | None:
+    """The newest interval forecast of offered contacts of an activity (what staffing sizes)."""
+    return ForecastRepository(session).latest_run_id(activity_id, "interval", "offered")
+
+
+def last_forecast_at(session: Session) -> datetime | None:
+    """When the newest forecast was stored: dashboards alert when forecasts stop refreshing."""
+    return ForecastRepository(session).newest_run_at()
+
+
 def month_forecast(
     session: Session,
     activity_id: str,
@@ -230,14 +259,56 @@ def month_forecast(
     run = repository.latest_month_run(activity_id, first, last, volume, history_end)
     if run is None:
         return None
-    month_start = local_midnight(first, timezone)
-    for index, point in enumerate(repository.points(run.id)):
-        if point.period_start == month_start and run.samples is not None:
+    return _month_of(run.id, run.samples, repository.points(run.id), period, timezone)
+
+
+@dataclass(frozen=True)
+class MonthForecastWanted:
+    """One activity of a batch read: which contacts its forecast must count, in which zone."""
+
+    activity_id: str
+    volume: str
+    timezone: ZoneInfo
+
+
+def month_forecasts(
+    session: Session, wanted: Sequence[MonthForecastWanted], period: Period
+) -> dict[str, MonthForecast]:
+    """`month_forecast` for many activities in two queries (the overview reads every
+    contract's), keyed by activity id; an activity without a stored forecast is absent."""
+    first, last = period.first_day, period.next().first_day - timedelta(days=1)
+    repository = ForecastRepository(session)
+    runs = repository.latest_month_runs([item.activity_id for item in wanted], first, last)
+    chosen = {
+        item.activity_id: (item, runs[(item.activity_id, item.volume)])
+        for item in wanted
+        if (item.activity_id, item.volume) in runs
+    }
+    points = repository.points_of([run.id for _, run in chosen.values()])
+    found = {}
+    for activity_id, (item, run) in chosen.items():
+        month = _month_of(run.id, run.samples, points[run.id], period, item.timezone)
+        if month is not None:
+            found[activity_id] = month
+    return found
+
+
+def _month_of(
+    run_id: str,
+    samples: list[list[float]] | None,
+    points: Sequence[ForecastPoint],
+    period: Period,
+    timezone: ZoneInfo,
+) -> MonthForecast | None:
+    """The point of `period` in a month run, with its simulated totals."""
+    month_start = local_midnight(period.first_day, timezone)
+    for index, point in enumerate(points):
+        if point.period_start == month_start and samples is not None:
             return MonthForecast(
-                forecast_id=run.id,
+                forecast_id=run_id,
                 volume=point.volume,
                 bounds=point.bounds,
                 aht_seconds=point.aht_seconds,
-                samples=run.samples[index],
+                samples=samples[index],
             )
     return None

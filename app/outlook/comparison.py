@@ -10,11 +10,14 @@ handled: `forecast_volume`); the outlook's service first asks the forecasting po
 missing ones (`periods_needing_forecast`), then builds the rows here.
 """
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from app.billing import rules, shortfall
@@ -74,29 +77,78 @@ def periods_needing_forecast(
 def compare(
     session: Session, activity: Activity, contract: Contract, periods: list[Period]
 ) -> list[ComparisonRow]:
-    timezone = ZoneInfo(contract.timezone)
     now = utc_now()
-    rows = []
-    for period in periods:
-        in_force = contracts.terms_of_period(session, contract, period)
-        terms = rules.ContractTerms(
-            trigger_ratio=in_force.trigger_ratio,
-            floor_ratio=in_force.floor_ratio,
-            upper_tolerance=in_force.upper_tolerance,
-        )
-        figures = resolve_periods(session, [(activity, contract)], period)[activity.id]
-        forecast = forecasts.month_forecast(
-            session, activity.id, period, timezone, forecast_volume(activity)
-        )
-        start, end = period_bounds(period, timezone)
-        totals = volumes.period_actuals(session, [activity.id], start, min(end, now))
+    return [
+        compare_many(session, [(activity, contract)], period, now)[activity.id]
+        for period in periods
+    ]
+
+
+def compare_many(
+    session: Session, pairs: Sequence[tuple[Activity, Contract]], period: Period, now: datetime
+) -> dict[str, ComparisonRow]:
+    """The comparison row of `period` for many activities in a few queries, keyed by activity
+    id: the one path of the per-activity comparison and of the portfolio overview, so that
+    their figures cannot differ."""
+    committed = resolve_periods(session, pairs, period)
+    found = forecasts.month_forecasts(
+        session,
+        [
+            forecasts.MonthForecastWanted(
+                activity.id, forecast_volume(activity), ZoneInfo(contract.timezone)
+            )
+            for activity, contract in pairs
+        ],
+        period,
+    )
+    totals = _actuals_to_date(session, pairs, period, now)
+    in_force = contracts.terms_for(session, list({c.id: c for _, c in pairs}.values()), period)
+    billed: dict[str, shortfall.Shortfall] = {}
+    rows = {}
+    for activity, contract in pairs:
+        closed = is_period_closed(period, ZoneInfo(contract.timezone), now)
         actual = actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS))
-        closed = is_period_closed(period, timezone, now)
-        row = _row(activity, terms, period, figures, forecast, actual, closed)
-        if closed:
-            row = _as_billed(row, shortfall.compute(session, contract, period, now), activity)
-        rows.append(row)
+        row = _row(
+            activity,
+            contract_terms(in_force[contract.id]),
+            period,
+            committed[activity.id],
+            found.get(activity.id),
+            actual,
+            closed,
+        )
+        if closed:  # what the shortfall rule bills, computed once per contract
+            if contract.id not in billed:
+                billed[contract.id] = shortfall.compute(session, contract, period, now)
+            row = _as_billed(row, billed[contract.id], activity)
+        rows[activity.id] = row
     return rows
+
+
+def contract_terms(in_force: contracts.Terms) -> rules.ContractTerms:
+    """The charter terms of a period (the amendment in force then) as the rule takes them."""
+    return rules.ContractTerms(
+        trigger_ratio=in_force.trigger_ratio,
+        floor_ratio=in_force.floor_ratio,
+        upper_tolerance=in_force.upper_tolerance,
+        evaluation=charter.Evaluation(in_force.evaluation),
+        vat_rate=in_force.vat_rate,
+    )
+
+
+def _actuals_to_date(
+    session: Session, pairs: Sequence[tuple[Activity, Contract]], period: Period, now: datetime
+) -> dict[str, volumes.PeriodActuals]:
+    """Totals of the period up to now, one query per time zone (a period's instants depend on
+    the zone)."""
+    by_zone: dict[str, list[str]] = defaultdict(list)
+    for activity, contract in pairs:
+        by_zone[contract.timezone].append(activity.id)
+    totals: dict[str, volumes.PeriodActuals] = {}
+    for zone, activity_ids in by_zone.items():
+        start, end = period_bounds(period, ZoneInfo(zone))
+        totals.update(volumes.period_actuals(session, activity_ids, start, min(end, now)))
+    return totals
 
 
 def _as_billed(
@@ -156,6 +208,18 @@ def forecast_units(activity: Activity, contacts: Decimal, aht_seconds: Decimal |
     return contacts * aht / _SECONDS_PER_HOUR
 
 
+def sample_units(
+    activity: Activity, samples: Sequence[float], aht_seconds: Decimal | None
+) -> risk.FloatArray:
+    """`forecast_units` of the simulated totals, as floats, at once: they only feed
+    probabilities, and a Decimal per sample would cost seconds over a portfolio."""
+    totals = np.asarray(samples, dtype=float)
+    if activity.billing_unit == charter.BillingUnit.CONTACT:
+        return totals
+    aht = aht_seconds or activity.reference_aht_seconds or Decimal(0)
+    return totals * float(aht / _SECONDS_PER_HOUR)
+
+
 def _row(
     activity: Activity,
     terms: rules.ContractTerms,
@@ -185,10 +249,7 @@ def _row(
     )
     expected: risk.Outlook | None = None
     if figures.committed is not None and forecast is not None and not closed:
-        samples = [
-            float(forecast_units(activity, Decimal(repr(total)), forecast.aht_seconds))
-            for total in forecast.samples
-        ]
+        samples = sample_units(activity, forecast.samples, forecast.aht_seconds)
         expected = risk.outlook(samples, evaluation.trigger, evaluation.floor)
     deviation = None
     if figures.committed is not None and forecast_total is not None:

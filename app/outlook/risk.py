@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
+import numpy.typing as npt
 
 _UNITS = Decimal("0.001")
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -20,7 +23,7 @@ class Outlook:
     expected_shortfall_units: Decimal
 
 
-def outlook(samples: Sequence[float], trigger: Decimal, floor: Decimal) -> Outlook:
+def outlook(samples: Sequence[float] | FloatArray, trigger: Decimal, floor: Decimal) -> Outlook:
     """P(A < trigger) and the expected billed units, from simulated period totals `samples`."""
     totals = np.asarray(samples, dtype=float)
     if totals.size == 0:

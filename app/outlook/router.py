@@ -1,10 +1,10 @@
 """HTTP layer of the outlook: the comparison of commitments with the provider forecast and the
-actuals, and the accuracy scorecard.
+actuals, the accuracy scorecard, and the portfolio overview of ops dashboards.
 
 Its operations keep the `committed forecasts` tag they were published under.
 """
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
@@ -12,17 +12,16 @@ from app.contracts import service as contracts
 from app.core.auth import ReaderKey
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, problem_responses
+from app.core.pagination import PageDep
+from app.core.queries import FirstPeriod, LastPeriod, PeriodQuery
 from app.core.routing import TransactionalRoute
 from app.forecasts import service as forecasts
-from app.outlook import comparison, schemas, service
+from app.outlook import comparison, overview, schemas, service
 
 router = APIRouter(route_class=TransactionalRoute, tags=["committed forecasts"])
 
-PeriodQuery = Annotated[str, Query(description="YYYY-MM", examples=["2026-12"])]
 OUTLOOK_ERRORS = {**READ_ERRORS, **problem_responses(422, 503)}
 """Besides the read errors: a bad period range (422), a forecast it waited for too long (503)."""
-FirstPeriod = Annotated[str, Query(alias="from", description="First period, YYYY-MM.")]
-LastPeriod = Annotated[str, Query(alias="to", description="Last period, YYYY-MM.")]
 
 
 def _forecast_out(
@@ -150,4 +149,87 @@ async def get_scorecard(
         ],
         commitment=schemas.AccuracyOut(**found.commitment.__dict__),
         provider=schemas.AccuracyOut(**found.provider.__dict__),
+    )
+
+
+StatusQuery = Annotated[
+    Literal["open", "within_band", "under_band", "over_band"] | None,
+    Query(description="Only contracts with this status."),
+]
+ClientQuery = Annotated[str | None, Query(description="Only this client's contracts.")]
+ProbabilityQuery = Annotated[
+    float | None,
+    Query(ge=0, le=1, description="Only contracts at least this likely to fall below trigger."),
+]
+
+
+def _activity_position_out(position: overview.ActivityPosition) -> schemas.OverviewActivityOut:
+    return schemas.OverviewActivityOut(
+        activity_id=position.activity.id,
+        activity_name=position.activity.name,
+        forecast_status="stored" if position.row.provider_forecast else "not_stored",
+        forecast_to_date=position.forecast_to_date,
+        pace_pct=position.pace_pct,
+        **_row_fields(position.activity, position.row),
+    )
+
+
+def _contract_position_out(position: overview.ContractPosition) -> schemas.OverviewContractOut:
+    contract, invoice = position.contract, position.invoice
+    return schemas.OverviewContractOut(
+        contract_id=contract.id,
+        client_id=contract.client_id,
+        reference=contract.reference,
+        currency=contract.currency,
+        evaluation=contract.evaluation,
+        status=position.status,
+        probability_below_trigger=position.probability_below_trigger,
+        expected_shortfall_amount=position.expected_shortfall_amount,
+        activities=[_activity_position_out(activity) for activity in position.activities],
+        pooled=schemas.OverviewPooledOut(**position.pooled.__dict__) if position.pooled else None,
+        invoice=schemas.OverviewInvoiceOut(
+            id=invoice.id,
+            number=invoice.number,
+            status=invoice.status,
+            net_amount=invoice.net_amount,
+            vat_amount=invoice.vat_amount,
+            total_amount=invoice.total_amount,
+        )
+        if invoice
+        else None,
+    )
+
+
+@router.get(
+    "/overview",
+    response_model=schemas.OverviewOut,
+    responses={**READ_ERRORS, **problem_responses(422)},
+    tags=["overview"],
+)
+def get_overview(
+    session: SessionDep,
+    actor: ReaderKey,
+    period: PeriodQuery,
+    page: PageDep,
+    client_id: ClientQuery = None,
+    status: StatusQuery = None,
+    min_probability: ProbabilityQuery = None,
+) -> object:
+    """Every contract's position for the month, largest expected shortfall first, from stored
+    forecasts only (ops dashboards)."""
+    found = service.portfolio(
+        session,
+        actor,
+        period,
+        service.OverviewFilter(client_id, status, min_probability),
+        page,
+    )
+    return schemas.OverviewOut(
+        period=str(found.period),
+        items=[_contract_position_out(position) for position in found.positions],
+        next_cursor=found.next_cursor,
+        totals=[
+            schemas.OverviewTotalsOut(currency=currency, **totals.__dict__)
+            for currency, totals in found.totals.items()
+        ],
     )

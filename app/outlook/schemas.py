@@ -3,7 +3,7 @@ actuals, and the accuracy scorecard."""
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -96,3 +96,72 @@ class ScorecardOut(BaseModel):
     periods: list[ScorecardPeriodOut]
     commitment: AccuracyOut
     provider: AccuracyOut
+
+
+# The portfolio overview
+
+
+class OverviewInvoiceOut(BaseModel):
+    id: str
+    number: str | None
+    status: str
+    net_amount: Money
+    vat_amount: Money
+    total_amount: Money
+
+
+class OverviewActivityOut(ContractComparisonActivityOut):
+    forecast_status: Literal["stored", "not_stored"] = Field(
+        description="not_stored: no month forecast is stored for the period; the overview "
+        "never fits one (POST …/forecasts or a forecast job does)."
+    )
+    forecast_to_date: Quantity | None = Field(
+        description="The provider forecast pro rata of the time elapsed in the period."
+    )
+    pace_pct: Percent | None = Field(description="Actual to date / forecast to date × 100.")
+
+
+class OverviewPooledOut(BaseModel):
+    committed_value: Money | None
+    provider_forecast_value: Money | None
+    actual_value: Money | None
+    probability_below_trigger: float | None
+    expected_shortfall_amount: Money | None
+    status: str
+
+
+class OverviewContractOut(BaseModel):
+    contract_id: str
+    client_id: str
+    reference: str
+    currency: str
+    evaluation: str
+    status: str = Field(description="open, or the closed period's band status.")
+    probability_below_trigger: float | None
+    expected_shortfall_amount: Money | None = Field(
+        description="Pooled: the pool's; per activity: the sum over the activities."
+    )
+    activities: list[OverviewActivityOut]
+    pooled: OverviewPooledOut | None
+    invoice: OverviewInvoiceOut | None = Field(description="The period's current invoice.")
+
+
+class OverviewTotalsOut(BaseModel):
+    currency: str
+    contracts: int
+    committed_value: Money
+    provider_forecast_value: Money | None = Field(
+        description="None when a priced activity has no stored forecast."
+    )
+    actual_value: Money
+    expected_shortfall_amount: Money
+    invoiced_net_amount: Money
+
+
+class OverviewOut(BaseModel):
+    period: str
+    items: list[OverviewContractOut]
+    next_cursor: str | None
+    totals: list[OverviewTotalsOut] = Field(
+        description="Per currency, over every contract the filters admit (all pages)."
+    )

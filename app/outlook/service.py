@@ -1,11 +1,15 @@
-"""Use cases of the outlook: compare an activity or a contract, score an activity's accuracy.
+"""Use cases of the outlook: compare an activity or a contract, score an activity's accuracy,
+and the portfolio overview.
 
-Each first asks the forecasting pool for the month forecasts it lacks (`forecasts.ondemand`),
-then reads the rows (`comparison`). The reads run in threads: these use cases are async only
-because the forecasts they may wait for are fitted in worker processes.
+The comparisons and the scorecard first ask the forecasting pool for the month forecasts they
+lack (`forecasts.ondemand`), then read the rows (`comparison`); those reads run in threads:
+these use cases are async only because the forecasts they may wait for are fitted in worker
+processes. The overview reads stored forecasts only and never fits: it is a plain read.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -14,12 +18,13 @@ from app.contracts import service as contracts
 from app.core.auth import Principal
 from app.core.errors import FieldError, failed
 from app.core.fields import parse_period
-from app.core.periods import Period, periods_between
+from app.core.orm import utc_now
+from app.core.pagination import PageParams, encode_cursor
+from app.core.periods import Period
+from app.core.queries import period_range
 from app.forecasts import ondemand
 from app.forecasts.pool import ForecastPool
-from app.outlook import comparison
-
-MAX_PERIODS = 36
+from app.outlook import comparison, overview
 
 
 @dataclass(frozen=True)
@@ -42,17 +47,6 @@ class Scorecard:
     rows: list[comparison.ScorecardRow]
     commitment: comparison.Accuracy
     provider: comparison.Accuracy
-
-
-def period_range(first: str, last: str) -> list[Period]:
-    """The periods `from` to `to` of a query, at most `MAX_PERIODS` of them."""
-    start, end = parse_period(first, "from"), parse_period(last, "to")
-    if end < start:
-        raise failed([FieldError("query", "to", "must not be before from")])
-    periods = periods_between(start, end)
-    if len(periods) > MAX_PERIODS:
-        raise failed([FieldError("query", "to", f"at most {MAX_PERIODS} periods at once")])
-    return periods
 
 
 async def compare_activity(
@@ -154,3 +148,105 @@ async def _forecast(
         await ondemand.make_month_forecasts(
             pool, session, actor, activity.id, spans, comparison.forecast_volume(activity)
         )
+
+
+# The portfolio overview
+
+
+@dataclass(frozen=True)
+class OverviewFilter:
+    client_id: str | None = None
+    status: str | None = None
+    min_probability: float | None = None
+
+    def admits(self, position: overview.ContractPosition) -> bool:
+        if self.client_id is not None and position.contract.client_id != self.client_id:
+            return False
+        if self.status is not None and position.status != self.status:
+            return False
+        if self.min_probability is None:
+            return True
+        probability = position.probability_below_trigger
+        return probability is not None and probability >= self.min_probability
+
+
+@dataclass
+class CurrencyTotals:
+    """Sums over every contract the filters admit, not only the page."""
+
+    contracts: int = 0
+    committed_value: Decimal = Decimal("0.00")
+    provider_forecast_value: Decimal | None = Decimal("0.00")
+    """None once a priced activity has no stored forecast: a partial sum would mislead."""
+    actual_value: Decimal = Decimal("0.00")
+    expected_shortfall_amount: Decimal = Decimal("0.00")
+    invoiced_net_amount: Decimal = Decimal("0.00")
+
+    def add(self, position: overview.ContractPosition) -> None:
+        money = comparison.money_totals([activity.row for activity in position.activities])
+        self.contracts += 1
+        self.committed_value += money.committed_value
+        forecast = overview.forecast_value([activity.row for activity in position.activities])
+        if forecast is None or self.provider_forecast_value is None:
+            self.provider_forecast_value = None
+        else:
+            self.provider_forecast_value += forecast
+        self.actual_value += money.actual_value
+        self.expected_shortfall_amount += position.expected_shortfall_amount or 0
+        if position.invoice is not None:
+            self.invoiced_net_amount += position.invoice.net_amount
+
+
+@dataclass(frozen=True)
+class Overview:
+    period: Period
+    positions: list[overview.ContractPosition]
+    next_cursor: str | None
+    totals: dict[str, CurrencyTotals]
+
+
+def portfolio(
+    session: Session,
+    actor: Principal,
+    period_text: str,
+    filters: OverviewFilter,
+    page: PageParams,
+) -> Overview:
+    """Every contract in force in the period that the key may see, with its position, largest
+    expected shortfall first; totals per currency over all the contracts the filters admit."""
+    month = parse_period(period_text)
+    after = _overview_cursor(page.after) if page.after else None
+    scope = actor.scoped_client_id
+    in_force = [
+        contract
+        for contract in contracts.contracts_in_force(
+            session, month.first_day, month.next().first_day
+        )
+        if scope is None or contract.client_id == scope
+    ]
+    admitted = [
+        position
+        for position in overview.positions(session, in_force, month, utc_now())
+        if filters.admits(position)
+    ]
+    totals: dict[str, CurrencyTotals] = defaultdict(CurrencyTotals)
+    for position in admitted:
+        totals[position.contract.currency].add(position)
+    remaining = [p for p in admitted if after is None or p.sort_key > after]
+    shown = remaining[: page.limit]
+    next_cursor = None
+    if len(remaining) > page.limit:
+        amount, contract_id = shown[-1].sort_key
+        next_cursor = encode_cursor(f"{amount}|{contract_id}")
+    return Overview(month, shown, next_cursor, dict(sorted(totals.items())))
+
+
+def _overview_cursor(after: str) -> tuple[Decimal, str]:
+    """The sort key of the last position of the previous page."""
+    amount, _, contract_id = after.partition("|")
+    try:
+        return Decimal(amount), contract_id
+    except InvalidOperation:
+        raise failed(
+            [FieldError("query", "cursor", "not a cursor returned by a previous page")]
+        ) from None

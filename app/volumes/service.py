@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
 from app.contracts import dependents
@@ -24,6 +25,10 @@ from app.volumes.aggregation import Granularity, aggregate, weighted_aht_seconds
 from app.volumes.repository import VolumeRepository
 
 MAX_LISTED_ERRORS = 1_000
+
+INGESTED_ROWS = Counter(
+    "plancher_ingested_rows_total", "Interval rows of actual volumes written.", ["outcome"]
+)
 
 Chunks = Iterable[tuple[pd.DataFrame, parsing.IntArray]]
 
@@ -116,6 +121,8 @@ def _ingest(
     if error_count:
         raise _rejected(errors[:MAX_LISTED_ERRORS], error_count, location)
     summary = IngestSummary(inserted=inserted, updated=updated)
+    INGESTED_ROWS.labels("inserted").inc(inserted)
+    INGESTED_ROWS.labels("updated").inc(updated)
     audit.record(
         session,
         actor,

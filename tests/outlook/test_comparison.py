@@ -4,66 +4,14 @@ stable synthetic activity whose true level is known."""
 import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-import numpy as np
-import pandas as pd
 import pytest
-from sqlalchemy.orm import Session
+from outlook_scenarios import DAILY, THIS_MONTH, commit, days, stable_history
 
 from app.core.auth import SYSTEM, Role
-from app.core.periods import Period
 from app.volumes import service as volumes
 
 from factories import bearer, make_activity, make_client, make_contract
-
-PARIS = ZoneInfo("Europe/Paris")
-DAILY = 1_000
-TODAY = date.today()
-THIS_MONTH = Period(TODAY.year, TODAY.month)
-
-
-def _stable_history(days: int, seed: int = 11, handled_share: float = 1.0) -> bytes:
-    """One noon interval a day, every day, Poisson(1 000) contacts: a flat, stable activity
-    (of which `handled_share` are handled)."""
-    rng = np.random.default_rng(seed)
-    first = TODAY - timedelta(days=days)
-    starts = [
-        datetime(d.year, d.month, d.day, 12, tzinfo=PARIS).astimezone(UTC)
-        for d in (first + timedelta(days=i) for i in range(days))
-    ]
-    offered = rng.poisson(DAILY, days)
-    handled = rng.binomial(offered, handled_share)
-    frame = pd.DataFrame(
-        {"interval_start": starts, "offered": offered, "handled": handled, "aht_seconds": 300}
-    )
-    return frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S+00:00").encode()
-
-
-@pytest.fixture
-def stable(db: Session):
-    customer = make_client(db)
-    contract = make_contract(db, customer, starts_on=date(2020, 1, 1))
-    activity = make_activity(db, contract, price=Decimal("1.20"), interval_minutes=60)
-    volumes.ingest_csv(db, SYSTEM, activity.id, io.BytesIO(_stable_history(240)))
-    db.flush()
-    return customer, activity
-
-
-def _days(period: Period) -> int:
-    return (period.next().first_day - period.first_day).days
-
-
-def _commit(client, headers, activity_id, lines: dict[Period, int], received_at: str):
-    response = client.post(
-        f"/v1/activities/{activity_id}/commitments",
-        json={
-            "received_at": received_at,
-            "lines": [{"period": str(p), "volume": v} for p, v in lines.items()],
-        },
-        headers=headers,
-    )
-    assert response.status_code == 201, response.text
 
 
 def test_probability_below_trigger_tracks_how_realistic_the_commitment_is(
@@ -76,14 +24,14 @@ def test_probability_below_trigger_tracks_how_realistic_the_commitment_is(
         THIS_MONTH.next().next(),
         THIS_MONTH.next().next().next(),
     )
-    _commit(
+    commit(
         client,
         admin,
         activity.id,
         {
-            true: DAILY * _days(true),
-            double: 2 * DAILY * _days(double),
-            half: DAILY * _days(half) // 2,
+            true: DAILY * days(true),
+            double: 2 * DAILY * days(double),
+            half: DAILY * days(half) // 2,
         },
         received_at=(datetime.now(UTC) - timedelta(days=90)).isoformat(),
     )
@@ -109,11 +57,11 @@ def test_deviation_compares_commitment_with_provider_forecast(client, db, stable
     _, activity = stable
     admin = bearer(db, Role.ADMIN)
     period = THIS_MONTH.next()
-    _commit(
+    commit(
         client,
         admin,
         activity.id,
-        {period: 2 * DAILY * _days(period)},
+        {period: 2 * DAILY * days(period)},
         received_at=(datetime.now(UTC) - timedelta(days=90)).isoformat(),
     )
     [row] = client.get(
@@ -143,7 +91,7 @@ def test_provider_forecast_counts_what_the_contract_bills(
     production hours) must be compared with a forecast of handled contacts."""
     contract = make_contract(db, make_client(db), starts_on=date(2020, 1, 1))
     activity = make_activity(db, contract, interval_minutes=60, **overrides)
-    history = _stable_history(240, handled_share=0.8)
+    history = stable_history(240, handled_share=0.8)
     volumes.ingest_csv(db, SYSTEM, activity.id, io.BytesIO(history))
     db.flush()
     admin = bearer(db, Role.ADMIN)
@@ -157,7 +105,7 @@ def test_provider_forecast_counts_what_the_contract_bills(
     stored = client.get(f"/v1/forecasts/{forecast_id}", headers=admin).json()
     assert stored["volume"] == volume
     contacts = Decimal(stored["points"][0]["volume"])
-    expected = Decimal(share * DAILY * _days(period))
+    expected = Decimal(share * DAILY * days(period))
     assert abs(contacts - expected) < Decimal("0.03") * expected
 
 
@@ -165,11 +113,11 @@ def test_closed_period_shows_realised_figures(client, db, stable) -> None:
     _, activity = stable
     admin = bearer(db, Role.ADMIN)
     closed = THIS_MONTH.previous()
-    _commit(
+    commit(
         client,
         admin,
         activity.id,
-        {closed: 2 * DAILY * _days(closed)},
+        {closed: 2 * DAILY * days(closed)},
         received_at=(datetime.now(UTC) - timedelta(days=120)).isoformat(),
     )
     [row] = client.get(
@@ -186,11 +134,11 @@ def test_contract_comparison_totals_money_over_activities(client, db, stable) ->
     _, activity = stable
     admin = bearer(db, Role.ADMIN)
     period = THIS_MONTH.next()
-    _commit(
+    commit(
         client,
         admin,
         activity.id,
-        {period: DAILY * _days(period)},
+        {period: DAILY * days(period)},
         received_at=(datetime.now(UTC) - timedelta(days=90)).isoformat(),
     )
     body = client.get(
@@ -211,11 +159,11 @@ def test_scorecard_compares_commitments_and_provider_forecasts_with_actuals(
     _, activity = stable
     admin = bearer(db, Role.ADMIN)
     first, last = THIS_MONTH.previous().previous(), THIS_MONTH.previous()
-    _commit(
+    commit(
         client,
         admin,
         activity.id,
-        {first: int(1.3 * DAILY * _days(first)), last: int(1.3 * DAILY * _days(last))},
+        {first: int(1.3 * DAILY * days(first)), last: int(1.3 * DAILY * days(last))},
         received_at=(datetime.now(UTC) - timedelta(days=150)).isoformat(),
     )
     response = client.get(

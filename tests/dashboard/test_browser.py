@@ -1,0 +1,149 @@
+"""The dashboard in a real browser: Debian's headless Chromium driven by Playwright, every
+request answered in-process by the app over the test's transaction (so it runs on both
+databases), and any request for another host refused and reported.
+
+Each page is opened after signing in; the figures it shows must be the API's, formatted in
+French; no console error; a screenshot of each page is kept in `build/screenshots/`."""
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from dashboard_portfolio import PERIOD, seed
+from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+from app.core.auth import Role
+from app.dashboard import formatting
+
+from factories import bearer
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ORIGIN = "http://plancher.test"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail("chromium is missing: ./scripts/test installs it from Debian packages")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield launched
+        launched.close()
+
+
+class Visit:
+    """A browser tab whose every request goes to the app; what else it asked for and every
+    console error are kept for the test to check."""
+
+    def __init__(self, browser: Browser, client: TestClient) -> None:
+        self.app = TestClient(client.app, follow_redirects=False)
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="fr-FR")
+        self.context.route("**/*", self._serve)
+        self.page: Page = self.context.new_page()
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def _serve(self, route: Route) -> None:
+        request = route.request
+        url = urlsplit(request.url)
+        if f"{url.scheme}://{url.netloc}" != ORIGIN:
+            self.outside.append(request.url)
+            route.abort()
+            return
+        headers = {
+            name: value
+            for name, value in request.all_headers().items()
+            if name in ("cookie", "content-type", "accept")
+        }
+        response = self.app.request(
+            request.method,
+            url.path + (f"?{url.query}" if url.query else ""),
+            headers=headers,
+            content=request.post_data_buffer,
+        )
+        self.app.cookies.clear()  # the browser keeps the cookies, not this client
+        route.fulfill(
+            status=response.status_code, headers=dict(response.headers), body=response.content
+        )
+
+    def open(self, path: str, screenshot: str) -> Page:
+        self.page.goto(ORIGIN + path)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(SCREENSHOTS / f"{screenshot}.png"), full_page=True)
+        return self.page
+
+    def sign_in(self, headers: dict[str, str]) -> None:
+        self.open("/dashboard/signin", "0-connexion")
+        self.page.fill("#api_key", headers["Authorization"].removeprefix("Bearer "))
+        self.page.click("button[type=submit]")
+        self.page.wait_for_url(f"{ORIGIN}/dashboard")
+
+
+def _text(page: Page, selector: str) -> str:
+    return page.locator(selector).first.inner_text().strip()
+
+
+def test_every_page_shows_the_apis_figures(client, db, browser) -> None:
+    admin = bearer(db, Role.ADMIN)
+    ids = seed(client, db, admin)
+    visit = Visit(browser, client)
+    visit.sign_in(bearer(db, Role.OPS))
+
+    page = visit.open(f"/dashboard?period={PERIOD}", "1-portefeuille")
+    overview = client.get("/v1/overview", params={"period": PERIOD}, headers=admin).json()
+    assert len(overview["items"]) == len(ids)
+    for item in overview["items"]:
+        row = f"tr[data-contract-id='{item['contract_id']}']"
+        expected = formatting.money(Decimal(item["expected_shortfall_amount"]), item["currency"])
+        assert _text(page, f"{row} td[data-field=expected_shortfall]") == expected
+        for line in item["activities"]:
+            cells = f"tr[data-activity-id='{line['activity_id']}']"
+            assert _text(page, f"{cells} td[data-field=actual]") == formatting.number(
+                Decimal(line["actual"])
+            )
+
+    contract_id = ids["AH-2026-RC"]
+    page = visit.open(f"/dashboard/contracts/{contract_id}?period={PERIOD}", "2-contrat")
+    compared = client.get(
+        f"/v1/contracts/{contract_id}/comparison", params={"period": PERIOD}, headers=admin
+    ).json()
+    shown = page.locator(f"tr[data-period='{PERIOD}'] td[data-field=expected_shortfall]")
+    assert shown.all_inner_texts() == [
+        formatting.money(Decimal(line["expected_shortfall_amount"]), "EUR")
+        for line in compared["activities"]
+    ]
+
+    voice = compared["activities"][0]
+    page = visit.open(f"/dashboard/activities/{voice['activity_id']}?period={PERIOD}", "3-activite")
+    assert _text(page, "[data-field=actual]") == formatting.number(Decimal(voice["actual"]))
+    assert page.locator("svg.chart").count() == 2
+
+    page = visit.open("/dashboard/invoices", "4-factures")
+    listed = client.get("/v1/invoices", headers=admin).json()["items"]
+    assert listed
+    for invoice in listed:
+        cell = f"tr[data-invoice-id='{invoice['id']}'] td[data-field=total]"
+        assert _text(page, cell) == formatting.money(Decimal(invoice["total_amount"]), "EUR")
+    issued = next(invoice for invoice in listed if invoice["number"])
+    link = page.get_attribute(f"tr[data-invoice-id='{issued['id']}'] a[href$='/pdf']", "href")
+    served = page.evaluate("async url => (await fetch(url)).headers.get('content-type')", link)
+    assert served == "application/pdf"
+
+    assert visit.outside == []
+    assert visit.errors == []
+    visit.context.close()
