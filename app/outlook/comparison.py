@@ -78,10 +78,13 @@ def compare(
     session: Session, activity: Activity, contract: Contract, periods: list[Period]
 ) -> list[ComparisonRow]:
     now = utc_now()
-    return [
-        compare_many(session, [(activity, contract)], period, now)[activity.id]
-        for period in periods
-    ]
+    rows = []
+    for period in periods:
+        row = compare_many(session, [(activity, contract)], period, now)[activity.id]
+        if is_period_closed(period, ZoneInfo(contract.timezone), now):
+            row = _as_billed(row, shortfall.compute(session, contract, period, now), activity)
+        rows.append(row)
+    return rows
 
 
 def compare_many(
@@ -89,7 +92,9 @@ def compare_many(
 ) -> dict[str, ComparisonRow]:
     """The comparison row of `period` for many activities in a few queries, keyed by activity
     id: the one path of the per-activity comparison and of the portfolio overview, so that
-    their figures cannot differ."""
+    their figures cannot differ. A closed period's row is the activity's own rule result:
+    `compare` replaces it with what the shortfall bills (a pool's status and amount), and the
+    overview values a closed pool itself with the same rule (`overview._pooled`)."""
     committed = resolve_periods(session, pairs, period)
     found = forecasts.month_forecasts(
         session,
@@ -103,26 +108,18 @@ def compare_many(
     )
     totals = _actuals_to_date(session, pairs, period, now)
     in_force = contracts.terms_for(session, list({c.id: c for _, c in pairs}.values()), period)
-    billed: dict[str, shortfall.Shortfall] = {}
-    rows = {}
-    for activity, contract in pairs:
-        closed = is_period_closed(period, ZoneInfo(contract.timezone), now)
-        actual = actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS))
-        row = _row(
+    return {
+        activity.id: _row(
             activity,
             contract_terms(in_force[contract.id]),
             period,
             committed[activity.id],
             found.get(activity.id),
-            actual,
-            closed,
+            actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS)),
+            is_period_closed(period, ZoneInfo(contract.timezone), now),
         )
-        if closed:  # what the shortfall rule bills, computed once per contract
-            if contract.id not in billed:
-                billed[contract.id] = shortfall.compute(session, contract, period, now)
-            row = _as_billed(row, billed[contract.id], activity)
-        rows[activity.id] = row
-    return rows
+        for activity, contract in pairs
+    }
 
 
 def contract_terms(in_force: contracts.Terms) -> rules.ContractTerms:
@@ -248,7 +245,9 @@ def _row(
         terms, figures.committed, figures.adjustments, actual, price
     )
     expected: risk.Outlook | None = None
-    if figures.committed is not None and forecast is not None and not closed:
+    if figures.committed is not None and closed:
+        expected = risk.realised(actual, evaluation.trigger, evaluation.shortfall_units)
+    elif figures.committed is not None and forecast is not None:
         samples = sample_units(activity, forecast.samples, forecast.aht_seconds)
         expected = risk.outlook(samples, evaluation.trigger, evaluation.floor)
     deviation = None
@@ -274,7 +273,7 @@ def _row(
         expected_shortfall_units=expected.expected_shortfall_units if expected else None,
         expected_shortfall_amount=amount,
         unit_price=price,
-        status="open",  # a closed period's status is the billed one (`_as_billed`)
+        status=evaluation.status.value if closed else "open",
     )
 
 

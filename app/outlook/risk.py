@@ -36,6 +36,15 @@ def outlook(samples: Sequence[float] | FloatArray, trigger: Decimal, floor: Deci
     )
 
 
+def realised(actual: Decimal, trigger: Decimal, shortfall_units: Decimal) -> Outlook:
+    """A closed period's outcome in the same shape: certain, not estimated (the activity's own
+    rule; a pooled contract's billed figures replace it, see `comparison._as_billed`)."""
+    return Outlook(
+        probability_below_trigger=1.0 if actual < trigger else 0.0,
+        expected_shortfall_units=shortfall_units,
+    )
+
+
 def deviation_pct(committed: Decimal, forecast: Decimal) -> Decimal | None:
     """(committed − provider forecast) / provider forecast × 100, to 0.01; None if the
     forecast is 0."""
