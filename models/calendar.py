@@ -30,9 +30,10 @@ Regressors (`features`), all deterministic functions of the date, so future valu
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
 import holidays
@@ -112,10 +113,14 @@ class ActivityCalendar:
 
     country: str
     open_weekdays: tuple[bool, ...]
-    closed_holiday_names: frozenset[str]
-    """Holidays (`holiday_key`) closed on most of their past occurrences on open weekdays."""
     holiday_evidence: tuple[tuple[str, int, int], ...] = ()
-    """(holiday, closed occurrences, occurrences) seen on open weekdays, for the reasons."""
+    """(holiday, closed occurrences, occurrences) seen on open weekdays: the closures and
+    their reasons both come from it."""
+
+    @cached_property
+    def closed_holiday_names(self) -> frozenset[str]:
+        """Holidays (`holiday_key`) closed on most of their past occurrences on open weekdays."""
+        return frozenset(name for name, closed, seen in self.holiday_evidence if 2 * closed > seen)
 
     @property
     def season_length(self) -> int:
@@ -149,7 +154,9 @@ class ActivityCalendar:
         weekday_open: BoolArray = np.asarray(self.open_weekdays, dtype=bool)[days.day_of_week]
         return weekday_open & ~self.closed_holidays(days)
 
-    def assumptions(self, days: pd.DatetimeIndex, planned: dict[date, str]) -> list[DayAssumption]:
+    def assumptions(
+        self, days: pd.DatetimeIndex, planned: Mapping[date, str]
+    ) -> list[DayAssumption]:
         """Every day of `days` forecast closed, and every unconfirmed holiday, with its reason.
 
         `planned`: the kinds of the planner's special days by date; ``closed`` closes a day and
@@ -205,11 +212,9 @@ def learn_calendar(daily: pd.Series, country: str) -> ActivityCalendar:
         name = names.get(day.date())
         if name is not None and open_weekdays[day.day_of_week]:
             observed.setdefault(holiday_key(name), []).append(volume == 0)
-    closed = {name for name, closures in observed.items() if 2 * sum(closures) > len(closures)}
     return ActivityCalendar(
         country=country,
         open_weekdays=open_weekdays,
-        closed_holiday_names=frozenset(closed),
         holiday_evidence=tuple(
             (name, sum(closures), len(closures)) for name, closures in sorted(observed.items())
         ),

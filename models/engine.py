@@ -481,12 +481,13 @@ def _choose(
     if alias in scored_runs and plan is not None:
         run = scored_runs[alias]
         actuals, scored = plan.windows(values), plan.windows(series.usable)
+        error_model = fit_error_model(run.forecasts, actuals, scored)
         return _Choice(
             alias,
             model,
             scores,
-            fit_error_model(run.forecasts, actuals, scored),
-            calibration_factor(run.forecasts, actuals, scored),
+            error_model,
+            calibration_factor(run.forecasts, actuals, scored) if error_model is None else 1.0,
             plan,
             run.forecasts,
             selection,
@@ -517,10 +518,6 @@ def _score(run: Backtest, series: _OpenDaySeries, plan: BacktestPlan, season_len
 
 def _finite(value: float) -> float | None:
     return value if bool(np.isfinite(value)) else None
-
-
-def special_kinds(special: dict[date, SpecialDay]) -> dict[date, str]:
-    return {day: marked.kind for day, marked in special.items()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -818,7 +815,8 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
         if direct is not None:
             choice.alias = DIRECT
     forecast_days = daily.days[daily.days >= pd.Timestamp(first_out)]
-    assumptions = calendar.assumptions(forecast_days, special_kinds(special))
+    planned = {day: marked.kind for day, marked in special.items()}
+    assumptions = calendar.assumptions(forecast_days, planned)
     return ForecastResult(
         choice.alias, tuple(choice.scores), points, samples, tuple(assumptions), choice.selection
     )

@@ -4,7 +4,7 @@ services as the API, read only, signed in with an API key (see `session`).
 Outside `/v1` and the OpenAPI document: these are pages for people, not an API. A page never
 answers problem+json: a missing object or a bad filter is shown on the page itself."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -84,11 +84,13 @@ def _to_sign_in() -> RedirectResponse:
 
 def _period(text: str | None) -> Period:
     """The month asked for, or the current month (Paris time) when none or a bad one."""
-    if text:
-        try:
-            return Period.parse(text)
-        except ValueError:
-            pass
+    try:
+        return Period.parse(text) if text else _this_month()
+    except ValueError:
+        return _this_month()
+
+
+def _this_month() -> Period:
     return period_of(utc_now(), formatting.PARIS)
 
 
@@ -187,28 +189,34 @@ def _month_choices(selected: Period) -> list[Period]:
 def contract(
     request: Request, db: ReadSession, contract_id: str, period: str | None = None
 ) -> Response:
-    viewer = _viewer(request, db)
-    if viewer is None:
-        return _to_sign_in()
-    try:
-        page = pages.contract_page(db, viewer, contract_id, _period(period))
-    except Problem as problem:
-        return _html("error.html.j2", problem.status, viewer=viewer, detail=problem.detail)
-    return _html("contract.html.j2", viewer=viewer, page=page, period=_period(period))
+    return _detail_page(request, db, "contract.html.j2", period, pages.contract_page, contract_id)
 
 
 @router.get("/activities/{activity_id}")
 def activity(
     request: Request, db: ReadSession, activity_id: str, period: str | None = None
 ) -> Response:
+    return _detail_page(request, db, "activity.html.j2", period, pages.activity_page, activity_id)
+
+
+def _detail_page(
+    request: Request,
+    db: Session,
+    template: str,
+    period: str | None,
+    build: Callable[[Session, Principal, str, Period], Any],
+    object_id: str,
+) -> Response:
+    """A contract or activity page for a month: sign-in first, a problem as an error page."""
     viewer = _viewer(request, db)
     if viewer is None:
         return _to_sign_in()
+    month = _period(period)
     try:
-        page = pages.activity_page(db, viewer, activity_id, _period(period))
+        page = build(db, viewer, object_id, month)
     except Problem as problem:
         return _html("error.html.j2", problem.status, viewer=viewer, detail=problem.detail)
-    return _html("activity.html.j2", viewer=viewer, page=page, period=page.period)
+    return _html(template, viewer=viewer, page=page, period=month)
 
 
 @router.get("/invoices")
