@@ -60,7 +60,7 @@ import pandas as pd
 from real_series import RealSeries, real_series
 
 from models import ActivitySeries, ForecastRequest, SpecialDay, forecast
-from models.engine import BACKTEST_MAX_HORIZON
+from models.choice import BACKTEST_MAX_HORIZON
 from models.synthetic import (
     BENCHMARK_PROFILES,
     ActivityProfile,
@@ -395,8 +395,7 @@ def _evaluate_day(
     seconds["auto day"] += time.perf_counter() - started
     points = auto.points
     bounds = {
-        lvl: (points[f"lower_{lvl}"].to_numpy(), points[f"upper_{lvl}"].to_numpy())
-        for lvl in LEVELS
+        lvl: (points[f"lo-{lvl}"].to_numpy(), points[f"hi-{lvl}"].to_numpy()) for lvl in LEVELS
     }
     open_scored = scored & (actual > 0)
     auto_score = _score(
@@ -404,7 +403,7 @@ def _evaluate_day(
         "day",
         "auto",
         actual,
-        points["volume"].to_numpy(),
+        points["mean"].to_numpy(),
         bounds,
         scored,
         open_scored,
@@ -455,10 +454,9 @@ def _evaluate_interval(
     if not points["period_start"].reset_index(drop=True).equals(pd.Series(actual_intervals.index)):
         raise RuntimeError("interval grid of the forecast differs from the actuals' grid")
     values = actual_intervals.to_numpy()
-    mean = points["volume"].to_numpy()
+    mean = points["mean"].to_numpy()
     bounds = {
-        lvl: (points[f"lower_{lvl}"].to_numpy(), points[f"upper_{lvl}"].to_numpy())
-        for lvl in LEVELS
+        lvl: (points[f"lo-{lvl}"].to_numpy(), points[f"hi-{lvl}"].to_numpy()) for lvl in LEVELS
     }
     busy = scored & ((values > 0) | (mean > 0))
     auto_score = _score(activity.name, "interval", "auto", values, mean, bounds, scored, busy)
@@ -514,22 +512,19 @@ def _evaluate_month(
     actual = np.array([totals[month] for month in months])
     assert auto.samples is not None
     results = []
-    for lead, (month, point) in enumerate(zip(months, auto.points.itertuples(), strict=True), 1):
+    rows = (row for _, row in auto.points.iterrows())
+    for lead, (month, point) in enumerate(zip(months, rows, strict=True), 1):
         bounds = {
-            lvl: (
-                np.array([getattr(point, f"lower_{lvl}")]),
-                np.array([getattr(point, f"upper_{lvl}")]),
-            )
-            for lvl in LEVELS
+            lvl: (np.array([point[f"lo-{lvl}"]]), np.array([point[f"hi-{lvl}"]])) for lvl in LEVELS
         }
         everything = np.array([True])
         one = actual[lead - 1 : lead]
         scored = _score(
-            activity.name, "month", "auto", one, np.array([point.volume]), bounds,
+            activity.name, "month", "auto", one, np.array([point["mean"]]), bounds,
             everything, everything,
         )  # fmt: skip
         samples = auto.samples[lead - 1]
-        thresholds = [ratio * point.volume for ratio in RELIABILITY_RATIOS]
+        thresholds = [ratio * point["mean"] for ratio in RELIABILITY_RATIOS]
         reliability = tuple((float((samples < x).mean()), bool(one[0] < x)) for x in thresholds)
         results.append(
             dataclasses.replace(

@@ -33,7 +33,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from models.engine import ActivitySeries, ForecastRequest, forecast
+from models import ActivitySeries, ForecastRequest, forecast
 from models.synthetic import BENCHMARK_PROFILES, DEMO_PROFILES, generate_intervals
 
 HISTORY_START = date(2023, 1, 2)

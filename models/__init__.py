@@ -1,7 +1,7 @@
 """Plancher's forecasting library: pure numpy / pandas / statsmodels / prophet / holidays."""
 
 from models.base import Forecaster
-from models.engine import (
+from models.contract import (
     ActivitySeries,
     CandidateScore,
     ForecastInputError,
@@ -9,8 +9,8 @@ from models.engine import (
     ForecastResult,
     InsufficientHistory,
     SpecialDay,
-    forecast,
 )
+from models.engine import forecast
 from models.registry import MODELS
 
 __all__ = [

@@ -29,11 +29,24 @@ BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
 DEFAULT_LEVELS: tuple[int, ...] = (80, 95)
+MEAN_COLUMN = "mean"
+"""The point forecast's column in the contract frame (statsforecast's names)."""
+
 MEAN_NOISE_CAP = 0.5
 """The largest calibrated day noise (log sd) the point's log-normal mean correction uses: at
 most +13 % over the median. Beyond it the correction is the Gaussian tail's, not the data's: on
 a real station whose weekends fell from 1 000 boardings to 60, noise of 1.5 tripled every
 forecast. The bounds still use the whole spread."""
+
+
+def lower_column(level: int) -> str:
+    """The contract frame's column of the lower bound at `level` percent: ``lo-80``."""
+    return f"lo-{level}"
+
+
+def upper_column(level: int) -> str:
+    """The contract frame's column of the upper bound at `level` percent: ``hi-80``."""
+    return f"hi-{level}"
 
 
 class NotEnoughHistory(ValueError):
@@ -215,9 +228,9 @@ class Forecaster(ABC):
         """
         levels = check_levels(levels)
         predictive = self.predict_distribution(horizon, X)
-        frame = pd.DataFrame({"mean": predictive.point}, index=self.future_index(horizon))
+        frame = pd.DataFrame({MEAN_COLUMN: predictive.point}, index=self.future_index(horizon))
         for level in levels:
-            frame[f"lo-{level}"], frame[f"hi-{level}"] = predictive.bounds(level)
+            frame[lower_column(level)], frame[upper_column(level)] = predictive.bounds(level)
         return frame
 
     def future_index(self, horizon: int) -> pd.DatetimeIndex:

@@ -87,14 +87,16 @@ def new_run(
 
 
 def _point(row: dict[str, Any], levels: list[int]) -> ForecastPoint:
+    """A row of the engine's contract frame (`mean`, `lo-80`, `hi-80`, ...) as a stored point,
+    whose bounds keep the API's names (`lower_80`, `upper_80`, ...)."""
     aht = row.get("aht_seconds")
     return ForecastPoint(
         period_start=datetime.fromisoformat(row["period_start"]),
-        volume=_quantity(row["volume"]),
+        volume=_quantity(row["mean"]),
         bounds={
-            f"{side}_{level}": str(_quantity(row[f"{side}_{level}"]))
+            f"{side}_{level}": str(_quantity(row[f"{column}-{level}"]))
             for level in levels
-            for side in ("lower", "upper")
+            for side, column in (("lower", "lo"), ("upper", "hi"))
         },
         aht_seconds=_quantity(aht) if aht else None,
     )

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.engine import ActivitySeries
+from models import ActivitySeries
 from models.synthetic import DEMO_PROFILES, generate_intervals
 
 VOICE = DEMO_PROFILES[0]  # Monday to Saturday (half day), closed on Sundays and holidays

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.engine import ActivitySeries, ForecastRequest, ForecastResult, SpecialDay, forecast
+from models import ActivitySeries, ForecastRequest, ForecastResult, SpecialDay, forecast
 
 PARIS = "Europe/Paris"
 HISTORY_END = date(2025, 4, 28)  # a Monday
@@ -68,7 +68,7 @@ def _forecast(series: ActivitySeries, *special: SpecialDay) -> ForecastResult:
 
 def _volume(result: ForecastResult, day: date) -> float:
     local = result.points["period_start"].dt.tz_convert(PARIS).dt.date
-    return float(result.points.loc[local == day, "volume"].item())
+    return float(result.points.loc[local == day, "mean"].item())
 
 
 def _assumption(result: ForecastResult, day: date):  # type: ignore[no-untyped-def]
@@ -103,7 +103,7 @@ def test_a_holiday_never_seen_is_forecast_open_and_listed_unconfirmed(
 def test_every_day_forecast_closed_is_listed_with_its_reason(short_history: ActivitySeries) -> None:
     result = _forecast(short_history)
     local = result.points["period_start"].dt.tz_convert(PARIS).dt.date
-    closed_days = set(local[result.points["volume"] == 0])
+    closed_days = set(local[result.points["mean"] == 0])
     listed = {a.day for a in result.assumptions if a.closed}
     assert closed_days == listed == {date(2025, 5, 3), date(2025, 5, 4)}
     assert {a.reason for a in result.assumptions if a.closed} == {"closed_weekday"}
@@ -140,5 +140,5 @@ def test_interval_forecasts_follow_the_same_evidence(short_history: ActivitySeri
         "interval", MAY_DAY, MAY_DAY, method="snaive", history_end=HISTORY_END
     )
     result = forecast(short_history, request)
-    assert result.points["volume"].sum() > 400
+    assert result.points["mean"].sum() > 400
     assert [a.reason for a in result.assumptions if a.day == MAY_DAY] == ["unconfirmed_holiday"]

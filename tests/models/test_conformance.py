@@ -1,20 +1,39 @@
-"""One conformance suite over the registry: every model, with each of its test parameters."""
+"""One conformance suite over the registry: every model, at every level it forecasts.
+
+Two parts. The daily `Forecaster`s, with each of their test parameters, against the model
+interface (fit, update, predict and its contract frame). Then every registered model (the
+direct interval model included) through the engine, at every granularity it serves: the same
+contract frame, nested whole-count bounds, configurable levels, reproducible output, samples
+where the level has them, and a clear refusal where it does not serve. A model added to the
+registry is covered by both parts without a line here.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from models import ForecastInputError, ForecastRequest, ForecastResult, forecast
 from models.base import Forecaster, NotEnoughHistory
-from models.registry import MODELS
+from models.contract import ActivitySeries
+from models.registry import MODELS, ActivitySetting, ModelSpec, build, candidates
+from models.rendering import N_SAMPLES
+from models.snaive import SeasonalNaive
+from models.synthetic import generate_intervals
+from models.validation import serves
+
+from .conftest import VOICE, activity
 
 CASES = [
-    pytest.param(cls, params, id=f"{alias}-{i}")
-    for alias, cls in MODELS.items()
-    for i, params in enumerate(cls.test_params())
+    pytest.param(spec.forecaster, params, id=f"{alias}-{i}")
+    for alias, spec in MODELS.items()
+    if spec.forecaster is not None
+    for i, params in enumerate(spec.forecaster.test_params())
 ]
 HORIZON = 12
 
@@ -43,7 +62,7 @@ def test_constructor_stores_hyperparameters_unchanged(
 
 @pytest.mark.parametrize(("cls", "params"), CASES)
 def test_alias_is_the_registry_key(cls: type[Forecaster], params: dict[str, Any]) -> None:
-    assert MODELS[cls.alias] is cls
+    assert MODELS[cls.alias].forecaster is cls
 
 
 @pytest.mark.parametrize(("cls", "params"), CASES)
@@ -174,3 +193,203 @@ def test_an_irregular_series_is_rejected(
     irregular.index.freq = None
     with pytest.raises(ValueError, match="regular series"):
         cls(**params).fit(irregular)
+
+
+@pytest.mark.parametrize(("cls", "params"), CASES)
+def test_a_model_declared_exogenous_follows_its_regressors(
+    cls: type[Forecaster],
+    params: dict[str, Any],
+    weekly_series: pd.Series,
+    weekly_exog: pd.DataFrame,
+) -> None:
+    """`exogenous` in the registry is what the model does: its forecast moves with the future
+    regressors, and a model without it ignores them."""
+    exogenous = "exogenous" in MODELS[cls.alias].capabilities
+    assert cls.uses_exog is exogenous
+    model = cls(**params).fit(weekly_series, weekly_exog)
+    quiet = pd.DataFrame(0.0, index=model.future_index(HORIZON), columns=weekly_exog.columns)
+    school = quiet.assign(school=1.0)
+    mean, moved = model.predict(HORIZON, quiet)["mean"], model.predict(HORIZON, school)["mean"]
+    assert (not np.allclose(mean, moved)) is exogenous
+
+
+@pytest.mark.parametrize("alias", candidates())
+def test_a_candidate_is_configured_for_the_activity(alias: str) -> None:
+    """Candidates take the activity's season, and its country when they declare `holidays`."""
+    model = build(alias, ActivitySetting(season_length=5, country="DE", trend=False))
+    params = model.get_params()
+    assert params.get("season_length", 5) == 5
+    assert ("DE" in params.values()) is ("holidays" in MODELS[alias].capabilities)
+
+
+# --------------------------------------------------------------------------------------------
+# Every registered model through the engine, at every granularity it serves.
+
+HISTORY_END = date(2024, 12, 30)  # a Monday; 17 weeks of history, with Christmas in it
+ENDS: dict[str, date] = {
+    "day": HISTORY_END + timedelta(days=13),
+    "interval": HISTORY_END + timedelta(days=2),
+    "month": date(2025, 1, 31),
+}
+SERVED = [
+    pytest.param(alias, granularity, id=f"{alias}-{granularity}")
+    for alias in MODELS
+    for granularity in ENDS
+    if serves(alias, granularity)
+]
+REFUSED = [
+    pytest.param(alias, granularity, id=f"{alias}-{granularity}")
+    for alias in MODELS
+    for granularity in ENDS
+    if not serves(alias, granularity)
+]
+CONTRACT = ["period_start", "mean", "lo-80", "hi-80", "lo-95", "hi-95", "aht_seconds"]
+
+
+@pytest.fixture(scope="module")
+def months_of_voice() -> ActivitySeries:
+    return activity(
+        generate_intervals(VOICE, date(2024, 9, 2), HISTORY_END - timedelta(days=1), seed=7)
+    )
+
+
+def _request(alias: str, granularity: str, levels: tuple[int, ...] = (80, 95)) -> ForecastRequest:
+    return ForecastRequest(
+        granularity,  # type: ignore[arg-type]
+        HISTORY_END,
+        ENDS[granularity],
+        method=alias,  # type: ignore[arg-type]
+        levels=levels,
+        history_end=HISTORY_END,
+    )
+
+
+_RESULTS: dict[tuple[str, str], ForecastResult] = {}
+
+
+def _result(series: ActivitySeries, alias: str, granularity: str) -> ForecastResult:
+    """Each model and granularity forecast once for the module (a fit can take a second)."""
+    if (alias, granularity) not in _RESULTS:
+        _RESULTS[alias, granularity] = forecast(series, _request(alias, granularity))
+    return _RESULTS[alias, granularity]
+
+
+@pytest.mark.parametrize(("alias", "granularity"), SERVED)
+def test_the_result_is_the_contract_frame_of_the_model(
+    months_of_voice: ActivitySeries, alias: str, granularity: str
+) -> None:
+    result = _result(months_of_voice, alias, granularity)
+    assert result.method == alias
+    assert list(result.points.columns) == CONTRACT
+    assert result.points["period_start"].dt.tz is not None
+
+
+@pytest.mark.parametrize(("alias", "granularity"), SERVED)
+def test_bounds_are_nested_whole_counts_around_a_non_negative_mean(
+    months_of_voice: ActivitySeries, alias: str, granularity: str
+) -> None:
+    p = _result(months_of_voice, alias, granularity).points
+    assert (p["mean"] >= 0).all() and p["mean"].sum() > 0
+    assert (p["lo-95"] <= p["lo-80"]).all() and (p["lo-80"] <= p["mean"]).all()
+    assert (p["mean"] <= p["hi-80"]).all() and (p["hi-80"] <= p["hi-95"]).all()
+    bounds = p[CONTRACT[2:-1]].to_numpy()
+    np.testing.assert_array_equal(bounds, np.round(bounds))
+    assert (p["aht_seconds"][p["mean"] > 0] > 0).all()
+
+
+@pytest.mark.parametrize(("alias", "granularity"), SERVED)
+def test_samples_come_with_day_and_month_forecasts_only(
+    months_of_voice: ActivitySeries, alias: str, granularity: str
+) -> None:
+    result = _result(months_of_voice, alias, granularity)
+    if granularity == "interval":
+        assert result.samples is None
+    else:
+        assert result.samples is not None
+        assert result.samples.shape == (len(result.points), N_SAMPLES)
+        assert (result.samples >= 0).all()
+
+
+@pytest.mark.parametrize(("alias", "granularity"), SERVED)
+def test_the_same_request_gives_the_same_forecast(
+    months_of_voice: ActivitySeries, alias: str, granularity: str
+) -> None:
+    again = forecast(months_of_voice, _request(alias, granularity))
+    first = _result(months_of_voice, alias, granularity)
+    pd.testing.assert_frame_equal(again.points, first.points)
+    assert again.backtest == first.backtest
+
+
+@pytest.mark.parametrize(("alias", "granularity"), [p for p in SERVED if p.values[1] != "month"])
+def test_requested_levels_name_the_bound_columns(
+    months_of_voice: ActivitySeries, alias: str, granularity: str
+) -> None:
+    result = forecast(months_of_voice, _request(alias, granularity, levels=(90, 50)))
+    assert list(result.points.columns) == [
+        "period_start",
+        "mean",
+        "lo-50",
+        "hi-50",
+        "lo-90",
+        "hi-90",
+        "aht_seconds",
+    ]
+
+
+@pytest.mark.parametrize(("alias", "granularity"), REFUSED)
+def test_a_granularity_the_model_does_not_forecast_is_refused(
+    months_of_voice: ActivitySeries, alias: str, granularity: str
+) -> None:
+    with pytest.raises(ForecastInputError, match=f"the {alias} model forecasts intervals") as e:
+        forecast(months_of_voice, _request(alias, granularity))
+    assert e.value.field == "method"
+
+
+# --------------------------------------------------------------------------------------------
+# The engine reads its candidates from the registry.
+
+
+def test_auto_backtests_the_registry_s_candidates_short_history_permitting(
+    months_of_voice: ActivitySeries, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reason = "a second weekly naive, kept away from short histories"
+    extra = ModelSpec(
+        "weekly-naive",
+        frozenset({"day"}),
+        frozenset(),
+        SeasonalNaive,
+        lambda activity: SeasonalNaive(season_length=activity.season_length),
+        short_history_reason=reason,
+    )
+    monkeypatch.setitem(MODELS, extra.alias, extra)
+    with_extra = forecast(months_of_voice, _request("auto", "day"))
+    aliases = [score.alias for score in with_extra.backtest]
+    assert aliases == [*candidates(), "ensemble"]
+    assert aliases[-2] == "weekly-naive"
+    skipped = {s.alias: s.skipped_reason for s in with_extra.backtest if s.wape is None}
+    assert skipped == {"prophet": MODELS["prophet"].short_history_reason, "weekly-naive": reason}
+
+    monkeypatch.setitem(
+        MODELS,
+        extra.alias,
+        dataclasses.replace(
+            extra, capabilities=frozenset({"short_history"}), short_history_reason=None
+        ),
+    )
+    trusted = forecast(months_of_voice, _request("auto", "day"))
+    weekly = next(s for s in trusted.backtest if s.alias == "weekly-naive")
+    snaive = next(s for s in trusted.backtest if s.alias == "snaive")
+    assert weekly.wape is not None and weekly.wape == snaive.wape
+
+
+def test_a_candidate_forecasts_days_and_says_why_it_avoids_short_histories() -> None:
+    with pytest.raises(ValueError, match="forecast days"):
+        ModelSpec(
+            "x",
+            frozenset({"interval"}),
+            frozenset({"short_history"}),
+            None,
+            lambda a: SeasonalNaive(),
+        )
+    with pytest.raises(ValueError, match="short-history reason"):
+        ModelSpec("x", frozenset({"day"}), frozenset(), SeasonalNaive)

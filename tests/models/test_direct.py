@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.direct import SlotMatrix, fit_slot_smoothing
-from models.engine import (
+from models import (
     ForecastInputError,
     ForecastRequest,
     ForecastResult,
@@ -17,6 +16,7 @@ from models.engine import (
     SpecialDay,
     forecast,
 )
+from models.direct import SlotMatrix, fit_slot_smoothing
 from models.intraday import IntervalGrid
 
 from .conftest import PARIS, activity
@@ -157,8 +157,8 @@ def test_auto_uses_the_direct_model_where_it_backtests_better(shifted: ForecastR
     local = shifted.points["period_start"].dt.tz_convert(PARIS)
     weekday_mornings = (local.dt.hour < 12) & (local.dt.day_of_week < 5)
     weekday_afternoons = (local.dt.hour >= 12) & (local.dt.day_of_week < 5)
-    assert shifted.points.loc[weekday_mornings, "volume"].sum() < 0.2 * (
-        shifted.points.loc[weekday_afternoons, "volume"].sum()
+    assert shifted.points.loc[weekday_mornings, "mean"].sum() < 0.2 * (
+        shifted.points.loc[weekday_afternoons, "mean"].sum()
     )
 
 
@@ -167,13 +167,13 @@ def test_direct_intervals_keep_the_calendar_and_have_nested_count_bounds(
 ) -> None:
     points = shifted.points
     sunday = points["period_start"].dt.tz_convert(PARIS).dt.day_of_week == 6
-    assert (points.loc[sunday, ["volume", "upper_95"]] == 0).all().all()
-    assert (points["lower_95"] <= points["lower_80"]).all()
-    assert (points["lower_80"] <= points["volume"]).all()
-    assert (points["volume"] <= points["upper_80"]).all()
-    assert (points["upper_80"] <= points["upper_95"]).all()
-    busy = points["volume"] > 20
-    assert (points.loc[busy, "upper_95"] > points.loc[busy, "lower_95"]).all()
+    assert (points.loc[sunday, ["mean", "hi-95"]] == 0).all().all()
+    assert (points["lo-95"] <= points["lo-80"]).all()
+    assert (points["lo-80"] <= points["mean"]).all()
+    assert (points["mean"] <= points["hi-80"]).all()
+    assert (points["hi-80"] <= points["hi-95"]).all()
+    busy = points["mean"] > 20
+    assert (points.loc[busy, "hi-95"] > points.loc[busy, "lo-95"]).all()
 
 
 def test_a_future_closure_is_zero_with_the_direct_model_too(voice_year: pd.DataFrame) -> None:
@@ -183,7 +183,7 @@ def test_a_future_closure_is_zero_with_the_direct_model_too(voice_year: pd.DataF
     )
     assert result.method == "direct"
     day = result.points["period_start"].dt.tz_convert(PARIS).dt.date
-    assert (result.points.loc[day == wednesday, "volume"] == 0).all()
+    assert (result.points.loc[day == wednesday, "mean"] == 0).all()
 
 
 def test_a_stable_day_shape_keeps_the_profiles(voice_year: pd.DataFrame) -> None:
@@ -231,7 +231,7 @@ def test_the_direct_model_can_be_asked_for(voice_year: pd.DataFrame) -> None:
     result = _forecast_intervals(voice_year, method="direct")
     assert result.method == "direct"
     assert {s.alias for s in result.backtest if s.level == "interval"} == {"profile", "direct"}
-    assert (result.points["volume"] >= 0).all() and result.points["volume"].sum() > 0
+    assert (result.points["mean"] >= 0).all() and result.points["mean"].sum() > 0
 
 
 def test_the_direct_model_is_refused_for_days_and_months(voice_year: pd.DataFrame) -> None:

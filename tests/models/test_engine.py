@@ -10,10 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.backtest import N_ORIGINS
-from models.engine import (
-    MAX_HORIZON_DAYS,
-    SHORT_HISTORY_SKIPS,
+from models import (
+    MODELS,
     ActivitySeries,
     ForecastInputError,
     ForecastRequest,
@@ -22,7 +20,9 @@ from models.engine import (
     SpecialDay,
     forecast,
 )
+from models.backtest import N_ORIGINS
 from models.synthetic import generate_intervals
+from models.validation import MAX_HORIZON_DAYS
 
 from .conftest import PARIS, VOICE, activity
 
@@ -75,7 +75,7 @@ def ets_intervals(series: ActivitySeries) -> ForecastResult:
 
 def test_day_points_have_the_contract_columns(ets_days: ForecastResult) -> None:
     assert list(ets_days.points.columns) == [
-        "period_start", "volume", "lower_80", "upper_80", "lower_95", "upper_95", "aht_seconds",
+        "period_start", "mean", "lo-80", "hi-80", "lo-95", "hi-95", "aht_seconds",
     ]  # fmt: skip
 
 
@@ -89,23 +89,23 @@ def test_day_periods_start_at_local_midnight_in_utc(ets_days: ForecastResult) ->
 
 def test_bounds_are_nested_non_negative_counts(ets_days: ForecastResult) -> None:
     p = ets_days.points
-    assert (p["lower_95"] >= 0).all()
-    assert (p["lower_95"] <= p["lower_80"]).all() and (p["lower_80"] <= p["volume"]).all()
-    assert (p["volume"] <= p["upper_80"]).all() and (p["upper_80"] <= p["upper_95"]).all()
-    bounds = p[["lower_80", "upper_80", "lower_95", "upper_95"]].to_numpy()
+    assert (p["lo-95"] >= 0).all()
+    assert (p["lo-95"] <= p["lo-80"]).all() and (p["lo-80"] <= p["mean"]).all()
+    assert (p["mean"] <= p["hi-80"]).all() and (p["hi-80"] <= p["hi-95"]).all()
+    bounds = p[["lo-80", "hi-80", "lo-95", "hi-95"]].to_numpy()
     np.testing.assert_array_equal(bounds, np.round(bounds))
 
 
 def test_requested_levels_name_the_bound_columns(series: ActivitySeries) -> None:
     result = forecast(series, _request(end=CUT + timedelta(days=6), levels=(50, 90)))
-    assert [c for c in result.points.columns if c.startswith(("lower", "upper"))] == [
-        "lower_50", "upper_50", "lower_90", "upper_90",
+    assert [c for c in result.points.columns if c.startswith(("lo-", "hi-"))] == [
+        "lo-50", "hi-50", "lo-90", "hi-90",
     ]  # fmt: skip
 
 
 def test_aht_is_forecast_near_the_activity_aht_on_open_days(ets_days: ForecastResult) -> None:
     p = ets_days.points
-    open_days = p[p["volume"] > 0]
+    open_days = p[p["mean"] > 0]
     assert open_days["aht_seconds"].between(0.8 * VOICE.aht_seconds, 1.3 * VOICE.aht_seconds).all()
 
 
@@ -116,21 +116,21 @@ def test_a_weekday_never_worked_forecasts_zero(ets_days: ForecastResult) -> None
     p = ets_days.points
     sundays = p[pd.to_datetime(_local_days(p)).dt.day_of_week == 6]
     assert not sundays.empty
-    assert (sundays[["volume", "upper_95"]] == 0).all().all()
+    assert (sundays[["mean", "hi-95"]] == 0).all().all()
 
 
 def test_a_public_holiday_closed_in_history_forecasts_zero(series: ActivitySeries) -> None:
     result = forecast(series, _request(start=date(2025, 4, 28), end=date(2025, 5, 3)))
     may_day = result.points[_local_days(result.points) == MAY_DAY]
-    assert may_day["volume"].item() == 0 and may_day["upper_95"].item() == 0
-    assert (result.points.loc[_local_days(result.points) == date(2025, 5, 2), "volume"] > 0).all()
+    assert may_day["mean"].item() == 0 and may_day["hi-95"].item() == 0
+    assert (result.points.loc[_local_days(result.points) == date(2025, 5, 2), "mean"] > 0).all()
 
 
 def test_a_public_holiday_worked_in_history_is_forecast() -> None:
     open_on_holidays = dataclasses.replace(VOICE, closed_on_public_holidays=False)
     worked = activity(generate_intervals(open_on_holidays, date(2024, 1, 1), CUT, seed=5))
     result = forecast(worked, _request(start=date(2025, 4, 28), end=date(2025, 5, 3)))
-    assert result.points.loc[_local_days(result.points) == MAY_DAY, "volume"].item() > 0
+    assert result.points.loc[_local_days(result.points) == MAY_DAY, "mean"].item() > 0
 
 
 # History cut
@@ -165,7 +165,7 @@ def test_auto_reports_a_backtest_score_for_every_candidate(auto_days: ForecastRe
     scored = [s for s in auto_days.backtest if s.alias != "prophet"]
     assert all(s.wape is not None and s.mase is not None for s in scored)
     prophet = auto_days.backtest[3]
-    assert prophet.wape is None and prophet.skipped_reason == SHORT_HISTORY_SKIPS["prophet"]
+    assert prophet.wape is None and prophet.skipped_reason == MODELS["prophet"].short_history_reason
 
 
 def test_auto_follows_its_selection_and_says_why(auto_days: ForecastResult) -> None:
@@ -202,8 +202,8 @@ def test_month_volume_is_the_sum_of_the_daily_volumes(
 ) -> None:
     # CUT is not a month start: January's total adds the actuals of January 1-5.
     days = ets_days.points.assign(month=pd.to_datetime(_local_days(ets_days.points)).dt.month)
-    daily_sums = days.groupby("month")["volume"].sum()
-    months = ets_months.points["volume"].to_numpy()
+    daily_sums = days.groupby("month")["mean"].sum()
+    months = ets_months.points["mean"].to_numpy()
     np.testing.assert_allclose(months[1:], daily_sums.loc[[2, 3]].to_numpy(), rtol=1e-9)
 
 
@@ -213,8 +213,8 @@ def test_first_month_total_adds_the_actuals_before_history_end(
     local = voice_year["interval_start"].dt.tz_convert(PARIS)
     known = voice_year.loc[(local.dt.year == 2025) & (local.dt.day < 6) & (local.dt.month == 1)]
     january = ets_days.points[pd.to_datetime(_local_days(ets_days.points)).dt.month == 1]
-    expected = known["offered"].sum() + january["volume"].sum()
-    np.testing.assert_allclose(ets_months.points["volume"].iloc[0], expected, rtol=1e-9)
+    expected = known["offered"].sum() + january["mean"].sum()
+    np.testing.assert_allclose(ets_months.points["mean"].iloc[0], expected, rtol=1e-9)
 
 
 def test_months_start_at_local_month_starts(ets_months: ForecastResult) -> None:
@@ -234,15 +234,15 @@ def test_month_bounds_are_those_of_the_total_not_sums_of_daily_bounds(
 ) -> None:
     february = ets_days.points[pd.to_datetime(_local_days(ets_days.points)).dt.month == 2]
     month = ets_months.points.iloc[1]
-    assert month["upper_95"] < february["upper_95"].sum()
-    assert month["lower_95"] > february["lower_95"].sum()
+    assert month["hi-95"] < february["hi-95"].sum()
+    assert month["lo-95"] > february["lo-95"].sum()
 
 
 def test_month_samples_are_totals_per_month(ets_months: ForecastResult) -> None:
     assert ets_months.samples is not None
     assert ets_months.samples.shape[0] == len(ets_months.points)
     mean = ets_months.samples.mean(axis=1)
-    np.testing.assert_allclose(mean, ets_months.points["volume"], rtol=0.01)
+    np.testing.assert_allclose(mean, ets_months.points["mean"], rtol=0.01)
 
 
 def test_interval_forecasts_sum_to_the_daily_forecast(
@@ -250,8 +250,8 @@ def test_interval_forecasts_sum_to_the_daily_forecast(
 ) -> None:
     days = forecast(series, _request("day", CUT, CUT + timedelta(days=6)))
     intervals = ets_intervals.points.assign(day=_local_days(ets_intervals.points))
-    per_day = intervals.groupby("day")["volume"].sum().to_numpy()
-    np.testing.assert_allclose(per_day, days.points["volume"].to_numpy(), rtol=1e-9)
+    per_day = intervals.groupby("day")["mean"].sum().to_numpy()
+    np.testing.assert_allclose(per_day, days.points["mean"].to_numpy(), rtol=1e-9)
 
 
 def test_interval_forecasts_are_zero_outside_learned_opening_hours(
@@ -266,8 +266,8 @@ def test_interval_forecasts_are_zero_outside_learned_opening_hours(
         | (weekday == 6)
     )
     opened = ~closed
-    assert (ets_intervals.points.loc[closed, ["volume", "upper_95"]] == 0).all().all()
-    assert (ets_intervals.points.loc[opened, "volume"] > 0).all()
+    assert (ets_intervals.points.loc[closed, ["mean", "hi-95"]] == 0).all().all()
+    assert (ets_intervals.points.loc[opened, "mean"] > 0).all()
 
 
 def test_interval_grid_covers_every_interval_of_each_day(ets_intervals: ForecastResult) -> None:
@@ -303,7 +303,7 @@ def test_a_future_day_marked_closed_forecasts_zero(series: ActivitySeries) -> No
     closed = CUT + timedelta(days=2)
     result = forecast(series, _request(special_days=(SpecialDay(closed, "closed"),)))
     row = result.points[_local_days(result.points) == closed]
-    assert row["volume"].item() == 0 and row["upper_95"].item() == 0
+    assert row["mean"].item() == 0 and row["hi-95"].item() == 0
 
 
 def test_a_future_multiplier_scales_that_day(
@@ -314,8 +314,8 @@ def test_a_future_multiplier_scales_that_day(
         series,
         _request("day", CUT, date(2025, 3, 31), special_days=(SpecialDay(day, "multiplier", 1.5),)),
     )
-    scaled = result.points.set_index(_local_days(result.points))["volume"]
-    base = ets_days.points.set_index(_local_days(ets_days.points))["volume"]
+    scaled = result.points.set_index(_local_days(result.points))["mean"]
+    base = ets_days.points.set_index(_local_days(ets_days.points))["mean"]
     np.testing.assert_allclose(scaled.loc[day], 1.5 * base.loc[day], rtol=1e-9)
     np.testing.assert_allclose(scaled.drop(day), base.drop(day), rtol=1e-9)
 
@@ -348,7 +348,7 @@ def test_handled_contacts_are_forecast_from_the_handled_history(
     days = voice_year["interval_start"].dt.tz_convert(PARIS).dt.date
     recent = voice_year[((days >= CUT - timedelta(weeks=8)) & (days < CUT)).to_numpy()]
     share = recent["handled"].sum() / recent["offered"].sum()
-    ratio = handled.points["volume"].sum() / ets_months.points["volume"].sum()
+    ratio = handled.points["mean"].sum() / ets_months.points["mean"].sum()
     assert share < 0.99  # the synthetic activity abandons a few calls
     assert ratio == pytest.approx(share, abs=0.01)
 
