@@ -34,7 +34,8 @@ Run from the repository root:  ``.venv/bin/python benchmarks/forecast_accuracy.p
 Options: ``--quick`` (3 activities, 3 origins), ``--workers N`` (default 2), and to iterate on
 part of it: ``--profiles NAME[,NAME...]`` (synthetic activities whose name contains one of
 these), ``--levels day|interval|month`` (default day and interval), ``--origins N`` (the first
-N origins). Not a test.
+N origins), ``--anchor-cache DIR`` (keep the anchors' fits between runs, keyed by a hash of the
+history they saw). Not a test.
 """
 
 from __future__ import annotations
@@ -46,11 +47,14 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import dataclasses
+import hashlib
 import logging
 import multiprocessing
+import pickle
 import time
 import warnings
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -320,6 +324,27 @@ def winkler(actual: np.ndarray, bound: tuple[np.ndarray, np.ndarray], mask: np.n
 
 
 LEVELS_RUN: tuple[str, ...] = ("day", "interval")  # set by `main` before the pool forks
+ANCHOR_CACHE: Path | None = None  # set by `main` from --anchor-cache
+
+
+def cached_anchors(
+    kind: str, history: pd.Series, fit: Callable[[], dict[str, dict[str, np.ndarray]]], *key: int
+) -> dict[str, dict[str, np.ndarray]]:
+    """The anchors' forecasts, from `ANCHOR_CACHE` when they were fitted on exactly this history
+    before (the key hashes its timestamps and values): iterating on `auto` then costs only its
+    own fits. Anchors are deterministic, so a cached result is the result."""
+    if ANCHOR_CACHE is None:
+        return fit()
+    digest = hashlib.sha256(repr((kind, key)).encode())
+    digest.update(history.index.asi8.tobytes())
+    digest.update(history.to_numpy(dtype=np.float64).tobytes())
+    path = ANCHOR_CACHE / f"{kind}-{digest.hexdigest()[:32]}.pickle"
+    if path.exists():
+        cached: dict[str, dict[str, np.ndarray]] = pickle.loads(path.read_bytes())
+        return cached
+    result = fit()
+    path.write_bytes(pickle.dumps(result))
+    return result
 
 
 def evaluate(whole: Activity) -> tuple[list[Scored], dict[str, float]]:
@@ -358,7 +383,9 @@ class DayAnchors:
     def first(self, h: int) -> dict[str, dict[str, np.ndarray]]:
         if self._fitted is None:
             started = time.perf_counter()
-            self._fitted = day_anchors(self.history, self.horizon)
+            self._fitted = cached_anchors(
+                "day", self.history, lambda: day_anchors(self.history, self.horizon), self.horizon
+            )
             self.seconds["anchors day and month"] += time.perf_counter() - started
         return {
             name: {key: values[:h] for key, values in result.items()}
@@ -471,7 +498,14 @@ def _evaluate_interval(
         .astype(float)
     )
     started = time.perf_counter()
-    anchors = interval_anchors(history, len(values), 24 * 60 // activity.series.interval_minutes)
+    slots_per_day = 24 * 60 // activity.series.interval_minutes
+    anchors = cached_anchors(
+        "interval",
+        history,
+        lambda: interval_anchors(history, len(values), slots_per_day),
+        len(values),
+        slots_per_day,
+    )
     seconds["anchors interval"] += time.perf_counter() - started
     for name, result in anchors.items():
         anchor_bounds = {lvl: b for lvl in LEVELS if (b := _bounds(result, lvl)) is not None}
@@ -690,8 +724,14 @@ def main() -> None:
     parser.add_argument("--levels", choices=("day", "interval", "month"), nargs="+")
     parser.add_argument("--origins", type=int, help="only the first N origins")
     parser.add_argument("--month-leads", type=int, help="months scored after each origin")
+    parser.add_argument(
+        "--anchor-cache", type=Path, help="directory keeping the anchors' fits between runs"
+    )
     args = parser.parse_args()
-    global LEVELS_RUN, MONTH_LEADS
+    global LEVELS_RUN, MONTH_LEADS, ANCHOR_CACHE
+    if args.anchor_cache:
+        args.anchor_cache.mkdir(parents=True, exist_ok=True)
+        ANCHOR_CACHE = args.anchor_cache
     real = args.data == "real"
     if args.levels:
         LEVELS_RUN = tuple(args.levels)

@@ -149,6 +149,21 @@ class ActivityCalendar:
     def _closes(self, name: str | None) -> bool:
         return name is not None and holiday_key(name) in self.closed_holiday_names
 
+    def regular_days(self, slots: pd.DatetimeIndex) -> BoolArray:
+        """Which open-weekday `slots` no calendar regressor explains: not a public holiday, not
+        the first open day after a closed one (``rebound``), not a school holiday. Only these
+        may be called abnormal (`anomalies`): a quiet holiday is the holiday's effect."""
+        if slots.empty:
+            return np.zeros(0, dtype=bool)
+        years = _years(slots)
+        names = public_holidays(self.country, years)
+        holiday: BoolArray = np.array([day.date() in names for day in slots], dtype=bool)
+        closed = self.closed_holidays(slots)
+        rebound = np.concatenate(([False], closed[:-1] & ~closed[1:]))
+        school = _school_days(self.country, years) or {}
+        on_school_holiday = np.array([day.date() in school for day in slots], dtype=bool)
+        return np.asarray(~(holiday | rebound | on_school_holiday), dtype=bool)
+
     def is_open(self, days: pd.DatetimeIndex) -> BoolArray:
         """Which of `days` are open: an open weekday that is not a closed holiday."""
         weekday_open: BoolArray = np.asarray(self.open_weekdays, dtype=bool)[days.day_of_week]

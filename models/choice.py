@@ -146,14 +146,14 @@ def choose(
         raise InsufficientHistory(model.min_length(), values.size, f"method {alias}")
     if alias in scored_runs and plan is not None:
         run = scored_runs[alias]
-        actuals, scored = plan.windows(values), plan.windows(series.usable)
-        error_model = fit_error_model(run.forecasts, actuals, scored)
+        actuals, calibrated = plan.windows(series.observed), plan.windows(series.calibrated)
+        error_model = fit_error_model(run.forecasts, actuals, calibrated)
         return Choice(
             alias,
             model,
             scores,
             error_model,
-            calibration_factor(run.forecasts, actuals, scored) if error_model is None else 1.0,
+            calibration_factor(run.forecasts, actuals, calibrated) if error_model is None else 1.0,
             plan,
             run.forecasts,
             selection,

@@ -3,8 +3,9 @@
 The history is cut at `history_end` FIRST (`cut_history`): every later step only ever sees the
 cut frame, so no future data can leak into fitting, calendars, profiles or AHT. From its local
 daily totals comes the series of open weekdays the models see (`open_day_series`), with the days
-that must not teach them (closed holidays, outliers, closures, unexplained zero days) filled
-from the neighbouring weeks, and multiplier days divided by their multiplier.
+that must not teach them (closed holidays, outliers, closures, unexplained zero days, abnormal
+days found by `anomalies`) filled from the neighbouring weeks, and multiplier days divided by
+their multiplier.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from models.anomalies import abnormal_days
 from models.base import BoolArray, FloatArray
 from models.calendar import ActivityCalendar, features, varying_columns
 from models.contract import ActivitySeries, InsufficientHistory, SpecialDay
@@ -86,6 +88,15 @@ class OpenDaySeries:
 
     y: pd.Series
     usable: BoolArray  # observed normal open days (scored in backtests, used by profiles)
+    abnormal: BoolArray  # observed but abnormal (`anomalies`): left out of fits and scores
+    observed: FloatArray
+    """`y` with the abnormal days' own volumes: what the spread is calibrated on (an outage
+    cannot be forecast, but it will happen again, and intervals must allow for it)."""
+
+    @property
+    def calibrated(self) -> BoolArray:
+        """The days the spread is calibrated on: the normal days and the abnormal ones."""
+        return self.usable | self.abnormal
 
 
 def open_day_series(
@@ -103,6 +114,11 @@ def open_day_series(
             values[position] /= marked.multiplier
         elif marked.kind != "open":
             excluded[position] = True
+    abnormal = abnormal_days(
+        np.where(excluded, np.nan, values), calendar.regular_days(slots), calendar.season_length
+    )
+    observed = values.copy()
+    excluded |= abnormal
     available = int((~excluded).sum())
     minimum = MIN_OPEN_WEEKS * calendar.season_length
     if available < minimum:
@@ -110,7 +126,8 @@ def open_day_series(
     first = int(np.argmax(~excluded))  # start on the first real open day
     values = np.where(excluded, np.nan, values)[first:]
     y = pd.Series(fill_gaps(values, calendar.season_length), index=slots[first:])
-    return OpenDaySeries(y, ~excluded[first:])
+    observed = np.where(abnormal[first:], observed[first:], y.to_numpy())
+    return OpenDaySeries(y, ~excluded[first:], abnormal[first:], observed)
 
 
 def regressors(

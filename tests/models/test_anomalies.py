@@ -1,0 +1,122 @@
+"""Abnormal days: outages are left out of the fits and the backtests, level shifts are not."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.anomalies import abnormal_days
+from models.contract import Method
+from models.engine import ActivitySeries, ForecastRequest, forecast
+
+WEEK = 5
+PATTERN = np.array([1.2, 1.05, 1.0, 0.95, 0.8])
+
+
+def _weekdays(n_weeks: int, seed: int = 11) -> np.ndarray:
+    """Monday-to-Friday daily volumes around 2 000 with 3 % noise."""
+    rng = np.random.default_rng(seed)
+    level = 2000.0 * np.tile(PATTERN, n_weeks)
+    return level * np.exp(rng.normal(0.0, 0.03, level.size))
+
+
+def _flag(values: np.ndarray, testable: np.ndarray | None = None) -> set[int]:
+    allowed = np.ones(values.size, dtype=bool) if testable is None else testable
+    return set(np.flatnonzero(abnormal_days(values, allowed, WEEK)).tolist())
+
+
+def test_an_outage_day_and_an_outage_week_are_abnormal_and_nothing_else() -> None:
+    values = _weekdays(30)
+    values[52] *= 0.4  # a feed that lost most of a day
+    values[100:105] *= 0.5  # a week at half level
+    assert _flag(values) == {52, 100, 101, 102, 103, 104}
+
+
+def test_a_spike_is_abnormal_too() -> None:
+    values = _weekdays(30)
+    values[77] *= 2.0
+    assert _flag(values) == {77}
+
+
+def test_a_lasting_level_shift_is_not_abnormal() -> None:
+    """The new level differs from the weeks before it, not from the weeks after: it is data."""
+    values = _weekdays(30)
+    values[75:] *= 1.5
+    values[40:] *= 1.0
+    assert _flag(values) == set()
+
+
+def test_days_the_calendar_explains_are_not_tested() -> None:
+    values = _weekdays(30)
+    values[52] *= 0.4  # say, a quiet public holiday: its regressor explains it
+    testable = np.ones(values.size, dtype=bool)
+    testable[52] = False
+    assert _flag(values, testable) == set()
+
+
+def test_a_last_week_that_moved_together_is_a_new_level() -> None:
+    """At the end of the history only the weeks before are known: a whole week that moved
+    together may be the start of a new level, and stays data."""
+    values = _weekdays(30)
+    values[-5:] *= 0.6
+    assert _flag(values) == set()
+
+
+def test_two_days_of_the_last_week_far_below_the_rest_of_it_are_an_outage() -> None:
+    values = _weekdays(30)
+    values[-2:] *= 0.35  # Thursday and Friday of the last week
+    assert _flag(values) == {148, 149}
+
+
+def test_excluded_days_are_neither_flagged_nor_neighbours() -> None:
+    values = _weekdays(30)
+    values[[60, 62]] = np.nan  # closed holidays, outside the series
+    values[65] *= 0.4
+    assert _flag(values) == {65}
+
+
+def test_ordinary_noise_is_never_abnormal() -> None:
+    """Thirty weeks of a noisy (12 %) series: the threshold scales with the series' noise."""
+    rng = np.random.default_rng(5)
+    values = 500.0 * np.tile(PATTERN, 30) * np.exp(rng.normal(0.0, 0.12, 150))
+    assert _flag(values) == set()
+
+
+def _centre(values: np.ndarray, first: date) -> ActivitySeries:
+    days = [first + timedelta(days=k) for k in range(7 * (values.size // WEEK) + 7)]
+    open_days = [d for d in days if d.weekday() < 5][: values.size]
+    local = pd.DatetimeIndex([pd.Timestamp(d) + pd.Timedelta(hours=12) for d in open_days])
+    offered = np.round(values).astype(np.int64)
+    frame = pd.DataFrame(
+        {
+            "interval_start": local.tz_localize("America/Chicago").tz_convert("UTC"),
+            "offered": offered,
+            "handled": offered,
+            "aht_seconds": np.full(offered.size, 180.0),
+        }
+    )
+    return ActivitySeries(frame, "America/Chicago", 60, "US")
+
+
+@pytest.mark.parametrize("method", ["snaive", "ets"])
+def test_outage_weeks_neither_score_the_backtest_nor_bend_the_forecast(method: Method) -> None:
+    """Two outage weeks inside the backtest windows: the backtest scores the candidates on the
+    normal days only, and the forecast is that of the clean history."""
+    clean = _weekdays(40)
+    broken = clean.copy()
+    broken[150:155] *= 0.5
+    broken[170:175] *= 0.45
+    first = date(2024, 1, 1)
+    end = first + timedelta(weeks=40)
+    request = ForecastRequest("day", end, end + timedelta(days=25), method=method, history_end=end)
+    with_outages = forecast(_centre(broken, first), request)
+    without = forecast(_centre(clean, first), request)
+    score = next(s for s in with_outages.backtest if s.alias == method)
+    clean_score = next(s for s in without.backtest if s.alias == method)
+    assert score.wape is not None and clean_score.wape is not None
+    assert score.wape < 1.5 * clean_score.wape
+    ratio = with_outages.points["mean"].sum() / without.points["mean"].sum()
+    assert abs(ratio - 1.0) < 0.02
