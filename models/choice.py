@@ -32,7 +32,7 @@ from models.direct import SlotMatrix, SlotSmoothing, fit_slot_smoothing
 from models.ensemble import Ensemble, combine
 from models.history import MIN_OPEN_WEEKS, History, OpenDaySeries
 from models.interval_choice import backtest_intervals
-from models.registry import MODELS, ActivitySetting, build, candidates
+from models.registry import DIRECT, MODELS, ActivitySetting, build, candidates
 from models.selection import Selection, select
 
 TREND_MIN_HISTORY_DAYS = ANNUAL_MIN_HISTORY_DAYS
@@ -212,11 +212,11 @@ def interval_approach(
     if choice.plan is None or not choice.backtest:
         if required:  # its spread comes from its backtest errors
             minimum = MIN_OPEN_WEEKS * season_length + N_ORIGINS
-            raise InsufficientHistory(minimum, open_days.y.size, "method direct")
+            raise InsufficientHistory(minimum, open_days.y.size, f"method {DIRECT}")
         reason = "no backtest of the daily model to spread (history too short)"
         return None, [
             CandidateScore(name, None, None, reason, level="interval")
-            for name in ("profile", "direct")
+            for name in ("profile", DIRECT)
         ]
     slots = open_days.y.index
     multiplied = [pd.Timestamp(d) for d, marked in special.items() if marked.kind == "multiplier"]
@@ -228,7 +228,7 @@ def interval_approach(
     )
     scores = [
         CandidateScore(name, scored.wape, _finite(scored.mase), level="interval")
-        for name, scored in (("profile", result.profile), ("direct", result.direct))
+        for name, scored in (("profile", result.profile), (DIRECT, result.direct))
     ]
     if not (required or result.direct_is_better):
         return None, scores

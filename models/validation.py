@@ -25,6 +25,8 @@ def forecast_days(request: ForecastRequest) -> tuple[date, date]:
 
 
 def validate(series: ActivitySeries, request: ForecastRequest) -> tuple[int, ...]:
+    """The request's levels, sorted and without repeats, once every value the engine reads
+    before the history is checked; the first bad one raises, naming its field."""
     if request.granularity not in MAX_HORIZON_DAYS:
         raise ForecastInputError(
             "granularity", f"unknown granularity {request.granularity!r}: day, interval or month"

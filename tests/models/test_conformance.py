@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from app.forecasts import schemas
 from models import ForecastInputError, ForecastRequest, ForecastResult, forecast
 from models.base import Forecaster, NotEnoughHistory
-from models.contract import ActivitySeries
+from models.contract import ActivitySeries, Method
 from models.registry import MODELS, ActivitySetting, ModelSpec, build, candidates
 from models.rendering import N_SAMPLES
 from models.snaive import SeasonalNaive
@@ -393,3 +394,9 @@ def test_a_candidate_forecasts_days_and_says_why_it_avoids_short_histories() -> 
         )
     with pytest.raises(ValueError, match="short-history reason"):
         ModelSpec("x", frozenset({"day"}), frozenset(), SeasonalNaive)
+
+
+def test_the_methods_the_engine_and_the_api_accept_are_auto_and_the_registry() -> None:
+    assert get_args(Method) == ("auto", *MODELS)
+    [api_literal, *_] = get_args(schemas.Method)
+    assert get_args(api_literal) == ("auto", *MODELS)
