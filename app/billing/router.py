@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from app.billing import schemas, service
 from app.billing.repository import InvoiceFilter
-from app.billing.shortfall import Shortfall
 from app.billing.tables import Invoice
 from app.core.auth import Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
@@ -24,26 +23,6 @@ router = APIRouter(route_class=TransactionalRoute, tags=["minimum billing"])
 
 BillingKey = Annotated[Principal, require(Role.ADMIN, Role.BILLING)]
 LIFECYCLE_ERRORS = problem_responses(401, 403, 404, 409)
-
-
-def shortfall_out(shortfall: Shortfall) -> schemas.ShortfallOut:
-    return schemas.ShortfallOut(
-        contract_id=shortfall.contract_id,
-        period=str(shortfall.period),
-        period_start=shortfall.period_start,
-        period_end=shortfall.period_end,
-        provisional=shortfall.provisional,
-        evaluation=shortfall.evaluation,
-        currency=shortfall.currency,
-        trigger_ratio=shortfall.trigger_ratio,
-        floor_ratio=shortfall.floor_ratio,
-        upper_tolerance=shortfall.upper_tolerance,
-        vat_rate=shortfall.vat_rate,
-        net_amount=shortfall.net_amount,
-        projected_net_amount=shortfall.projected_net_amount,
-        lines=list(shortfall.lines),
-        pooled=shortfall.pooled,
-    )
 
 
 def _ref(related: dict[str, Invoice], invoice_id: str | None) -> schemas.InvoiceRef | None:
@@ -109,7 +88,7 @@ def get_shortfall(
     period: Annotated[str, Query(description="YYYY-MM", examples=["2026-10"])],
 ) -> object:
     """The charter axis 1 shortfall of a period with every input; provisional while open."""
-    return shortfall_out(service.preview(session, actor, contract_id, period))
+    return schemas.ShortfallOut.model_validate(service.preview(session, actor, contract_id, period))
 
 
 @router.post(
@@ -138,7 +117,7 @@ def create_invoice(
         status="no_shortfall",
         contract_id=body.contract_id,
         period=body.period,
-        shortfall=shortfall_out(generated.shortfall),
+        shortfall=schemas.ShortfallOut.model_validate(generated.shortfall),
     )
 
 

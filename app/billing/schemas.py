@@ -6,7 +6,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.fields import Money, PeriodText, Quantity, Ratio, Tolerance, UnitPrice, VatRate
+from app.core.fields import (
+    Money,
+    PeriodLabel,
+    PeriodText,
+    Quantity,
+    Ratio,
+    Tolerance,
+    UnitPrice,
+    VatRate,
+)
 
 InvoiceStatus = Literal["draft", "issued", "paid", "void"]
 InvoiceKind = Literal["invoice", "credit_note"]
@@ -54,8 +63,10 @@ class PooledOut(BaseModel):
 
 
 class ShortfallOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     contract_id: str
-    period: str
+    period: PeriodLabel
     period_start: datetime
     period_end: datetime
     provisional: bool = Field(description="True while the period is open: a preview only.")

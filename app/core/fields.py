@@ -67,6 +67,10 @@ PeriodText = Annotated[
 ]
 """A charter period in a request body (commitments and invoices are per month), YYYY-MM."""
 
+PeriodLabel = Annotated[str, BeforeValidator(str)]
+"""A charter period in a response, YYYY-MM: a schema built from attributes reads it from a
+`Period` (its label)."""
+
 
 @cache
 def _time_zones() -> frozenset[str]:

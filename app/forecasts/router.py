@@ -48,17 +48,7 @@ def get_forecast(forecast_id: str, session: SessionDep, actor: ReaderKey) -> obj
 
 
 def job_out(job: ForecastJob) -> schemas.ForecastJobOut:
-    return schemas.ForecastJobOut(
-        id=job.id,
-        contract_id=job.contract_id,
-        status=job.status,
-        total=job.total,
-        done=job.done,
-        results=job.results,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-    )
+    return schemas.ForecastJobOut.model_validate(job)
 
 
 @router.post(

@@ -166,6 +166,8 @@ class ForecastJobCreate(MethodForGranularity):
 
 
 class ForecastJobOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     contract_id: str | None
     status: Literal["queued", "running", "completed", "failed", "interrupted"]

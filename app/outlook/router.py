@@ -186,17 +186,10 @@ def _contract_position_out(position: overview.ContractPosition) -> schemas.Overv
         probability_below_trigger=position.probability_below_trigger,
         expected_shortfall_amount=position.expected_shortfall_amount,
         activities=[_activity_position_out(activity) for activity in position.activities],
-        pooled=schemas.OverviewPooledOut(**position.pooled.__dict__) if position.pooled else None,
-        invoice=schemas.OverviewInvoiceOut(
-            id=invoice.id,
-            number=invoice.number,
-            status=invoice.status,
-            net_amount=invoice.net_amount,
-            vat_amount=invoice.vat_amount,
-            total_amount=invoice.total_amount,
-        )
-        if invoice
+        pooled=schemas.OverviewPooledOut.model_validate(position.pooled)
+        if position.pooled
         else None,
+        invoice=schemas.OverviewInvoiceOut.model_validate(invoice) if invoice else None,
     )
 
 

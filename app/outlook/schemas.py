@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.fields import Money, Quantity, Seconds, UnitPrice, decimal_string
 
@@ -102,6 +102,8 @@ class ScorecardOut(BaseModel):
 
 
 class OverviewInvoiceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     number: str | None
     status: str
@@ -122,6 +124,8 @@ class OverviewActivityOut(ContractComparisonActivityOut):
 
 
 class OverviewPooledOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     committed_value: Money | None
     provider_forecast_value: Money | None
     actual_value: Money | None
