@@ -100,9 +100,16 @@ def test_auto_returns_every_candidates_backtest_scores(client, activity, admin) 
     ).json()
     aliases = {score["alias"] for score in body["backtest"]}
     assert {"snaive", "ets", "arima", "prophet", "ensemble"} <= aliases
-    chosen = next(s for s in body["backtest"] if s["alias"] == body["method"])
-    scored = [s["wape"] for s in body["backtest"] if s["wape"] is not None]
-    assert chosen["wape"] == min(scored)
+    # auto follows its selection: the best candidate alone, or the ties combined (ensemble),
+    # whose pooled WAPE may be above the best's.
+    scored = {
+        s["alias"]: s["wape"]
+        for s in body["backtest"]
+        if s["alias"] != "ensemble" and s["wape"] is not None
+    }
+    selection = body["selection"]
+    assert selection["best"] == min(scored, key=scored.__getitem__)
+    assert body["method"] == ("ensemble" if len(selection["members"]) > 1 else selection["best"])
 
 
 def test_auto_interval_forecast_reports_both_interval_approaches(client, activity, admin) -> None:
