@@ -6,11 +6,14 @@ For each database (SQLite, and a throwaway PostgreSQL started on loopback), the 
    (1,000,000 rows) through HTTP, as the ACD feed would;
 3. loads the same rows into a second fresh database with the raw driver's bulk path
    (sqlite3 `executemany`, psycopg `COPY`) — the baseline;
-and prints rows/s for both, their ratio, and the server's peak resident memory (VmHWM).
+and prints rows/s for both, their ratio, and the server's peak resident memory (VmHWM), the
+median of `--runs` runs (3 by default; each on fresh databases, API and raw alternating), since
+one run swings with the machine's load.
 Then it posts all the rows in ONE request (15-minute intervals of one activity) to show that a
 large body is streamed: the server's peak memory must stay at a few hundred MB.
 
-    .venv/bin/python benchmarks/ingest.py [--activities 20] [--rows 50000] [--only sqlite]
+    .venv/bin/python benchmarks/ingest.py [--activities 20] [--rows 50000] [--runs 3]
+        [--only sqlite]
 """
 
 import argparse
@@ -18,6 +21,7 @@ import io
 import os
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -206,12 +210,18 @@ def raw_postgresql(url: str, bodies: list[bytes], activities: int) -> float:
         return time.perf_counter() - started
 
 
-def report(name: str, rows: int, api_seconds: float, raw_seconds: float, rss: float) -> None:
+def report(name: str, rows: int, runs: list[tuple[float, float, float]]) -> None:
+    """The median run of (API seconds, raw seconds, server peak RSS) triples."""
+    api_seconds = statistics.median(api for api, _, _ in runs)
+    raw_seconds = statistics.median(raw for _, raw, _ in runs)
+    rss = statistics.median(rss for _, _, rss in runs)
+    ratios = ", ".join(f"{raw / api:.1%}" for api, raw, _ in runs)
     api_rate, raw_rate = rows / api_seconds, rows / raw_seconds
     print(
         f"{name:<10} API {api_rate:>10,.0f} rows/s ({api_seconds:6.1f} s)   "
         f"raw driver {raw_rate:>10,.0f} rows/s ({raw_seconds:6.1f} s)   "
-        f"API/raw {api_rate / raw_rate:5.1%}   server peak RSS {rss:6.0f} MB"
+        f"API/raw {api_rate / raw_rate:5.1%} (median of {len(runs)}; runs {ratios})   "
+        f"server peak RSS {rss:6.0f} MB"
     )
 
 
@@ -219,6 +229,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--activities", type=int, default=20)
     parser.add_argument("--rows", type=int, default=50_000, help="half-hours per activity")
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     bodies = [csv_body(args.rows, seed) for seed in range(args.activities)]
@@ -227,12 +238,15 @@ def main() -> None:
         f"{total:,} rows: {args.activities} activities x {args.rows:,} half-hours, "
         f"{sum(map(len, bodies)) / 1e6:.0f} MB of CSV"
     )
+    single = [csv_body(total, 0, minutes=15)]
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
-            api, rss = through_api(f"sqlite:///{tmp}/api.db", bodies, args.activities)
-            raw = raw_sqlite(f"sqlite:///{tmp}/raw.db", bodies, args.activities)
-            report("SQLite", total, api, raw, rss)
-            single = [csv_body(total, 0, minutes=15)]
+            runs = []
+            for run in range(args.runs):
+                api, rss = through_api(f"sqlite:///{tmp}/api{run}.db", bodies, args.activities)
+                raw = raw_sqlite(f"sqlite:///{tmp}/raw{run}.db", bodies, args.activities)
+                runs.append((api, raw, rss))
+            report("SQLite", total, runs)
             seconds, rss = through_api(f"sqlite:///{tmp}/one.db", single, 1, minutes=15)
             print(
                 f"{'SQLite':<10} one request of {total:,} rows: {seconds:6.1f} s, "
@@ -240,10 +254,12 @@ def main() -> None:
             )
     if args.only in (None, "postgresql"):
         with PostgresServer() as server:
-            api, rss = through_api(server.create_database("api"), bodies, args.activities)
-            raw = raw_postgresql(server.create_database("raw"), bodies, args.activities)
-            report("PostgreSQL", total, api, raw, rss)
-            single = [csv_body(total, 0, minutes=15)]
+            runs = []
+            for run in range(args.runs):
+                api, rss = through_api(server.create_database(f"api{run}"), bodies, args.activities)
+                raw = raw_postgresql(server.create_database(f"raw{run}"), bodies, args.activities)
+                runs.append((api, raw, rss))
+            report("PostgreSQL", total, runs)
             seconds, rss = through_api(server.create_database("one"), single, 1, minutes=15)
             print(
                 f"{'PostgreSQL':<10} one request of {total:,} rows: {seconds:6.1f} s, "

@@ -89,8 +89,9 @@ def session_scope(database: Database) -> Iterator[Session]:
         session.close()
 
 
-def get_session(request: Request) -> Session:
-    """The session the route's transaction wrapper opened for this request."""
+async def get_session(request: Request) -> Session:
+    """The session the route's transaction wrapper opened for this request (async: it does no
+    I/O, and a sync dependency costs a thread hop)."""
     session: Session = request.state.db
     return session
 
