@@ -125,7 +125,8 @@ def _draft_values(
 ) -> dict[str, Any]:
     """The columns of a shortfall's draft invoice: one definition for the single generation
     (an ORM object) and the invoice run (a bulk insert)."""
-    billed = _billed_lines(shortfall)
+    lines = [as_json(line.__dict__) for line in shortfall.lines]
+    billed = _billed_lines(shortfall, lines)
     totals = rules.invoice_totals([Decimal(line["amount"]) for line in billed], shortfall.vat_rate)
     return dict(
         kind=INVOICE,
@@ -141,15 +142,21 @@ def _draft_values(
         vat_amount=totals.vat,
         total_amount=totals.total,
         lines=billed,
-        computation=computation_json(shortfall),
+        computation=computation_json(shortfall, lines),
         corrects_id=corrects,
     )
 
 
-def _billed_lines(shortfall: Shortfall) -> list[dict[str, Any]]:
-    """Per activity, the lines with something to bill; pooled, one line for the contract."""
+def _billed_lines(shortfall: Shortfall, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per activity, the lines with something to bill; pooled, one line for the contract.
+    `lines` are the shortfall's lines as JSON (computed once for the lines and the
+    computation)."""
     if shortfall.pooled is None:
-        return [as_json(line.__dict__) for line in shortfall.lines if line.amount > 0]
+        return [
+            line_json
+            for line, line_json in zip(shortfall.lines, lines, strict=True)
+            if line.amount > 0
+        ]
     return [
         {
             "activity_id": None,
@@ -159,8 +166,9 @@ def _billed_lines(shortfall: Shortfall) -> list[dict[str, Any]]:
     ]
 
 
-def computation_json(shortfall: Shortfall) -> dict[str, Any]:
-    """Every input and intermediate figure, so that an auditor can re-derive the amount."""
+def computation_json(shortfall: Shortfall, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every input and intermediate figure, so that an auditor can re-derive the amount;
+    `lines` are the shortfall's lines as JSON."""
     summary = as_json(
         {
             "period": str(shortfall.period),
@@ -177,7 +185,7 @@ def computation_json(shortfall: Shortfall) -> dict[str, Any]:
     )
     return {
         **summary,
-        "lines": [as_json(line.__dict__) for line in shortfall.lines],
+        "lines": lines,
         "pooled": None if shortfall.pooled is None else as_json(shortfall.pooled.__dict__),
     }
 
