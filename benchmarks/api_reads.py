@@ -181,6 +181,7 @@ class Load:
     requests_per_second: float
     p50_ms: float
     p99_ms: float
+    requests: int
 
 
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -218,7 +219,8 @@ def wrk(url: str, key: str, connections: int, seconds: int) -> Load:
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p50 = re.search(r"^\s+50%\s+(\S+)", output, re.MULTILINE).group(1)  # type: ignore[union-attr]
     p99 = re.search(r"^\s+99%\s+(\S+)", output, re.MULTILINE).group(1)  # type: ignore[union-attr]
-    return Load(rate, _ms(p50), _ms(p99))
+    done = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    return Load(rate, _ms(p50), _ms(p99), done)
 
 
 def _median(loads: list[Load]) -> Load:
@@ -226,6 +228,7 @@ def _median(loads: list[Load]) -> Load:
         statistics.median(load.requests_per_second for load in loads),
         statistics.median(load.p50_ms for load in loads),
         statistics.median(load.p99_ms for load in loads),
+        sum(load.requests for load in loads),
     )
 
 
@@ -257,7 +260,8 @@ def measure(name: str, url: str, args: argparse.Namespace) -> None:
                 f"{name:<10} {label:<28} {endpoint.requests_per_second:7.0f} req/s "
                 f"p50 {endpoint.p50_ms:6.1f} ms p99 {endpoint.p99_ms:6.1f} ms   hello-world "
                 f"{baseline.requests_per_second:6.0f} req/s p50 {baseline.p50_ms:5.1f} ms "
-                f"p99 {baseline.p99_ms:5.1f} ms   ratio {ratio:5.2f}",
+                f"p99 {baseline.p99_ms:5.1f} ms   ratio {ratio:5.2f}"
+                + ("" if endpoint.requests >= 20 else f"   (only {endpoint.requests} requests)"),
                 flush=True,
             )
 
