@@ -17,17 +17,12 @@ the median req/s, p50 and p99 of the rounds for both, and the ratio endpoint/hel
 """
 
 import argparse
-import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -43,6 +38,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from invoice_run import populate  # noqa: E402
 from overview import PARIS, current_month, move_to  # noqa: E402
+from servers import served  # noqa: E402
 
 from app.billing import service as billing  # noqa: E402
 from app.billing.tables import Invoice  # noqa: E402
@@ -131,38 +127,6 @@ def endpoints(subjects: Subjects) -> dict[str, str]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def served(command: list[str], env: dict[str, str]) -> Iterator[str]:
-    """A server process on a free loopback port (appended to `command`); yields its URL."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [*command, str(port)],
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"{command[0]} did not start")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def hello_world_app() -> Any:
     """The baseline: FastAPI's own hello-world, one async route returning a small dict."""
     from fastapi import FastAPI
@@ -244,7 +208,7 @@ def measure(name: str, url: str, args: argparse.Namespace) -> None:
     }
     api_command = [str(ROOT / ".venv/bin/plancher"), "serve", "--port"]
     hello_command = [sys.executable, __file__, "--serve-hello-world"]
-    with served(api_command, env) as api, served(hello_command, {}) as hello:
+    with served(api_command, env) as (api, _), served(hello_command, {}) as (hello, _):
         for label, path in paths.items():
             response = httpx.get(
                 api + path, headers={"Authorization": f"Bearer {subjects.key}"}, timeout=120

@@ -18,16 +18,12 @@ large body is streamed: the server's peak memory must stay at a few hundred MB.
 
 import argparse
 import io
-import os
-import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +35,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import servers  # noqa: E402
 
 from app.contracts import schemas  # noqa: E402
 from app.contracts import service as contracts  # noqa: E402
@@ -99,44 +98,16 @@ def prepare(url: str, activities: int, minutes: int = 30) -> tuple[list[str], st
     return ids, secret
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def served(url: str) -> Iterator[tuple[str, int]]:
+def served(url: str) -> AbstractContextManager[tuple[str, int]]:
     """`plancher serve` on a free loopback port; yields its base URL and pid."""
-    port = _free_port()
     # No forecasting workers: their start-up (loading Stan and statsmodels) would compete with
     # the ingestion being measured for this machine's two cores.
     env = {
-        **os.environ,
         "PLANCHER_DATABASE_URL": url,
         "PLANCHER_LOG_LEVEL": "WARNING",
         "PLANCHER_FORECAST_WARM_UP": "false",
     }
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/plancher"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    return servers.served([str(ROOT / ".venv/bin/plancher"), "serve", "--port"], env)
 
 
 def peak_rss_mb(pid: int) -> float:
