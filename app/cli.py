@@ -24,6 +24,9 @@ cli.add_typer(db_cli, name="db")
 cli.add_typer(keys_cli, name="keys")
 
 OPENAPI_PATH = PROJECT_ROOT / "openapi" / "openapi.json"
+UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": True}
+"""How `serve` runs uvicorn (beyond host and port); `benchmarks/api_reads.py` serves its
+hello-world baseline with the same options."""
 
 
 def _database() -> Database:
@@ -44,7 +47,7 @@ def serve(
     app = create_app()
     if app.state.settings.forecast_warm_up:
         app.state.forecast_pool.warm_up()  # the first forecast should not wait for Stan
-    uvicorn.run(app, host=host, port=port, proxy_headers=True)
+    uvicorn.run(app, host=host, port=port, **UVICORN_OPTIONS)
 
 
 @db_cli.command("purge-idempotency")

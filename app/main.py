@@ -21,7 +21,7 @@ from app.commitments import service as commitments
 from app.commitments.router import router as commitments_router
 from app.contracts import dependents
 from app.contracts.router import router as contracts_router
-from app.core import idempotency
+from app.core import auth, idempotency
 from app.core.db import Database, create_db_engine
 from app.core.errors import ServiceUnavailable, install_error_handlers, problem_responses
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
+    auth.KEY_CACHE.seconds = settings.api_key_cache_seconds
     app.state.forecast_pool = ForecastPool(
         settings.forecast_workers, settings.forecast_timeout_seconds
     )

@@ -6,24 +6,24 @@ For each database (SQLite, and a throwaway PostgreSQL started on loopback), the 
    (1,000,000 rows) through HTTP, as the ACD feed would;
 3. loads the same rows into a second fresh database with the raw driver's bulk path
    (sqlite3 `executemany`, psycopg `COPY`) — the baseline;
-and prints rows/s for both, their ratio, and the server's peak resident memory (VmHWM).
+and prints rows/s for both, their ratio, and the server's peak resident memory (VmHWM), the
+median of `--runs` runs (3 by default; each on fresh databases, API and raw alternating), since
+one run swings with the machine's load.
 Then it posts all the rows in ONE request (15-minute intervals of one activity) to show that a
 large body is streamed: the server's peak memory must stay at a few hundred MB.
 
-    .venv/bin/python benchmarks/ingest.py [--activities 20] [--rows 50000] [--only sqlite]
+    .venv/bin/python benchmarks/ingest.py [--activities 20] [--rows 50000] [--runs 3]
+        [--only sqlite]
 """
 
 import argparse
 import io
-import os
-import socket
 import sqlite3
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +35,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import servers  # noqa: E402
 
 from app.contracts import schemas  # noqa: E402
 from app.contracts import service as contracts  # noqa: E402
@@ -95,44 +98,16 @@ def prepare(url: str, activities: int, minutes: int = 30) -> tuple[list[str], st
     return ids, secret
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def served(url: str) -> Iterator[tuple[str, int]]:
+def served(url: str) -> AbstractContextManager[tuple[str, int]]:
     """`plancher serve` on a free loopback port; yields its base URL and pid."""
-    port = _free_port()
     # No forecasting workers: their start-up (loading Stan and statsmodels) would compete with
     # the ingestion being measured for this machine's two cores.
     env = {
-        **os.environ,
         "PLANCHER_DATABASE_URL": url,
         "PLANCHER_LOG_LEVEL": "WARNING",
         "PLANCHER_FORECAST_WARM_UP": "false",
     }
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/plancher"), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    return servers.served([str(ROOT / ".venv/bin/plancher"), "serve", "--port"], env)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -206,12 +181,18 @@ def raw_postgresql(url: str, bodies: list[bytes], activities: int) -> float:
         return time.perf_counter() - started
 
 
-def report(name: str, rows: int, api_seconds: float, raw_seconds: float, rss: float) -> None:
+def report(name: str, rows: int, runs: list[tuple[float, float, float]]) -> None:
+    """The median run of (API seconds, raw seconds, server peak RSS) triples."""
+    api_seconds = statistics.median(api for api, _, _ in runs)
+    raw_seconds = statistics.median(raw for _, raw, _ in runs)
+    rss = statistics.median(rss for _, _, rss in runs)
+    ratios = ", ".join(f"{raw / api:.1%}" for api, raw, _ in runs)
     api_rate, raw_rate = rows / api_seconds, rows / raw_seconds
     print(
         f"{name:<10} API {api_rate:>10,.0f} rows/s ({api_seconds:6.1f} s)   "
         f"raw driver {raw_rate:>10,.0f} rows/s ({raw_seconds:6.1f} s)   "
-        f"API/raw {api_rate / raw_rate:5.1%}   server peak RSS {rss:6.0f} MB"
+        f"API/raw {api_rate / raw_rate:5.1%} (median of {len(runs)}; runs {ratios})   "
+        f"server peak RSS {rss:6.0f} MB"
     )
 
 
@@ -219,6 +200,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--activities", type=int, default=20)
     parser.add_argument("--rows", type=int, default=50_000, help="half-hours per activity")
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     bodies = [csv_body(args.rows, seed) for seed in range(args.activities)]
@@ -227,12 +209,15 @@ def main() -> None:
         f"{total:,} rows: {args.activities} activities x {args.rows:,} half-hours, "
         f"{sum(map(len, bodies)) / 1e6:.0f} MB of CSV"
     )
+    single = [csv_body(total, 0, minutes=15)]
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
-            api, rss = through_api(f"sqlite:///{tmp}/api.db", bodies, args.activities)
-            raw = raw_sqlite(f"sqlite:///{tmp}/raw.db", bodies, args.activities)
-            report("SQLite", total, api, raw, rss)
-            single = [csv_body(total, 0, minutes=15)]
+            runs = []
+            for run in range(args.runs):
+                api, rss = through_api(f"sqlite:///{tmp}/api{run}.db", bodies, args.activities)
+                raw = raw_sqlite(f"sqlite:///{tmp}/raw{run}.db", bodies, args.activities)
+                runs.append((api, raw, rss))
+            report("SQLite", total, runs)
             seconds, rss = through_api(f"sqlite:///{tmp}/one.db", single, 1, minutes=15)
             print(
                 f"{'SQLite':<10} one request of {total:,} rows: {seconds:6.1f} s, "
@@ -240,10 +225,12 @@ def main() -> None:
             )
     if args.only in (None, "postgresql"):
         with PostgresServer() as server:
-            api, rss = through_api(server.create_database("api"), bodies, args.activities)
-            raw = raw_postgresql(server.create_database("raw"), bodies, args.activities)
-            report("PostgreSQL", total, api, raw, rss)
-            single = [csv_body(total, 0, minutes=15)]
+            runs = []
+            for run in range(args.runs):
+                api, rss = through_api(server.create_database(f"api{run}"), bodies, args.activities)
+                raw = raw_postgresql(server.create_database(f"raw{run}"), bodies, args.activities)
+                runs.append((api, raw, rss))
+            report("PostgreSQL", total, runs)
             seconds, rss = through_api(server.create_database("one"), single, 1, minutes=15)
             print(
                 f"{'PostgreSQL':<10} one request of {total:,} rows: {seconds:6.1f} s, "

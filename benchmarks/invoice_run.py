@@ -4,7 +4,9 @@ For each database the script builds a fresh migrated database (contracts, activi
 one binding commitment version per contract, October 2026 actuals: about half the contracts
 fall short), starts the API on loopback and times `POST /v1/invoice-runs` for 2026-10. As a
 baseline measured in the same run, it times the raw driver reading the run's inputs (commitment
-lines, adjustments, actual sums per activity): the I/O the run cannot avoid. It prints seconds,
+lines, adjustments, actual sums per activity, activities and prices) and inserting as many
+invoice rows as the run created (copies of one of them, by SQLAlchemy Core's executemany with
+no ORM, in one transaction then rolled back): the I/O the run cannot avoid. It prints seconds,
 contracts/s and the ratio to the baseline.
 
     .venv/bin/python benchmarks/invoice_run.py [--contracts 10000] [--only postgresql]
@@ -23,7 +25,7 @@ from typing import Any
 import httpx
 import numpy as np
 import uvicorn
-from sqlalchemy import insert, text
+from sqlalchemy import insert, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -151,9 +153,17 @@ def populate(database: Database, contracts: int, seed: int = 7) -> None:
                 session.execute(insert(table), values[first : first + 5_000])
 
 
-def baseline_seconds(database: Database) -> float:
-    """The raw reads an invoice run needs, with the driver and no computation."""
+def baseline_seconds(database: Database, invoices: int) -> float:
+    """The raw reads an invoice run needs and the insert of its `invoices` rows, with no
+    computation (the rows are copies of a stored invoice, rolled back afterwards)."""
     start, end = "2026-09-30 22:00:00", "2026-10-31 23:00:00"
+    table = Invoice.__table__
+    with database.engine.connect() as connection:
+        template = dict(connection.execute(select(table).limit(1)).mappings().one())
+    rows = [
+        {**template, "id": f"inv_baseline_{n}", "generation_key": f"baseline:{n}"}
+        for n in range(invoices)
+    ]
     started = time.perf_counter()
     with database.engine.connect() as connection:
         connection.exec_driver_sql(
@@ -172,7 +182,10 @@ def baseline_seconds(database: Database) -> float:
         connection.exec_driver_sql(
             "SELECT a.*, p.* FROM activities a JOIN activity_prices p ON p.activity_id = a.id"
         ).all()
-    return time.perf_counter() - started
+        connection.execute(insert(table), rows)
+        elapsed = time.perf_counter() - started
+        connection.rollback()
+    return elapsed
 
 
 def timed_run(url: str, database: Database) -> tuple[float, dict[str, Any]]:
@@ -205,16 +218,17 @@ def measure(name: str, url: str, contracts: int) -> None:
     upgrade_to_head(url)
     database = Database(create_db_engine(url))
     populate(database, contracts)
-    baseline = baseline_seconds(database)
     seconds, summary = timed_run(url, database)
     with database.session(write=False) as session:
         invoices = session.query(Invoice).count()
+    baseline = baseline_seconds(database, invoices)
     database.engine.dispose()
     print(
         f"{name:<10} invoice run {seconds:7.1f} s  {contracts / seconds:8.0f} contracts/s   "
         f"created {summary['created']}, no shortfall {summary['no_shortfall']}, "
         f"errors {len(summary['errors'])}, invoices stored {invoices}   "
-        f"baseline raw reads {baseline:5.2f} s (run/baseline {seconds / baseline:5.1f}x)"
+        f"baseline raw reads + {invoices} inserts {baseline:5.2f} s "
+        f"(run/baseline {seconds / baseline:5.1f}x)"
     )
 
 

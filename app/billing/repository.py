@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from app.billing import clock
 from app.billing.tables import Invoice, InvoicePayment, InvoiceSequence
 from app.core.db import dialect_insert
+from app.core.ids import new_id
 from app.core.pagination import PageParams
 from app.core.repository import Repository
 
@@ -42,16 +44,37 @@ class InvoiceRepository(Repository[Invoice]):
     def by_generation_key(self, key: str) -> Invoice | None:
         return self.session.scalars(select(Invoice).where(Invoice.generation_key == key)).first()
 
-    def by_generation_keys(self, keys: Sequence[str]) -> dict[str, Invoice]:
-        found: dict[str, Invoice] = {}
+    def existing_generation_keys(self, keys: Sequence[str]) -> set[str]:
+        """Those of `keys` that an invoice holds."""
+        found: set[str] = set()
         for first in range(0, len(keys), _IN_CLAUSE_SIZE):
             batch = keys[first : first + _IN_CLAUSE_SIZE]
-            for invoice in self.session.scalars(
-                select(Invoice).where(Invoice.generation_key.in_(batch))
-            ):
-                assert invoice.generation_key is not None
-                found[invoice.generation_key] = invoice
+            found.update(
+                self.session.scalars(
+                    select(Invoice.generation_key).where(Invoice.generation_key.in_(batch))
+                )
+            )
         return found
+
+    def insert_drafts(self, drafts: Sequence[dict[str, Any]]) -> dict[str, str]:
+        """Insert generated drafts (column values, each with its `generation_key`) in one
+        statement, skipping the keys an invoice holds already (a concurrent generation's too);
+        the generation key -> id of each inserted. Every row gets the transaction's clock
+        stamp, as a flushed invoice would."""
+        if not drafts:
+            return {}
+        stamp = clock.hold(self.session)
+        rows = [
+            {**draft, "id": new_id("inv"), "created_at": stamp, "updated_at": stamp}
+            for draft in drafts
+        ]
+        statement = (
+            dialect_insert(self.session)(Invoice)
+            .on_conflict_do_nothing(index_elements=[Invoice.generation_key])
+            .returning(Invoice.generation_key, Invoice.id)
+        )
+        inserted = self.session.execute(statement, rows)
+        return {key: invoice_id for key, invoice_id in inserted}
 
     def insert_unique(self, invoice: Invoice) -> bool:
         """Insert unless its generation key is taken (by a concurrent request too): the insert

@@ -7,7 +7,7 @@ it and, when something is still due, a new draft.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -117,9 +117,18 @@ def _ensure_invoiceable(shortfall: Shortfall) -> None:
 
 
 def _draft(shortfall: Shortfall, key: str | None, corrects: str | None = None) -> Invoice:
-    billed = _billed_lines(shortfall)
+    return Invoice(**_draft_values(shortfall, key, corrects))
+
+
+def _draft_values(
+    shortfall: Shortfall, key: str | None, corrects: str | None = None
+) -> dict[str, Any]:
+    """The columns of a shortfall's draft invoice: one definition for the single generation
+    (an ORM object) and the invoice run (a bulk insert)."""
+    lines = [as_json(line.__dict__) for line in shortfall.lines]
+    billed = _billed_lines(shortfall, lines)
     totals = rules.invoice_totals([Decimal(line["amount"]) for line in billed], shortfall.vat_rate)
-    return Invoice(
+    return dict(
         kind=INVOICE,
         status=DRAFT,
         generation_key=key,
@@ -133,15 +142,21 @@ def _draft(shortfall: Shortfall, key: str | None, corrects: str | None = None) -
         vat_amount=totals.vat,
         total_amount=totals.total,
         lines=billed,
-        computation=computation_json(shortfall),
+        computation=computation_json(shortfall, lines),
         corrects_id=corrects,
     )
 
 
-def _billed_lines(shortfall: Shortfall) -> list[dict[str, Any]]:
-    """Per activity, the lines with something to bill; pooled, one line for the contract."""
+def _billed_lines(shortfall: Shortfall, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per activity, the lines with something to bill; pooled, one line for the contract.
+    `lines` are the shortfall's lines as JSON (computed once for the lines and the
+    computation)."""
     if shortfall.pooled is None:
-        return [as_json(line.__dict__) for line in shortfall.lines if line.amount > 0]
+        return [
+            line_json
+            for line, line_json in zip(shortfall.lines, lines, strict=True)
+            if line.amount > 0
+        ]
     return [
         {
             "activity_id": None,
@@ -151,8 +166,9 @@ def _billed_lines(shortfall: Shortfall) -> list[dict[str, Any]]:
     ]
 
 
-def computation_json(shortfall: Shortfall) -> dict[str, Any]:
-    """Every input and intermediate figure, so that an auditor can re-derive the amount."""
+def computation_json(shortfall: Shortfall, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every input and intermediate figure, so that an auditor can re-derive the amount;
+    `lines` are the shortfall's lines as JSON."""
     summary = as_json(
         {
             "period": str(shortfall.period),
@@ -169,7 +185,7 @@ def computation_json(shortfall: Shortfall) -> dict[str, Any]:
     )
     return {
         **summary,
-        "lines": [as_json(line.__dict__) for line in shortfall.lines],
+        "lines": lines,
         "pooled": None if shortfall.pooled is None else as_json(shortfall.pooled.__dict__),
     }
 
@@ -183,21 +199,22 @@ class RunSummary:
     no_shortfall: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
 
+    def add(self, batch: "RunSummary") -> None:
+        self.contracts += batch.contracts
+        self.created += batch.created
+        self.existing += batch.existing
+        self.no_shortfall += batch.no_shortfall
+        self.errors += batch.errors
+
 
 def run(session: Session, actor: Principal, period_text: str) -> RunSummary:
     """Generate the period's invoice for every contract in force, in batches."""
     period = parse_period(period_text, location="body")
     in_force = contracts.contracts_in_force(session, period.first_day, period.next().first_day)
-    summary = RunSummary(period=str(period), contracts=len(in_force))
+    summary = RunSummary(period=str(period))
     now = utc_now()
-    repository = InvoiceRepository(session)
     for first in range(0, len(in_force), RUN_BATCH):
-        batch = in_force[first : first + RUN_BATCH]
-        existing = repository.by_generation_keys([generation_key(c.id, period) for c in batch])
-        pending = [c for c in batch if generation_key(c.id, period) not in existing]
-        summary.existing += len(batch) - len(pending)
-        for contract_id, shortfall in compute_many(session, pending, period, now).items():
-            _run_one(session, actor, repository, summary, contract_id, shortfall)
+        summary.add(run_batch(session, actor, period, in_force[first : first + RUN_BATCH], now))
     audit.record(
         session,
         actor,
@@ -215,27 +232,57 @@ def run(session: Session, actor: Principal, period_text: str) -> RunSummary:
     return summary
 
 
-def _run_one(
+def run_batch(
     session: Session,
     actor: Principal,
-    repository: InvoiceRepository,
-    summary: RunSummary,
-    contract_id: str,
-    shortfall: Shortfall,
-) -> None:
-    try:
-        _ensure_invoiceable(shortfall)
-    except Conflict as problem:
-        summary.errors.append((contract_id, problem.detail))
-        return
-    if shortfall.net_amount == 0:
-        summary.no_shortfall += 1
-        return
-    draft = _draft(shortfall, generation_key(contract_id, shortfall.period))
-    if _insert_generated(session, actor, repository, draft):
-        summary.created += 1
-    else:
-        summary.existing += 1
+    period: Period,
+    batch: Sequence[contracts.Contract],
+    now: datetime,
+) -> RunSummary:
+    """The period's invoices of one batch of contracts, as set-based work: the batch's
+    existing invoices and every input of its shortfalls in a few queries, the same pure rule
+    as a single generation in memory, the drafts in one insert (a key generated meanwhile, by a
+    concurrent request too, is skipped and counted as existing) and one audit entry naming
+    them. The invoice clock is taken once for the transaction, so every draft has its stamp."""
+    repository = InvoiceRepository(session)
+    summary = RunSummary(period=str(period), contracts=len(batch))
+    existing = repository.existing_generation_keys([generation_key(c.id, period) for c in batch])
+    pending = [c for c in batch if generation_key(c.id, period) not in existing]
+    summary.existing += len(batch) - len(pending)
+    drafts = []
+    for contract_id, shortfall in compute_many(session, pending, period, now).items():
+        try:
+            _ensure_invoiceable(shortfall)
+        except Conflict as problem:
+            summary.errors.append((contract_id, problem.detail))
+            continue
+        if shortfall.net_amount == 0:
+            summary.no_shortfall += 1
+            continue
+        drafts.append(_draft_values(shortfall, generation_key(contract_id, period)))
+    created = repository.insert_drafts(drafts)
+    summary.created += len(created)
+    summary.existing += len(drafts) - len(created)
+    if created:
+        audit.record(
+            session,
+            actor,
+            "invoice.generated",
+            "invoice_run",
+            str(period),
+            {
+                "invoices": [
+                    {
+                        "id": created[draft["generation_key"]],
+                        "contract_id": draft["contract_id"],
+                        "net_amount": draft["net_amount"],
+                    }
+                    for draft in drafts
+                    if draft["generation_key"] in created
+                ]
+            },
+        )
+    return summary
 
 
 # Reading

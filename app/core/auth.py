@@ -14,11 +14,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.core.db import SessionDep
 from app.core.errors import Forbidden, NotFound, Unauthorized
+from app.core.keycache import ExpiringCache
 from app.core.orm import utc_now
 from app.core.tables import ApiKey
 
@@ -94,7 +96,20 @@ def revoke_key(session: Session, key_id: str) -> bool:
         return False
     row.revoked_at = utc_now()
     session.flush()
+    _forget_now_and_on_commit(session, row.key_hash)
     return True
+
+
+KEY_CACHE: ExpiringCache[Principal] = ExpiringCache(seconds=5)
+"""Principals of active keys by key hash (`app.core.keycache` says how revocation propagates);
+`create_app` sets its lifetime from the settings."""
+
+
+def _forget_now_and_on_commit(session: Session, key_hash: str) -> None:
+    """Forget the key now, and again once the revocation commits: a request of this process
+    that read the key before the commit may have cached it meanwhile."""
+    KEY_CACHE.forget(key_hash)
+    event.listen(session, "after_commit", lambda _session: KEY_CACHE.forget(key_hash), once=True)
 
 
 def list_keys(session: Session) -> list[ApiKey]:
@@ -122,28 +137,48 @@ _bearer = HTTPBearer(
 )
 
 
-def principal_from_header(session: Session, authorization: str | None) -> Principal:
-    """The caller behind an `Authorization` header, or a 401 problem."""
+def _bearer_secret(authorization: str | None) -> str:
     scheme, _, secret = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized("Send an API key as `Authorization: Bearer <key>`.")
-    key = find_active_key(session, secret.strip())
-    if key is None:
-        raise Unauthorized("The API key is unknown or has been revoked.")
-    return principal_of(key)
+    return secret.strip()
 
 
-def authenticate(
+def cached_principal(authorization: str | None) -> Principal | None:
+    """The caller behind an `Authorization` header if its key is in `KEY_CACHE` (no query, so
+    the event loop may call it), None when the database must be asked; a 401 problem for a
+    header that names no bearer key."""
+    return KEY_CACHE.get(hash_key(_bearer_secret(authorization)))
+
+
+def principal_from_header(session: Session, authorization: str | None) -> Principal:
+    """The caller behind an `Authorization` header, or a 401 problem."""
+    secret = _bearer_secret(authorization)
+    principal = KEY_CACHE.get(hash_key(secret))
+    if principal is None:
+        key = find_active_key(session, secret)
+        if key is None:
+            raise Unauthorized("The API key is unknown or has been revoked.")
+        principal = principal_of(key)
+        KEY_CACHE.put(key.key_hash, principal)
+    return principal
+
+
+async def authenticate(
     request: Request,
     session: SessionDep,
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller. The `/v1` route class has already authenticated it before reading the body
     (`routing`), so that a caller without a valid key learns nothing from body errors; a route
-    outside that class is authenticated here. `_credentials` declares the scheme in OpenAPI."""
+    outside that class is authenticated here. `_credentials` declares the scheme in OpenAPI.
+    Async, like every dependency that does no I/O of its own: a sync one costs a thread hop."""
     principal: Principal | None = getattr(request.state, "principal", None)
     if principal is None:
-        principal = principal_from_header(session, request.headers.get("authorization"))
+        authorization = request.headers.get("authorization")
+        principal = cached_principal(authorization)
+        if principal is None:
+            principal = await run_in_threadpool(principal_from_header, session, authorization)
         request.state.principal = principal
     return principal
 
@@ -152,7 +187,7 @@ def require(*roles: Role) -> Any:
     """A dependency admitting only `roles`; any other valid key gets a 403."""
     allowed = {role.value for role in roles}
 
-    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if principal.role not in allowed:
             raise Forbidden(
                 f"This operation needs one of the roles {', '.join(sorted(allowed))}; "

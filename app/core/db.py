@@ -14,16 +14,26 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+POOL_SIZE = 20
+"""Connections kept open: enough for the requests that hold one at once under steady load
+(each holds it for one thread hop), so that load does not open and close an overflow
+connection per request (a new SQLite connection re-runs its pragmas; a PostgreSQL one forks a
+backend)."""
+
 
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url`, with SQLite made transactional and foreign-key enforcing."""
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=POOL_SIZE,
+            max_overflow=20,
         )
         _make_sqlite_transactional(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=20)
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:
@@ -40,6 +50,10 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
+        # The sorts and temporary indexes of aggregations stay in memory. (A larger page cache
+        # and a memory-mapped file were tried: the reads gained little, and one ingestion of
+        # 1,000,000 rows peaked 17 MB higher in resident memory, over its 300 MB budget.)
+        cursor.execute("PRAGMA temp_store = MEMORY")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -89,8 +103,9 @@ def session_scope(database: Database) -> Iterator[Session]:
         session.close()
 
 
-def get_session(request: Request) -> Session:
-    """The session the route's transaction wrapper opened for this request."""
+async def get_session(request: Request) -> Session:
+    """The session the route's transaction wrapper opened for this request (async: it does no
+    I/O, and a sync dependency costs a thread hop)."""
     session: Session = request.state.db
     return session
 

@@ -52,10 +52,11 @@ def _not_ours() -> ValidationFailed:
     )
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
 ) -> PageParams:
+    """Async: it does no I/O, and a sync dependency costs a thread hop."""
     return PageParams(limit=limit, after=decode_cursor(cursor) if cursor else None)
 
 

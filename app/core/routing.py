@@ -8,9 +8,19 @@ FastAPI's dependency-with-yield would also commit, but its exit code may run aft
 has been sent, so a failed commit could follow a 201. Owning the transaction around the endpoint
 means the response leaves only once its writes are durable, and lets the idempotency record be
 written in the same transaction as the objects it reports.
+
+Each blocking step of a request costs a hop to a worker thread and back, and under load the
+hops, not the queries, were most of a read's time. So a request makes as few as it can: the
+key comes from the in-process cache on the event loop (`auth.KEY_CACHE`; a thread only on a
+miss), the dependencies are async, and a sync endpoint runs in one thread together with the end
+of a read's transaction (commit and close), its response then validated and encoded on the
+loop. A read is one hop; a write is two (the endpoint, then commit and close).
 """
 
+import functools
+import inspect
 from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -21,17 +31,63 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.core import idempotency
-from app.core.auth import principal_from_header
+from app.core.auth import cached_principal, principal_from_header
 from app.core.db import Database
 from app.core.tables import IdempotencyRecord
 
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+class _Transaction:
+    """The request's session, and whether its transaction has been ended already."""
+
+    def __init__(self, session: Session, read: bool) -> None:
+        self.session = session
+        self.read = read
+        self.ended = False
+
+    def end(self, commit: bool) -> None:
+        """Commit (or roll back) and close, in the calling thread: one hop for both."""
+        try:
+            if commit:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.ended = True
+            self.session.close()
+
+
+_CURRENT: ContextVar[_Transaction | None] = ContextVar("plancher_transaction", default=None)
+"""The request's transaction, for a sync endpoint's thread (anyio copies the context)."""
+
+
+def _in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """The sync `endpoint` as a coroutine that runs it in a worker thread and, for a read,
+    ends the transaction in the same thread. FastAPI reads the parameters through
+    `__wrapped__`, and validates the response of a coroutine on the loop, without a hop."""
+
+    @functools.wraps(endpoint)
+    async def endpoint_in_a_thread(*args: Any, **kwargs: Any) -> Any:
+        return await run_in_threadpool(_call, endpoint, args, kwargs)
+
+    return endpoint_in_a_thread
+
+
+def _call(endpoint: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    result = endpoint(*args, **kwargs)
+    transaction = _CURRENT.get()
+    if transaction is not None and transaction.read:
+        transaction.end(commit=not (isinstance(result, Response) and result.status_code >= 400))
+    return result
+
+
 class TransactionalRoute(APIRoute):
     """Wrap the endpoint in a session that commits on success and rolls back otherwise."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _in_one_hop(endpoint)
         super().__init__(path, endpoint, **kwargs)
         if "POST" in (self.methods or ()):  # every POST takes an Idempotency-Key: say so in OpenAPI
             extra = dict(self.openapi_extra or {})
@@ -43,34 +99,42 @@ class TransactionalRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             database: Database = request.app.state.database
-            session = database.session(write=request.method not in _READ_METHODS)
-            request.state.db = session
+            read = request.method in _READ_METHODS
+            transaction = _Transaction(database.session(write=not read), read)
+            request.state.db = transaction.session
+            token = _CURRENT.set(transaction)
             try:
-                return await _run(request, session, database, endpoint_handler)
+                return await _run(request, transaction, database, endpoint_handler)
             except BaseException:
-                await run_in_threadpool(session.rollback)
+                if not transaction.ended:
+                    await run_in_threadpool(transaction.end, False)
                 raise
             finally:
-                await run_in_threadpool(session.close)
+                _CURRENT.reset(token)
+                if not transaction.ended:
+                    await run_in_threadpool(transaction.session.close)
 
         return handler
 
 
 async def _run(
     request: Request,
-    session: Session,
+    transaction: _Transaction,
     database: Database,
     endpoint_handler: Callable[[Request], Awaitable[Response]],
 ) -> Response:
-    principal = await run_in_threadpool(
-        principal_from_header, session, request.headers.get("authorization")
-    )
+    session = transaction.session
+    authorization = request.headers.get("authorization")
+    principal = cached_principal(authorization)
+    if principal is None:
+        principal = await run_in_threadpool(principal_from_header, session, authorization)
     request.state.principal = principal
     key = idempotency.requested_key(request)
     api_key_id = principal.key_id
     if key is None or api_key_id is None:
         response = await endpoint_handler(request)
-        await run_in_threadpool(_finish, session, response)
+        if not transaction.ended:
+            await run_in_threadpool(transaction.end, response.status_code < 400)
         return response
 
     request_fingerprint = idempotency.fingerprint(request, await request.body())
@@ -97,13 +161,6 @@ async def _run(
             raise
         return idempotency.replay(winner, request_fingerprint)
     return response
-
-
-def _finish(session: Session, response: Response) -> None:
-    if response.status_code < 400:
-        session.commit()
-    else:
-        session.rollback()
 
 
 def _find_committed(database: Database, api_key_id: str, key: str) -> IdempotencyRecord | None:

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     dashboard_session_hours: int = Field(
         default=12, ge=1, description="How long a dashboard sign-in lasts."
     )
+    api_key_cache_seconds: float = Field(
+        default=5,
+        ge=0,
+        description="How long a process trusts an API key it found active without asking the "
+        "database again; a key revoked in another process works there until then. 0: no cache.",
+    )
     invoice_prefix: str = Field(default="MB", description="Number prefix of shortfall invoices.")
     credit_note_prefix: str = Field(default="AV", description="Number prefix of credit notes.")
 
@@ -84,8 +90,9 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def app_settings(request: Request) -> Settings:
-    """The settings the running app was built with (tests build apps with their own)."""
+async def app_settings(request: Request) -> Settings:
+    """The settings the running app was built with (tests build apps with their own); async,
+    since a sync dependency costs a thread hop."""
     settings: Settings = request.app.state.settings
     return settings
 

@@ -74,16 +74,45 @@ def periods_needing_forecast(
     ]
 
 
+def activities_needing_forecast(
+    session: Session, activities: Sequence[Activity], contract: Contract, period: Period
+) -> list[Activity]:
+    """The activities of a contract with no stored month forecast of `period` if it is open or
+    future (`periods_needing_forecast` for many activities, in one batch read)."""
+    timezone = ZoneInfo(contract.timezone)
+    if is_period_closed(period, timezone, utc_now()):
+        return []
+    found = forecasts.month_forecasts(
+        session,
+        [
+            forecasts.MonthForecastWanted(activity.id, forecast_volume(activity), timezone)
+            for activity in activities
+        ],
+        period,
+    )
+    return [activity for activity in activities if activity.id not in found]
+
+
 def compare(
     session: Session, activity: Activity, contract: Contract, periods: list[Period]
 ) -> list[ComparisonRow]:
+    return [
+        compare_period(session, [activity], contract, period)[activity.id] for period in periods
+    ]
+
+
+def compare_period(
+    session: Session, activities: Sequence[Activity], contract: Contract, period: Period
+) -> dict[str, ComparisonRow]:
+    """The rows of one period for activities of one contract, in one batch read (by activity
+    id); a closed period's row shows what the shortfall bills."""
     now = utc_now()
-    rows = []
-    for period in periods:
-        row = compare_many(session, [(activity, contract)], period, now)[activity.id]
-        if is_period_closed(period, ZoneInfo(contract.timezone), now):
-            row = _as_billed(row, shortfall.compute(session, contract, period, now), activity)
-        rows.append(row)
+    rows = compare_many(session, [(activity, contract) for activity in activities], period, now)
+    if is_period_closed(period, ZoneInfo(contract.timezone), now):
+        billed = shortfall.compute(session, contract, period, now)
+        rows = {
+            activity.id: _as_billed(rows[activity.id], billed, activity) for activity in activities
+        }
     return rows
 
 

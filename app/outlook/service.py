@@ -77,15 +77,20 @@ async def _activity_over(
 async def compare_contract(
     pool: ForecastPool, session: Session, actor: Principal, contract_id: str, period_text: str
 ) -> ContractComparison:
-    """Every activity of a contract for one period."""
+    """Every activity of a contract for one period, read together (one query per kind of
+    row, whatever the number of activities)."""
     month = parse_period(period_text)
     contract = await run_in_threadpool(contracts.get_contract, session, actor, contract_id)
     activities = await run_in_threadpool(contracts.all_activities, session, actor, contract.id)
-    lines = []
-    for activity in activities:
-        [row] = await _compare(pool, session, actor, activity, contract, [month])
-        lines.append((activity, row))
-    return ContractComparison(contract, month, lines)
+    missing = await run_in_threadpool(
+        comparison.activities_needing_forecast, session, activities, contract, month
+    )
+    for activity in missing:
+        await _forecast(pool, session, actor, activity, [ondemand.Span(month, month)])
+    rows = await run_in_threadpool(comparison.compare_period, session, activities, contract, month)
+    return ContractComparison(
+        contract, month, [(activity, rows[activity.id]) for activity in activities]
+    )
 
 
 async def _compare(

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.volumes.parsing import IntArray, ValidRows
@@ -127,6 +127,44 @@ class VolumeRepository:
         frame = pd.DataFrame(result, columns=["interval_start", "offered", "handled", "aht_ms"])
         frame["interval_start"] = pd.to_datetime(frame["interval_start"], utc=True)
         return frame
+
+    def period_sums(
+        self, activity_id: str, start: datetime, end: datetime, starts: Sequence[datetime]
+    ) -> list[tuple[int, int, int, int]]:
+        """(k, Σ offered, Σ handled, Σ handled × aht_ms) of the intervals in [start, end) of each
+        period k that has any, in order, a period k being [starts[k], starts[k + 1]): one
+        query, summed exactly by the database in integers."""
+        whens = [(IntervalActual.interval_start < bound, k) for k, bound in enumerate(starts[1:])]
+        period = case(*whens, else_=len(starts) - 1) if whens else literal(0)
+        rows = (
+            select(
+                period.label("period"),
+                IntervalActual.offered,
+                IntervalActual.handled,
+                (IntervalActual.handled * func.coalesce(IntervalActual.aht_ms, 0)).label("ms"),
+            )
+            .where(
+                IntervalActual.activity_id == activity_id,
+                IntervalActual.interval_start >= start,
+                IntervalActual.interval_start < end,
+            )
+            .subquery()
+        )
+        # Grouped outside: PostgreSQL would not see the CASE of the GROUP BY, with its own
+        # parameters, as the one selected.
+        return [
+            (int(k), int(offered), int(handled), int(ms))
+            for k, offered, handled, ms in self.session.execute(
+                select(
+                    rows.c.period,
+                    func.sum(rows.c.offered),
+                    func.sum(rows.c.handled),
+                    func.sum(rows.c.ms),
+                )
+                .group_by(rows.c.period)
+                .order_by(rows.c.period)
+            )
+        ]
 
     def period_totals(
         self, activity_ids: list[str], start: datetime, end: datetime

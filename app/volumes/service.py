@@ -21,7 +21,7 @@ from app.core.errors import FieldError, ValidationFailed
 from app.core.fields import canonical_decimal
 from app.core.pagination import decode_cursor, encode_cursor
 from app.volumes import parsing
-from app.volumes.aggregation import Granularity, aggregate, weighted_aht_seconds
+from app.volumes.aggregation import Granularity, period_starts, weighted_aht_seconds
 from app.volumes.repository import VolumeRepository
 
 MAX_LISTED_ERRORS = 1_000
@@ -213,15 +213,17 @@ def read_volumes(
         ]
         more = len(page) > limit
         return rows, encode_cursor(page[limit - 1].interval_start.isoformat()) if more else None
-    totals = aggregate(repository.read_range(activity.id, low, high), timezone, granularity)
+    starts = period_starts(low, high, timezone, granularity)
     return [
         VolumeRow(
-            period_start=period_start.to_pydatetime(),
-            offered=int(offered),
-            handled=int(handled),
-            aht_seconds=weighted_aht_seconds(int(handled), int(handled_ms)),
+            period_start=starts[k],
+            offered=offered,
+            handled=handled,
+            aht_seconds=weighted_aht_seconds(handled, handled_ms),
         )
-        for period_start, offered, handled, handled_ms in totals.itertuples(index=False)
+        for k, offered, handled, handled_ms in repository.period_sums(
+            activity.id, low, high, starts
+        )
     ], None
 
 

@@ -1,0 +1,43 @@
+"""A server process on a free loopback port, for the benchmarks that load one over HTTP."""
+
+import os
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """`command` with a free port appended, started with `env` added to this environment and
+    waited for until `/healthz` answers; yields its base URL and pid, and stops it after."""
+    port = free_port()
+    process = subprocess.Popen(
+        [*command, str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"{command[0]} did not start")
+        yield base, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
