@@ -105,8 +105,13 @@ class InvoiceOut(BaseModel):
     vat_rate: VatRate
     vat_amount: Money
     total_amount: Money
-    corrects: str | None = Field(description="Id of the invoice this one credits or replaces.")
-    corrects_number: str | None = Field(description="Number of the invoice this one corrects.")
+    corrects: str | None = Field(
+        description="Id of the invoice this one credits or replaces (its number is "
+        "`corrects_number`)."
+    )
+    corrects_number: str | None = Field(
+        description="Number of the invoice this one corrects, beside its id in `corrects`."
+    )
     credited_by: InvoiceRef | None = Field(description="The credit note that cancels this one.")
     replaced_by: InvoiceRef | None = Field(description="The invoice that replaces this one.")
     issue_date: date | None

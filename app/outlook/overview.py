@@ -31,7 +31,8 @@ class ActivityPosition:
     activity: contracts.Activity
     row: comparison.ComparisonRow
     forecast_to_date: Decimal | None
-    """The forecast pro rata of the time elapsed: month forecasts are what is stored."""
+    """The forecast pro rata of the time elapsed (month forecasts are what is stored), to the
+    thousandth of a unit like the other estimates."""
     pace_pct: Decimal | None
     """Actual to date / forecast to date × 100."""
 
@@ -104,7 +105,9 @@ def _elapsed_share(period: Period, timezone: ZoneInfo, now: datetime) -> Decimal
 def _activity_position(
     activity: contracts.Activity, row: comparison.ComparisonRow, elapsed: Decimal
 ) -> ActivityPosition:
-    to_date = None if row.provider_forecast_units is None else row.provider_forecast_units * elapsed
+    to_date = None
+    if row.provider_forecast_units is not None:
+        to_date = risk.round_units(row.provider_forecast_units * elapsed)
     pace = None
     if to_date is not None and to_date > 0:
         pace = (row.actual / to_date * 100).quantize(_PERCENT)

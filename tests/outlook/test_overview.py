@@ -194,3 +194,20 @@ def test_open_pooled_contract_values_the_simulated_pool(client, db) -> None:
     expected = Decimal("0.9") * committed - forecast
     assert abs(Decimal(pooled["expected_shortfall_amount"]) - expected) < expected * Decimal("0.03")
     assert position["expected_shortfall_amount"] == pooled["expected_shortfall_amount"]
+
+
+def test_forecast_to_date_is_rounded_like_the_other_quantities(client, db, stable) -> None:
+    """This month, partly elapsed: the forecast pro rata of the time elapsed, to 0.001 unit."""
+    _, activity = stable
+    admin = bearer(db, Role.ADMIN)
+    commit(client, admin, activity.id, {THIS_MONTH: DAILY * days(THIS_MONTH)}, LONG_AGO)
+    client.get(
+        f"/v1/contracts/{activity.contract_id}/comparison",
+        params={"period": str(THIS_MONTH)},
+        headers=admin,
+    )
+    position = _only(_overview(client, admin, period=str(THIS_MONTH)), activity.contract_id)
+    [line] = position["activities"]
+    to_date = Decimal(line["forecast_to_date"])
+    assert to_date.as_tuple().exponent >= -3, line["forecast_to_date"]
+    assert 0 <= to_date <= Decimal(line["provider_forecast"]["units"])
