@@ -29,6 +29,7 @@ from app.core.migrations import current_revision, head_revision
 from app.core.settings import Settings, get_settings
 from app.dashboard.router import router as dashboard_router
 from app.forecasts import jobs
+from app.forecasts import service as forecasts
 from app.forecasts.pool import ForecastPool
 from app.forecasts.router import router as forecasts_router
 from app.outlook.metrics import business_metrics
@@ -73,6 +74,7 @@ def _operation_id(route: APIRoute) -> str:
 def _register_dependents() -> None:
     """Tell the reference data what the later domains hold (see `contracts.dependents`)."""
     dependents.register("volumes", volumes.recorded_in)
+    dependents.register("forecasts", forecasts.forecast_on_grid)
     dependents.register("commitments", commitments.committed_in)
     dependents.register("invoices", billing.invoiced_in)
 

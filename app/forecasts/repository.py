@@ -62,6 +62,21 @@ class ForecastRepository:
             statement.order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
         ).first()
 
+    def interval_runs(self, activity_ids: Sequence[str]) -> list[tuple[str, int, date, date]]:
+        """Per activity with interval forecasts: how many, and the days they span."""
+        rows = self.session.execute(
+            select(
+                ForecastRun.activity_id,
+                func.count(),
+                func.min(ForecastRun.start),
+                func.max(ForecastRun.end),
+            )
+            .where(ForecastRun.activity_id.in_(activity_ids), ForecastRun.granularity == "interval")
+            .group_by(ForecastRun.activity_id)
+            .order_by(ForecastRun.activity_id)
+        ).all()
+        return [(activity_id, count, first, last) for activity_id, count, first, last in rows]
+
     def newest_run_at(self) -> datetime | None:
         return self.session.scalar(select(func.max(ForecastRun.created_at)))
 

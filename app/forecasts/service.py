@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 
+from app.contracts import dependents
 from app.contracts import service as contracts
 from app.core import audit
 from app.core.auth import Principal
@@ -312,3 +313,17 @@ def _month_of(
                 samples=samples[index],
             )
     return None
+
+
+def forecast_on_grid(session: Session, scope: dependents.Scope) -> list[str]:
+    """The stored interval forecasts an activity's grid change would misread: their points
+    are the old grid's intervals, and staffing sizes each for the activity's interval length.
+    (Day and month forecasts sum the history whatever its grid.)"""
+    if not scope.activity_ids:
+        return []
+    return [
+        f"{count} interval forecast(s) of activity {activity_id} from {first} to {last}"
+        for activity_id, count, first, last in ForecastRepository(session).interval_runs(
+            scope.activity_ids
+        )
+    ]
