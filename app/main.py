@@ -24,6 +24,7 @@ from app.contracts.router import router as contracts_router
 from app.core import idempotency
 from app.core.db import Database, create_db_engine
 from app.core.errors import ServiceUnavailable, install_error_handlers, problem_responses
+from app.core.heap import freeze_startup_heap
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import current_revision, head_revision
 from app.core.settings import Settings, get_settings
@@ -50,9 +51,10 @@ Errors are `application/problem+json` (RFC 9457). Money and quantities are decim
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Mark forecast jobs a previous process left unfinished and purge expired idempotency
-    records; stop the forecasting workers at exit."""
+    """Freeze the start-up heap (`core.heap`), mark forecast jobs a previous process left
+    unfinished and purge expired idempotency records; stop the forecasting workers at exit."""
     log = logging.getLogger("plancher")
+    freeze_startup_heap()
     try:
         interrupted = await run_in_threadpool(jobs.interrupt_unfinished, app.state.database)
         if interrupted:

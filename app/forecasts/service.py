@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ from app.core.periods import Period, local_midnight
 from app.core.transactions import Transactions
 from app.forecasts import results, schemas
 from app.forecasts.pool import ForecastPool
-from app.forecasts.repository import ForecastRepository
+from app.forecasts.repository import FloatArray, ForecastRepository, PointRow
 from app.forecasts.tables import ForecastPoint, SpecialDay
 from app.forecasts.tasks import run_forecast
 from app.volumes import service as volumes
@@ -232,7 +233,8 @@ class MonthForecast:
     volume: Decimal
     bounds: dict[str, str]
     aht_seconds: Decimal | None
-    samples: list[float]
+    samples: FloatArray
+    """Simulated totals of the month (floats: they only feed probabilities)."""
 
 
 def latest_interval_forecast_id(session: Session, activity_id: str) -> str | None:
@@ -296,8 +298,8 @@ def month_forecasts(
 
 def _month_of(
     run_id: str,
-    samples: list[list[float]] | None,
-    points: Sequence[ForecastPoint],
+    samples: Sequence[Sequence[float] | FloatArray] | None,
+    points: Sequence[ForecastPoint | PointRow],
     period: Period,
     timezone: ZoneInfo,
 ) -> MonthForecast | None:
@@ -310,7 +312,7 @@ def _month_of(
                 volume=point.volume,
                 bounds=point.bounds,
                 aht_seconds=point.aht_seconds,
-                samples=samples[index],
+                samples=np.asarray(samples[index], dtype=np.float64),
             )
     return None
 

@@ -206,7 +206,7 @@ def forecast_units(activity: Activity, contacts: Decimal, aht_seconds: Decimal |
 
 
 def sample_units(
-    activity: Activity, samples: Sequence[float], aht_seconds: Decimal | None
+    activity: Activity, samples: risk.FloatArray, aht_seconds: Decimal | None
 ) -> risk.FloatArray:
     """`forecast_units` of the simulated totals, as floats, at once: they only feed
     probabilities, and a Decimal per sample would cost seconds over a portfolio."""

@@ -202,7 +202,7 @@ def _pooled_outlook(
 ) -> risk.Outlook | None:
     """None unless every committed activity has a stored forecast with simulated totals."""
     forecasts = [row.provider_forecast for _, row in pool]
-    if any(forecast is None or not forecast.samples for forecast in forecasts):
+    if any(forecast is None or len(forecast.samples) == 0 for forecast in forecasts):
         return None
     draws = min(len(forecast.samples) for forecast in forecasts if forecast is not None)
     values = np.zeros(draws)
