@@ -36,10 +36,18 @@ class ShortfallLineOut(BaseModel):
     reason: str | None
     projected_actual: Quantity | None = Field(
         default=None,
-        description="Open period: the actuals to date pro-rated to the whole period.",
+        description="Open period: the actuals to date plus the provider forecast's share of "
+        "the time left (`projection: forecast`), or, without a stored month forecast, the "
+        "actuals to date pro-rated to the whole period (`projection: pro_rata`).",
     )
     projected_amount: Money | None = Field(
         default=None, description="Open period: the amount the projected actual would bill."
+    )
+    projection: Literal["forecast", "pro_rata"] | None = Field(
+        default=None, description="Open period: what `projected_actual` was made from."
+    )
+    projection_forecast_id: str | None = Field(
+        default=None, description="`projection: forecast`: the stored month forecast used."
     )
 
 
@@ -67,7 +75,7 @@ class ShortfallOut(BaseModel):
     vat_rate: VatRate
     net_amount: Money
     projected_net_amount: Money | None = Field(
-        description="Open period: the net amount of the actuals pro-rated to the whole period."
+        description="Open period: the net amount the projected actuals would bill."
     )
     lines: list[ShortfallLineOut]
     pooled: PooledOut | None

@@ -28,11 +28,11 @@ from app.core import charter
 from app.core.orm import utc_now
 from app.core.periods import Period, is_period_closed, period_bounds
 from app.forecasts import service as forecasts
-from app.forecasts.schemas import Volume
+from app.forecasts.quantities import forecast_units as forecast_units
+from app.forecasts.quantities import forecast_volume as forecast_volume
+from app.forecasts.quantities import sample_units as sample_units
 from app.outlook import risk
 from app.volumes import service as volumes
-
-_SECONDS_PER_HOUR = Decimal(3600)
 
 
 @dataclass(frozen=True)
@@ -301,18 +301,6 @@ def forecast_value(rows: Sequence[ComparisonRow]) -> Decimal | None:
     )
 
 
-def forecast_volume(activity: Activity) -> Volume:
-    """The contacts a provider forecast must count to be compared with the commitment and the
-    actuals: handled ones when the contract bills handled contacts, or production hours (which
-    only handled contacts consume); offered ones otherwise."""
-    if (
-        activity.billing_unit == charter.BillingUnit.HOUR
-        or activity.volume_basis == charter.VolumeBasis.HANDLED
-    ):
-        return "handled"
-    return "offered"
-
-
 def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
     return charter.actual_quantity(
         charter.BillingUnit(activity.billing_unit),
@@ -321,27 +309,6 @@ def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
         totals.handled,
         totals.handled_seconds,
     )
-
-
-def forecast_units(activity: Activity, contacts: Decimal, aht_seconds: Decimal | None) -> Decimal:
-    """A forecast of contacts in the activity's billing unit: hours use the forecast AHT (or
-    the reference AHT when the forecast has none)."""
-    if activity.billing_unit == charter.BillingUnit.CONTACT:
-        return contacts
-    aht = aht_seconds or activity.reference_aht_seconds or Decimal(0)
-    return contacts * aht / _SECONDS_PER_HOUR
-
-
-def sample_units(
-    activity: Activity, samples: risk.FloatArray, aht_seconds: Decimal | None
-) -> risk.FloatArray:
-    """`forecast_units` of the simulated totals, as floats, at once: they only feed
-    probabilities, and a Decimal per sample would cost seconds over a portfolio."""
-    totals = np.asarray(samples, dtype=float)
-    if activity.billing_unit == charter.BillingUnit.CONTACT:
-        return totals
-    aht = aht_seconds or activity.reference_aht_seconds or Decimal(0)
-    return totals * float(aht / _SECONDS_PER_HOUR)
 
 
 def _row(
