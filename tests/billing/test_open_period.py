@@ -25,6 +25,15 @@ def _this_month() -> tuple[Period, datetime]:
     return period, period_bounds(period, PARIS)[0]
 
 
+def _preview(client, contract_id: str, period: Period, headers) -> dict:
+    response = client.get(
+        f"/v1/contracts/{contract_id}/shortfall", params={"period": str(period)}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body: dict = response.json()
+    return body
+
+
 @pytest.mark.parametrize("evaluation", ["per_activity", "pooled"])
 def test_an_open_month_is_open_not_under_band(client, db, admin, billing, evaluation) -> None:
     period, start = _this_month()
@@ -44,11 +53,7 @@ def test_an_open_month_is_open_not_under_band(client, db, admin, billing, evalua
         headers=admin,
     )
     assert response.status_code == 200, response.text
-    preview = client.get(
-        f"/v1/contracts/{contract.id}/shortfall",
-        params={"period": str(period)},
-        headers=billing,
-    ).json()
+    preview = _preview(client, contract.id, period, billing)
     [result] = preview["lines"]
     assert preview["provisional"] is True
     assert result["status"] == "open"
@@ -64,9 +69,7 @@ def test_a_month_not_yet_started_has_no_projection(client, db, admin, billing) -
     contract = make_contract(db, make_client(db))
     make_activity(db, contract)
     future = Period(datetime.now(UTC).year + 2, 1)
-    preview = client.get(
-        f"/v1/contracts/{contract.id}/shortfall", params={"period": str(future)}, headers=billing
-    ).json()
+    preview = _preview(client, contract.id, future, billing)
     assert preview["projected_net_amount"] is None
     assert [line["status"] for line in preview["lines"]] == ["open"]
 
@@ -84,12 +87,7 @@ def test_a_stored_forecast_projects_the_rest_of_the_month(client, db, admin, bil
     ).json()
     [row] = compared["activities"]
     forecast = row["provider_forecast"]
-    preview = client.get(
-        f"/v1/contracts/{contract.id}/shortfall",
-        params={"period": str(THIS_MONTH)},
-        headers=billing,
-    ).json()
-    [line] = preview["lines"]
+    [line] = _preview(client, contract.id, THIS_MONTH, billing)["lines"]
     assert (line["projection"], line["projection_forecast_id"]) == (
         "forecast",
         forecast["forecast_id"],
