@@ -24,11 +24,13 @@ from app.contracts.router import router as contracts_router
 from app.core import auth, idempotency
 from app.core.db import Database, create_db_engine
 from app.core.errors import ServiceUnavailable, install_error_handlers, problem_responses
+from app.core.heap import freeze_startup_heap
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import current_revision, head_revision
 from app.core.settings import Settings, get_settings
 from app.dashboard.router import router as dashboard_router
 from app.forecasts import jobs
+from app.forecasts import service as forecasts
 from app.forecasts.pool import ForecastPool
 from app.forecasts.router import router as forecasts_router
 from app.outlook.metrics import business_metrics
@@ -49,9 +51,10 @@ Errors are `application/problem+json` (RFC 9457). Money and quantities are decim
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Mark forecast jobs a previous process left unfinished and purge expired idempotency
-    records; stop the forecasting workers at exit."""
+    """Freeze the start-up heap (`core.heap`), mark forecast jobs a previous process left
+    unfinished and purge expired idempotency records; stop the forecasting workers at exit."""
     log = logging.getLogger("plancher")
+    freeze_startup_heap()
     try:
         interrupted = await run_in_threadpool(jobs.interrupt_unfinished, app.state.database)
         if interrupted:
@@ -73,6 +76,7 @@ def _operation_id(route: APIRoute) -> str:
 def _register_dependents() -> None:
     """Tell the reference data what the later domains hold (see `contracts.dependents`)."""
     dependents.register("volumes", volumes.recorded_in)
+    dependents.register("forecasts", forecasts.forecast_on_grid)
     dependents.register("commitments", commitments.committed_in)
     dependents.register("invoices", billing.invoiced_in)
 

@@ -14,7 +14,7 @@ from app.billing.tables import Invoice
 from app.core.auth import Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, NotAcceptable, problem_responses
-from app.core.fields import InstantOrDate, parse_period
+from app.core.fields import Instant, parse_period
 from app.core.pagination import PageDep
 from app.core.routing import TransactionalRoute
 from app.core.settings import SettingsDep
@@ -152,10 +152,10 @@ def list_invoices(
     contract_id: str | None = None,
     period: Annotated[str | None, Query(description="YYYY-MM", examples=["2026-10"])] = None,
     updated_since: Annotated[
-        InstantOrDate | None,
+        Instant | None,
         Query(
-            description="Only invoices changed after this instant (RFC 3339 with an offset, or"
-            " a date read as 00:00 UTC). Stamps increase in commit order, so polling from the"
+            description="Only invoices changed after this instant (RFC 3339 with an offset;"
+            " a bare date is refused). Stamps increase in commit order, so polling from the"
             " latest `updated_at` already seen misses no change."
         ),
     ] = None,

@@ -45,10 +45,18 @@ class ShortfallLineOut(BaseModel):
     reason: str | None
     projected_actual: Quantity | None = Field(
         default=None,
-        description="Open period: the actuals to date pro-rated to the whole period.",
+        description="Open period: the actuals to date plus the provider forecast's share of "
+        "the time left (`projection: forecast`), or, without a stored month forecast, the "
+        "actuals to date pro-rated to the whole period (`projection: pro_rata`).",
     )
     projected_amount: Money | None = Field(
         default=None, description="Open period: the amount the projected actual would bill."
+    )
+    projection: Literal["forecast", "pro_rata"] | None = Field(
+        default=None, description="Open period: what `projected_actual` was made from."
+    )
+    projection_forecast_id: str | None = Field(
+        default=None, description="`projection: forecast`: the stored month forecast used."
     )
 
 
@@ -78,7 +86,7 @@ class ShortfallOut(BaseModel):
     vat_rate: VatRate
     net_amount: Money
     projected_net_amount: Money | None = Field(
-        description="Open period: the net amount of the actuals pro-rated to the whole period."
+        description="Open period: the net amount the projected actuals would bill."
     )
     lines: list[ShortfallLineOut]
     pooled: PooledOut | None
@@ -116,8 +124,13 @@ class InvoiceOut(BaseModel):
     vat_rate: VatRate
     vat_amount: Money
     total_amount: Money
-    corrects: str | None = Field(description="Id of the invoice this one credits or replaces.")
-    corrects_number: str | None = Field(description="Number of the invoice this one corrects.")
+    corrects: str | None = Field(
+        description="Id of the invoice this one credits or replaces (its number is "
+        "`corrects_number`)."
+    )
+    corrects_number: str | None = Field(
+        description="Number of the invoice this one corrects, beside its id in `corrects`."
+    )
     credited_by: InvoiceRef | None = Field(description="The credit note that cancels this one.")
     replaced_by: InvoiceRef | None = Field(description="The invoice that replaces this one.")
     issue_date: date | None

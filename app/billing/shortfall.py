@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -24,6 +24,8 @@ from app.contracts.service import Activity, Contract
 from app.core import charter
 from app.core.fields import canonical_decimal
 from app.core.periods import Period, is_period_closed, period_bounds
+from app.forecasts import quantities
+from app.forecasts import service as forecasts
 from app.volumes import service as volumes
 
 
@@ -73,6 +75,7 @@ def compute_many(
     committed = commitments.resolve_periods(session, pairs, period)
     actuals = _actuals(session, contract_list, by_contract, period)
     in_force = contracts.terms_for(session, contract_list, period)
+    stored = _open_forecasts(session, pairs, period, now)
     return {
         contract.id: _evaluate(
             contract,
@@ -82,9 +85,25 @@ def compute_many(
             by_contract[contract.id],
             committed,
             actuals,
+            stored,
         )
         for contract in contract_list
     }
+
+
+def _open_forecasts(
+    session: Session, pairs: Sequence[tuple[Activity, Contract]], period: Period, now: datetime
+) -> dict[str, forecasts.MonthForecast]:
+    """The stored month forecasts of the activities whose period is still open (what their
+    projection is made from); none are read for closed periods (invoice runs)."""
+    wanted = [
+        forecasts.MonthForecastWanted(
+            activity.id, quantities.forecast_volume(activity), ZoneInfo(contract.timezone)
+        )
+        for activity, contract in pairs
+        if not is_period_closed(period, ZoneInfo(contract.timezone), now)
+    ]
+    return forecasts.month_forecasts(session, wanted, period) if wanted else {}
 
 
 def _actuals(
@@ -112,6 +131,7 @@ def _evaluate(
     activities: list[Activity],
     committed: dict[str, commitments.PeriodCommitment],
     actuals: dict[str, volumes.PeriodActuals],
+    stored: dict[str, forecasts.MonthForecast],
 ) -> Shortfall:
     terms = rules.ContractTerms(
         trigger_ratio=in_force.trigger_ratio,
@@ -125,7 +145,9 @@ def _evaluate(
     timezone = ZoneInfo(contract.timezone)
     start, end = period_bounds(period, timezone)
     provisional = not is_period_closed(period, timezone, now)
-    projected = _project(terms, figures, start, end, now) if provisional else None
+    projected = None
+    if provisional:
+        projected = _project(terms, activities, figures, stored, start, end, now)
     lines = tuple(
         _line(
             activity,
@@ -133,7 +155,9 @@ def _evaluate(
             evaluation,
             billed=judged.pooled is None,
             provisional=provisional,
-            projection=None if projected is None else projected.evaluations[index],
+            projection=None
+            if projected is None
+            else (projected[0].evaluations[index], projected[1][index]),
         )
         for index, (activity, evaluation) in enumerate(
             zip(activities, judged.evaluations, strict=True)
@@ -158,7 +182,7 @@ def _evaluate(
         lines=lines,
         pooled=pooled,
         net_amount=judged.net,
-        projected_net_amount=None if projected is None else projected.net,
+        projected_net_amount=None if projected is None else projected[0].net,
     )
 
 
@@ -194,21 +218,44 @@ def _judge(terms: rules.ContractTerms, figures: Sequence[rules.ActivityFigures])
     return _Judged(result.activities, pooled, result.amount)
 
 
+@dataclass(frozen=True)
+class _Basis:
+    """What an activity's projection was made from: a stored forecast, or the pro rata."""
+
+    kind: Literal["forecast", "pro_rata"]
+    forecast_id: str | None = None
+
+
 def _project(
     terms: rules.ContractTerms,
+    activities: Sequence[Activity],
     figures: Sequence[rules.ActivityFigures],
+    stored: dict[str, forecasts.MonthForecast],
     start: datetime,
     end: datetime,
     now: datetime,
-) -> _Judged | None:
-    """The open period judged on its actuals to date pro-rated to the whole period (A × period
-    length / time elapsed): a linear projection, stated as such, so that actuals of ten days
-    are never judged against a month's commitment. None before the period has started."""
+) -> tuple[_Judged, list[_Basis]] | None:
+    """The open period judged on a projection of each activity's actual, so that actuals of
+    ten days are never judged against a month's commitment: the actuals to date plus the
+    provider's month forecast for the share of the period left where a month forecast is
+    stored, else the actuals to date pro-rated to the whole period (A × period length / time
+    elapsed). None before the period has started."""
     elapsed = (now - start) / (end - start)
     if elapsed <= 0:
         return None
-    scale = Decimal(1) / Decimal(repr(elapsed))
-    return _judge(terms, [replace(f, actual=f.actual * scale) for f in figures])
+    share = Decimal(repr(elapsed))
+    scale = Decimal(1) / share
+    projected, bases = [], []
+    for activity, figure in zip(activities, figures, strict=True):
+        month = stored.get(activity.id)
+        if month is None:
+            projected.append(replace(figure, actual=figure.actual * scale))
+            bases.append(_Basis("pro_rata"))
+            continue
+        total = quantities.forecast_units(activity, month.volume, month.aht_seconds)
+        projected.append(replace(figure, actual=figure.actual + total * (1 - share)))
+        bases.append(_Basis("forecast", month.forecast_id))
+    return _judge(terms, projected), bases
 
 
 def _figures(
@@ -242,11 +289,12 @@ def _line(
     evaluation: rules.ActivityShortfall,
     billed: bool,
     provisional: bool,
-    projection: rules.ActivityShortfall | None,
+    projection: tuple[rules.ActivityShortfall, _Basis] | None,
 ) -> schemas.ShortfallLineOut:
     """One activity's figures; under pooled evaluation they inform and `amount` is 0. While
     the period is open the status is `open` (the band is judged only once it has ended) and
-    `projection` is the evaluation of the pro-rated actuals, once the period has started.
+    `projection` is the evaluation of the projected actual and what it was made from, once the
+    period has started.
 
     The line is the response's own type, from the rule's figures to the API and the invoice."""
     bound = commitment.binding
@@ -269,8 +317,10 @@ def _line(
         unit_price=evaluation.unit_price,
         amount=evaluation.amount if billed else Decimal("0.00"),
         status=OPEN if provisional else evaluation.status.value,
-        projected_actual=projection.actual if projection else None,
-        projected_amount=(projection.amount if billed else None) if projection else None,
+        projected_actual=projection[0].actual if projection else None,
+        projected_amount=(projection[0].amount if billed else None) if projection else None,
+        projection=projection[1].kind if projection else None,
+        projection_forecast_id=projection[1].forecast_id if projection else None,
         reason=evaluation.reason.value if evaluation.reason else None,
     )
 

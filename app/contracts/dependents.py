@@ -18,7 +18,7 @@ from app.contracts.tables import Contract
 from app.core.errors import Conflict
 from app.core.periods import local_midnight
 
-Kind = Literal["volumes", "commitments", "invoices"]
+Kind = Literal["volumes", "forecasts", "commitments", "invoices"]
 
 
 @dataclass(frozen=True)
@@ -65,4 +65,16 @@ def refuse_if_any(session: Session, scope: Scope, kinds: Sequence[Kind], change:
         raise Conflict(
             f"{change} would rewrite what depends on it: {'; '.join(dependents)}.",
             extra={"dependents": dependents},
+        )
+
+
+def refuse_unless_backdated(blockers: Sequence[str], backdate: bool, change: str) -> None:
+    """A 409 naming what `change` would rewrite in settled periods, unless an admin consented
+    to back-date it (`backdate`): the change is then made, audited, and the invoices it
+    touches are reported for correction by the caller; nothing issued changes by itself."""
+    if blockers and not backdate:
+        raise Conflict(
+            f"{change} would change what is settled: {'; '.join(blockers)}. "
+            "Make it take effect later, or back-date it explicitly (backdate: true, admin).",
+            extra={"dependents": list(blockers)},
         )

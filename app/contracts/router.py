@@ -151,21 +151,28 @@ def get_activity(activity_id: str, session: SessionDep, actor: ReaderKey) -> obj
 def update_activity(
     activity_id: str, body: schemas.ActivityUpdate, session: SessionDep, actor: AdminKey
 ) -> object:
-    """Rename an activity or change its channel, volume basis or reference AHT."""
+    """Rename an activity or change its channel, volume basis, reference AHT or interval
+    grid; the grid only while no volumes or interval forecasts are recorded on it (409
+    naming them)."""
     return service.update_activity(session, actor, activity_id, body)
 
 
 @router.post(
     "/activities/{activity_id}/prices",
     status_code=201,
-    response_model=schemas.PriceOut,
+    response_model=schemas.PriceResultOut,
     responses=WRITE_ERRORS,
 )
 def add_price(
-    activity_id: str, body: schemas.PriceCreate, session: SessionDep, actor: AdminKey
+    activity_id: str, body: schemas.PriceAdd, session: SessionDep, actor: AdminKey
 ) -> object:
-    """Add a price row from a date on (indexation); existing rows are never edited."""
-    return service.add_price(session, actor, activity_id, body)
+    """Add a price row from a date on (indexation); existing rows are never edited. Inside an
+    invoiced period only with `backdate` (409 otherwise), listing the invoices to correct."""
+    added = service.add_price(session, actor, activity_id, body)
+    return {
+        **schemas.PriceOut.model_validate(added.price).model_dump(),
+        "invoices_to_correct": added.invoices_to_correct,
+    }
 
 
 @router.get(

@@ -281,11 +281,27 @@ class PriceCreate(StrictInput):
     unit_price: UnitPrice
 
 
+class PriceAdd(PriceCreate):
+    """A price row added to an existing activity (indexation)."""
+
+    backdate: bool = Field(
+        default=False,
+        description="Admin consent to a price taking effect in a period already invoiced: "
+        "audited, and the invoices to correct are listed in the response.",
+    )
+
+
 class PriceOut(Output):
     id: str
     effective_from: date
     unit_price: UnitPrice
     created_at: datetime
+
+
+class PriceResultOut(PriceOut):
+    invoices_to_correct: list[str] = Field(
+        description="Back-dated prices: the invoices of the periods it changes, to correct."
+    )
 
 
 class ActivityCreate(StrictInput):
@@ -309,11 +325,12 @@ class ActivityCreate(StrictInput):
 
 
 class ActivityUpdate(_Patch):
-    """The interval grid and the billing unit are fixed at creation: actuals and commitments
-    already recorded are expressed in them."""
+    """The billing unit is fixed at creation: commitments and invoices are expressed in it.
+    The interval grid may change while nothing recorded on it exists (409 otherwise)."""
 
     name: Name | None = None
     channel: Channel | None = None
+    interval_minutes: Literal[15, 30, 60] | None = None
     volume_basis: VolumeBasis | None = None
     reference_aht_seconds: Seconds | None = None
 

@@ -309,12 +309,7 @@ def _amend(
     deadline = _deadline(contract, history, period, changes)
     if deadline <= utc_now():
         blockers.append(f"the commitment deadline of {period} passed on {deadline.isoformat()}")
-    if blockers and not backdate:
-        raise Conflict(
-            f"Terms from {period} would change what is settled: {'; '.join(blockers)}. "
-            "Amend from a later period, or back-date explicitly (backdate: true).",
-            extra={"dependents": blockers},
-        )
+    dependents.refuse_unless_backdated(blockers, backdate, f"Terms from {period}")
     amendment = AmendmentRepository(session).add(
         ContractAmendment(
             contract_id=contract.id,
@@ -332,6 +327,10 @@ def _amend(
 
 
 _EVERYTHING: tuple[dependents.Kind, ...] = ("volumes", "commitments", "invoices")
+_ON_THE_GRID: tuple[dependents.Kind, ...] = ("volumes", "forecasts")
+"""What an activity's interval grid shapes: its recorded intervals and its interval forecasts.
+Commitments and invoices are monthly quantities, the same on any grid; whatever they were
+derived from is among the recorded intervals."""
 
 
 def _ensure_history_kept(session: Session, contract: Contract, changes: dict[str, Any]) -> None:
@@ -450,11 +449,19 @@ def in_force(contract: Contract, period: Period) -> bool:
 def update_activity(
     session: Session, actor: Principal, activity_id: str, patch: schemas.ActivityUpdate
 ) -> Activity:
-    activity = get_activity(session, actor, activity_id)
+    activity, contract = get_activity_and_contract(session, actor, activity_id)
     changes = patch.model_dump(exclude_unset=True)
     renamed = changes.get("name", activity.name) != activity.name
     if renamed and ActivityRepository(session).by_name(activity.contract_id, changes["name"]):
         raise Conflict(f"The contract already has an activity named {changes['name']!r}.")
+    grid = changes.get("interval_minutes", activity.interval_minutes)
+    if grid != activity.interval_minutes:
+        dependents.refuse_if_any(
+            session,
+            dependents.Scope(contract, [activity.id]),
+            _ON_THE_GRID,
+            f"Changing the interval grid from {activity.interval_minutes} to {grid} minutes",
+        )
     before = {name: getattr(activity, name) for name in changes}
     for name, value in changes.items():
         setattr(activity, name, value)
@@ -470,18 +477,27 @@ def update_activity(
     return activity
 
 
+@dataclass(frozen=True)
+class PriceAdded:
+    price: ActivityPrice
+    invoices_to_correct: list[str]
+
+
 def add_price(
-    session: Session, actor: Principal, activity_id: str, data: schemas.PriceCreate
-) -> ActivityPrice:
-    """Indexation (charter axis 5) adds a price row; existing rows are never edited, and a
-    row never takes effect in a period already invoiced (its invoice would no longer
-    re-derive): 409 naming the invoices."""
+    session: Session, actor: Principal, activity_id: str, data: schemas.PriceAdd
+) -> PriceAdded:
+    """Indexation (charter axis 5) adds a price row; existing rows are never edited. A row
+    taking effect in a period already invoiced (whose invoice would no longer re-derive) is a
+    409 naming the invoices, unless an admin back-dates it (`backdate`): audited, with the
+    invoices to correct listed."""
     activity, contract = get_activity_and_contract(session, actor, activity_id)
-    dependents.refuse_if_any(
+    invoices = dependents.find(
         session,
         dependents.Scope(contract, [activity.id], since=data.effective_from),
         ("invoices",),
-        f"A price from {data.effective_from}",
+    )
+    dependents.refuse_unless_backdated(
+        invoices, data.backdate, f"A price from {data.effective_from}"
     )
     prices = PriceRepository(session)
     if prices.effective_on(activity.id, data.effective_from) is not None:
@@ -489,9 +505,17 @@ def add_price(
             f"A price already takes effect on {data.effective_from} for this activity; "
             "prices are never edited: add a row with another effective_from."
         )
-    price = prices.add(ActivityPrice(activity_id=activity.id, **data.model_dump()))
-    audit.record(session, actor, "price.created", "activity_price", price.id, _json(data))
-    return price
+    row = data.model_dump(exclude={"backdate"})
+    price = prices.add(ActivityPrice(activity_id=activity.id, **row))
+    audit.record(
+        session,
+        actor,
+        "price.created",
+        "activity_price",
+        price.id,
+        {**_json(data), "backdated": bool(invoices), "invoices_to_correct": invoices},
+    )
+    return PriceAdded(price, invoices)
 
 
 def list_prices(session: Session, actor: Principal, activity_id: str) -> Sequence[ActivityPrice]:

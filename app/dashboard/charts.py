@@ -55,7 +55,7 @@ def _scale(chart: Chart) -> tuple[float, float]:
 
 def render(chart: Chart) -> Markup:
     """The chart as an accessible inline SVG (its title is read out; a legend names each
-    series)."""
+    series; each bar says its slot and value when pointed at)."""
     count = max(len(chart.slots), 1)
     plot_w, plot_h = WIDTH - _LEFT - _RIGHT, HEIGHT - _TOP - _BOTTOM
     step = plot_w / count
@@ -97,7 +97,8 @@ def render(chart: Chart) -> Markup:
         if bar is not None:
             parts.append(
                 f'<rect x="{x(i) - bar_w / 2:.1f}" y="{y(bar):.1f}" width="{bar_w:.1f}" '
-                f'height="{max(y(0) - y(bar), 0):.1f}" class="bar"/>'
+                f'height="{max(y(0) - y(bar), 0):.1f}" class="bar">'
+                f"<title>{escape(chart.slots[i])} : {number(bar)}</title></rect>"
             )
     for line in chart.lines:
         parts.append(_polyline(line, x, y, step * 0.4))

@@ -21,6 +21,7 @@ from app.dashboard.labels import FR
 from app.forecasts import service as forecasts
 from app.outlook import comparison
 from app.staffing import service as staffing
+from app.staffing.schemas import ForecastStaffingInterval
 from app.volumes import service as volumes
 from app.volumes.aggregation import Granularity
 
@@ -264,7 +265,7 @@ def _staffing_chart(
     if not sized.intervals:
         return None
     first_day = sized.intervals[0].period_start.date()
-    shown = [i for i in sized.intervals if i.period_start.date() == first_day]
+    shown = _open_hours([i for i in sized.intervals if i.period_start.date() == first_day])
     return charts.Chart(
         title=f"{FR['staffing']} — {first_day.strftime('%d/%m/%Y')}",
         slots=[interval.period_start.strftime("%H:%M") for interval in shown],
@@ -272,3 +273,14 @@ def _staffing_chart(
         bar_label=FR["agents"],
         lines=[charts.Line(FR["fte"], [float(interval.fte) for interval in shown], _ORANGE)],
     )
+
+
+def _open_hours(
+    intervals: list[ForecastStaffingInterval],
+) -> list[ForecastStaffingInterval]:
+    """The day from its first staffed interval to its last: the closed night hours would
+    otherwise take most of the chart, and the lines would slope down to them."""
+    staffed = [index for index, interval in enumerate(intervals) if interval.agents > 0]
+    if not staffed:
+        return intervals
+    return intervals[staffed[0] : staffed[-1] + 1]

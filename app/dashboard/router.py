@@ -4,10 +4,10 @@ services as the API, read only, signed in with an API key (see `session`).
 Outside `/v1` and the OpenAPI document: these are pages for people, not an API. A page never
 answers problem+json: a missing object or a bad filter is shown on the page itself."""
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
@@ -23,7 +23,7 @@ from app.core.auth import Principal
 from app.core.db import Database
 from app.core.errors import Problem
 from app.core.orm import utc_now
-from app.core.pagination import PageParams, decode_cursor
+from app.core.pagination import MAX_LIMIT, PageParams, decode_cursor
 from app.core.periods import Period, period_of, periods_between
 from app.core.settings import Settings
 from app.dashboard import charts, formatting, pages, session
@@ -53,6 +53,7 @@ _templates.globals.update(
     chart=charts.render,
 )
 PAGE_SIZE = 50
+T = TypeVar("T")
 STATUSES = ["open", "under_band", "over_band", "within_band"]
 
 
@@ -140,6 +141,19 @@ def _probability(text: str | None) -> float | None:
     return value if value is not None and 0 <= value <= 1 else None
 
 
+def _every(read: Callable[[PageParams], tuple[Sequence[T], str | None]]) -> list[T]:
+    """Every row of a paged listing, page after page through its own cursors: the client
+    filter and the names beside contracts and invoices must not stop at one page."""
+    found: list[T] = []
+    after: str | None = None
+    while True:
+        items, next_cursor = read(PageParams(limit=MAX_LIMIT, after=after))
+        found += items
+        if next_cursor is None:
+            return found
+        after = decode_cursor(next_cursor)
+
+
 @router.get("")
 def portfolio(
     request: Request,
@@ -164,7 +178,7 @@ def portfolio(
     found = outlook.portfolio(
         db, viewer, str(month), filters, PageParams(limit=PAGE_SIZE, after=after)
     )
-    clients, _ = contracts.list_clients(db, viewer, PageParams(limit=500, after=None))
+    clients = _every(lambda page: contracts.list_clients(db, viewer, page))
     return _html(
         "portfolio.html.j2",
         viewer=viewer,
@@ -231,8 +245,8 @@ def invoice_list(request: Request, db: ReadSession, cursor: str | None = None) -
     found, next_cursor = invoices.invoices_page(
         db, viewer, PageParams(limit=PAGE_SIZE, after=after)
     )
-    listed, _ = contracts.list_contracts(db, viewer, PageParams(limit=500, after=None), None)
-    clients, _ = contracts.list_clients(db, viewer, PageParams(limit=500, after=None))
+    listed = _every(lambda page: contracts.list_contracts(db, viewer, page, None))
+    clients = _every(lambda page: contracts.list_clients(db, viewer, page))
     return _html(
         "invoices.html.j2",
         viewer=viewer,

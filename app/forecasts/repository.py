@@ -3,17 +3,44 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import func, select, update
+import numpy as np
+import numpy.typing as npt
+import orjson
+from sqlalchemy import Text, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun, SpecialDay
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class MonthRun:
     id: str
-    samples: list[list[float]] | None
+    samples: list[FloatArray] | None
+    """The simulated totals of each point of the run, in point order."""
+
+
+@dataclass(frozen=True)
+class PointRow:
+    """The columns of a forecast point a reader needs (a stored point without its ORM)."""
+
+    period_start: datetime
+    volume: Decimal
+    bounds: dict[str, str]
+    aht_seconds: Decimal | None
+
+
+def _arrays(text: str | None) -> list[FloatArray] | None:
+    """Stored simulated totals (JSON text, a list per point) as float arrays."""
+    if text is None:
+        return None
+    decoded = orjson.loads(text)
+    if decoded is None:
+        return None
+    return [np.asarray(totals, dtype=np.float64) for totals in decoded]
 
 
 class ForecastRepository:
@@ -62,6 +89,21 @@ class ForecastRepository:
             statement.order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
         ).first()
 
+    def interval_runs(self, activity_ids: Sequence[str]) -> list[tuple[str, int, date, date]]:
+        """Per activity with interval forecasts: how many, and the days they span."""
+        rows = self.session.execute(
+            select(
+                ForecastRun.activity_id,
+                func.count(),
+                func.min(ForecastRun.start),
+                func.max(ForecastRun.end),
+            )
+            .where(ForecastRun.activity_id.in_(activity_ids), ForecastRun.granularity == "interval")
+            .group_by(ForecastRun.activity_id)
+            .order_by(ForecastRun.activity_id)
+        ).all()
+        return [(activity_id, count, first, last) for activity_id, count, first, last in rows]
+
     def newest_run_at(self) -> datetime | None:
         return self.session.scalar(select(func.max(ForecastRun.created_at)))
 
@@ -81,13 +123,15 @@ class ForecastRepository:
         self, activity_ids: Sequence[str], first: date, last: date
     ) -> dict[tuple[str, str], MonthRun]:
         """`latest_month_run` for many activities at once: the newest run per (activity,
-        volume), in one query of the columns a month forecast needs (no ORM objects: a
-        portfolio's runs carry a million simulated totals)."""
-        newest: dict[tuple[str, str], MonthRun] = {}
+        volume). Runs pile up (a forecast job a night), so the newest are chosen on their ids
+        first and only their simulated totals are read, as JSON text decoded straight into
+        arrays: a portfolio's runs carry a million of them, too many for ORM objects or the
+        standard JSON decoder."""
+        newest: dict[tuple[str, str], str] = {}
         if not activity_ids:
-            return newest
+            return {}
         rows = self.session.execute(
-            select(ForecastRun.id, ForecastRun.activity_id, ForecastRun.volume, ForecastRun.samples)
+            select(ForecastRun.id, ForecastRun.activity_id, ForecastRun.volume)
             .where(
                 ForecastRun.activity_id.in_(activity_ids),
                 ForecastRun.granularity == "month",
@@ -96,21 +140,37 @@ class ForecastRepository:
             )
             .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
         )
-        for run_id, activity_id, volume, samples in rows:
-            newest.setdefault((activity_id, volume), MonthRun(run_id, samples))
-        return newest
+        for run_id, activity_id, volume in rows:
+            newest.setdefault((activity_id, volume), run_id)
+        if not newest:
+            return {}
+        samples = dict(
+            self.session.execute(
+                select(ForecastRun.id, cast(ForecastRun.samples, Text)).where(
+                    ForecastRun.id.in_(list(newest.values()))
+                )
+            ).all()
+        )
+        return {key: MonthRun(run_id, _arrays(samples[run_id])) for key, run_id in newest.items()}
 
-    def points_of(self, run_ids: Sequence[str]) -> dict[str, list[ForecastPoint]]:
-        """The points of many runs, in one query, each run's in time order."""
-        found: dict[str, list[ForecastPoint]] = {run_id: [] for run_id in run_ids}
+    def points_of(self, run_ids: Sequence[str]) -> dict[str, list[PointRow]]:
+        """The points of many runs, in one query of their columns, each run's in time order."""
+        found: dict[str, list[PointRow]] = {run_id: [] for run_id in run_ids}
         if not run_ids:
             return found
-        for point in self.session.scalars(
-            select(ForecastPoint)
+        rows = self.session.execute(
+            select(
+                ForecastPoint.run_id,
+                ForecastPoint.period_start,
+                ForecastPoint.volume,
+                ForecastPoint.bounds,
+                ForecastPoint.aht_seconds,
+            )
             .where(ForecastPoint.run_id.in_(run_ids))
             .order_by(ForecastPoint.run_id, ForecastPoint.period_start)
-        ):
-            found[point.run_id].append(point)
+        )
+        for run_id, period_start, volume, bounds, aht_seconds in rows:
+            found[run_id].append(PointRow(period_start, volume, bounds, aht_seconds))
         return found
 
     def special_days(self, activity_id: str) -> Sequence[SpecialDay]:

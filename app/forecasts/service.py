@@ -12,9 +12,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 
+from app.contracts import dependents
 from app.contracts import service as contracts
 from app.core import audit
 from app.core.auth import Principal
@@ -24,7 +26,7 @@ from app.core.periods import Period, local_midnight
 from app.core.transactions import Transactions
 from app.forecasts import results, schemas
 from app.forecasts.pool import ForecastPool
-from app.forecasts.repository import ForecastRepository
+from app.forecasts.repository import FloatArray, ForecastRepository, PointRow
 from app.forecasts.tables import ForecastPoint, SpecialDay
 from app.forecasts.tasks import run_forecast
 from app.volumes import service as volumes
@@ -231,7 +233,8 @@ class MonthForecast:
     volume: Decimal
     bounds: dict[str, str]
     aht_seconds: Decimal | None
-    samples: list[float]
+    samples: FloatArray
+    """Simulated totals of the month (floats: they only feed probabilities)."""
 
 
 def latest_interval_forecast_id(session: Session, activity_id: str) -> str | None:
@@ -295,8 +298,8 @@ def month_forecasts(
 
 def _month_of(
     run_id: str,
-    samples: list[list[float]] | None,
-    points: Sequence[ForecastPoint],
+    samples: Sequence[Sequence[float] | FloatArray] | None,
+    points: Sequence[ForecastPoint | PointRow],
     period: Period,
     timezone: ZoneInfo,
 ) -> MonthForecast | None:
@@ -309,6 +312,20 @@ def _month_of(
                 volume=point.volume,
                 bounds=point.bounds,
                 aht_seconds=point.aht_seconds,
-                samples=samples[index],
+                samples=np.asarray(samples[index], dtype=np.float64),
             )
     return None
+
+
+def forecast_on_grid(session: Session, scope: dependents.Scope) -> list[str]:
+    """The stored interval forecasts an activity's grid change would misread: their points
+    are the old grid's intervals, and staffing sizes each for the activity's interval length.
+    (Day and month forecasts sum the history whatever its grid.)"""
+    if not scope.activity_ids:
+        return []
+    return [
+        f"{count} interval forecast(s) of activity {activity_id} from {first} to {last}"
+        for activity_id, count, first, last in ForecastRepository(session).interval_runs(
+            scope.activity_ids
+        )
+    ]

@@ -28,11 +28,11 @@ from app.core import charter
 from app.core.orm import utc_now
 from app.core.periods import Period, is_period_closed, period_bounds
 from app.forecasts import service as forecasts
-from app.forecasts.schemas import Volume
+from app.forecasts.quantities import forecast_units as forecast_units
+from app.forecasts.quantities import forecast_volume as forecast_volume
+from app.forecasts.quantities import sample_units as sample_units
 from app.outlook import risk
 from app.volumes import service as volumes
-
-_SECONDS_PER_HOUR = Decimal(3600)
 
 
 @dataclass(frozen=True)
@@ -93,9 +93,29 @@ def activities_needing_forecast(
     return [activity for activity in activities if activity.id not in found]
 
 
+def pool_members(
+    session: Session, activity: Activity, contract: Contract, periods: list[Period]
+) -> list[Activity]:
+    """The activities whose forecasts the comparison of `activity` over `periods` reads: all
+    of the contract's when one of the open periods is pooled (the pool is judged as a whole),
+    else the activity alone."""
+    timezone, now = ZoneInfo(contract.timezone), utc_now()
+    pooled = any(
+        _pooled(contracts.terms_of_period(session, contract, period))
+        for period in periods
+        if not is_period_closed(period, timezone, now)
+    )
+    return contracts.activities_of(session, [contract.id]) if pooled else [activity]
+
+
+def _pooled(in_force: contracts.Terms) -> bool:
+    return in_force.evaluation == charter.Evaluation.POOLED
+
+
 def compare(
     session: Session, activity: Activity, contract: Contract, periods: list[Period]
 ) -> list[ComparisonRow]:
+    """The activity's row of each period (`compare_period`)."""
     return [
         compare_period(session, [activity], contract, period)[activity.id] for period in periods
     ]
@@ -105,15 +125,22 @@ def compare_period(
     session: Session, activities: Sequence[Activity], contract: Contract, period: Period
 ) -> dict[str, ComparisonRow]:
     """The rows of one period for activities of one contract, in one batch read (by activity
-    id); a closed period's row shows what the shortfall bills."""
+    id): a closed period's row is what the shortfall bills, an open pooled period's carries
+    the pool's outlook (`pooled_rows`, over every activity of the pool)."""
     now = utc_now()
-    rows = compare_many(session, [(activity, contract) for activity in activities], period, now)
+    pairs = [(activity, contract) for activity in activities]
     if is_period_closed(period, ZoneInfo(contract.timezone), now):
+        rows = compare_many(session, pairs, period, now)
         billed = shortfall.compute(session, contract, period, now)
-        rows = {
-            activity.id: _as_billed(rows[activity.id], billed, activity) for activity in activities
-        }
-    return rows
+        return {a.id: _as_billed(rows[a.id], billed, a) for a in activities}
+    in_force = contracts.terms_of_period(session, contract, period)
+    if not _pooled(in_force):
+        return compare_many(session, pairs, period, now)
+    members = contracts.activities_of(session, [contract.id])
+    found = compare_many(session, [(member, contract) for member in members], period, now)
+    lines = [(member, found[member.id]) for member in members]
+    pooled = pooled_rows(contract_terms(in_force), lines)[1]
+    return {activity.id: pooled[activity.id] for activity in activities}
 
 
 def compare_many(
@@ -203,16 +230,102 @@ def _as_billed(
     )
 
 
-def forecast_volume(activity: Activity) -> Volume:
-    """The contacts a provider forecast must count to be compared with the commitment and the
-    actuals: handled ones when the contract bills handled contacts, or production hours (which
-    only handled contacts consume); offered ones otherwise."""
-    if (
-        activity.billing_unit == charter.BillingUnit.HOUR
-        or activity.volume_basis == charter.VolumeBasis.HANDLED
-    ):
-        return "handled"
-    return "offered"
+@dataclass(frozen=True)
+class PoolOutlook:
+    """An open pooled period in money (charter §3), over the committed activities: work never
+    committed to is outside the pool. None where it cannot be valued: a committed activity
+    without a price, or (probability and amount) without a stored forecast with simulated
+    totals."""
+
+    committed_value: Decimal | None
+    provider_forecast_value: Decimal | None
+    actual_value: Decimal | None
+    probability_below_trigger: float | None
+    expected_shortfall_amount: Decimal | None
+
+
+def pooled_rows(
+    terms: rules.ContractTerms, lines: Sequence[tuple[Activity, ComparisonRow]]
+) -> tuple[PoolOutlook, dict[str, ComparisonRow]]:
+    """The pool's outlook and each activity's open row judged in it: the pool's probability,
+    and its expected amount billed once for the contract (`pooled_shortfall_amount`), never
+    the activity's own units. The one path of the comparisons and the overview."""
+    pool = pool_outlook(terms, lines)
+    return pool, {activity.id: _in_pool(row, pool) for activity, row in lines}
+
+
+def _in_pool(row: ComparisonRow, pool: PoolOutlook) -> ComparisonRow:
+    committed = row.committed is not None
+    valued = committed and pool.expected_shortfall_amount is not None
+    return replace(
+        row,
+        probability_below_trigger=pool.probability_below_trigger if committed else None,
+        expected_shortfall_units=Decimal(0) if valued else None,
+        expected_shortfall_amount=Decimal("0.00") if valued and row.unit_price else None,
+        pooled_shortfall_amount=pool.expected_shortfall_amount,
+    )
+
+
+def pool_outlook(
+    terms: rules.ContractTerms, lines: Sequence[tuple[Activity, ComparisonRow]]
+) -> PoolOutlook:
+    """P(A$ < trigger$) and the expected shortfall from the activities' simulated totals valued
+    at their prices, sample i with sample i (the runs are independent simulations, so this
+    treats the activities as independent)."""
+    rows = [row for _, row in lines]
+    pool = [(activity, row) for activity, row in lines if row.committed]
+    if not pool or any(row.unit_price is None for _, row in pool):
+        return PoolOutlook(None, forecast_value(rows), None, None, None)
+    committed_value = sum((_effective(row) * (row.unit_price or 0) for _, row in pool), Decimal(0))
+    actual_value = sum((row.actual * (row.unit_price or 0) for _, row in pool), Decimal(0))
+    estimate = _simulated_pool(terms, pool, committed_value)
+    return PoolOutlook(
+        committed_value=rules.round_half_up(committed_value),
+        provider_forecast_value=forecast_value(rows),
+        actual_value=rules.round_half_up(actual_value),
+        probability_below_trigger=estimate.probability_below_trigger if estimate else None,
+        expected_shortfall_amount=(
+            rules.round_half_up(estimate.expected_shortfall_units) if estimate else None
+        ),
+    )
+
+
+def _effective(row: ComparisonRow) -> Decimal:
+    return max(Decimal(0), (row.committed or Decimal(0)) - row.adjustments)
+
+
+def _simulated_pool(
+    terms: rules.ContractTerms,
+    pool: list[tuple[Activity, ComparisonRow]],
+    committed_value: Decimal,
+) -> risk.Outlook | None:
+    """None unless every committed activity has a stored forecast with simulated totals."""
+    stored = [row.provider_forecast for _, row in pool]
+    if any(forecast is None or len(forecast.samples) == 0 for forecast in stored):
+        return None
+    draws = min(len(forecast.samples) for forecast in stored if forecast is not None)
+    values = np.zeros(draws)
+    for activity, row in pool:
+        forecast = row.provider_forecast
+        assert forecast is not None and row.unit_price is not None
+        units = sample_units(activity, forecast.samples, forecast.aht_seconds)
+        values += units[:draws] * float(row.unit_price)
+    return risk.outlook(
+        values, committed_value * terms.trigger_ratio, committed_value * terms.floor_ratio
+    )
+
+
+def forecast_value(rows: Sequence[ComparisonRow]) -> Decimal | None:
+    """Σ forecast × price over the priced activities, or None when one has no stored
+    forecast."""
+    values = [
+        (row.provider_forecast_units, row.unit_price) for row in rows if row.unit_price is not None
+    ]
+    if any(units is None for units, _ in values):
+        return None
+    return rules.round_half_up(
+        sum(((units or Decimal(0)) * price for units, price in values), Decimal(0))
+    )
 
 
 def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
@@ -223,27 +336,6 @@ def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
         totals.handled,
         totals.handled_seconds,
     )
-
-
-def forecast_units(activity: Activity, contacts: Decimal, aht_seconds: Decimal | None) -> Decimal:
-    """A forecast of contacts in the activity's billing unit: hours use the forecast AHT (or
-    the reference AHT when the forecast has none)."""
-    if activity.billing_unit == charter.BillingUnit.CONTACT:
-        return contacts
-    aht = aht_seconds or activity.reference_aht_seconds or Decimal(0)
-    return contacts * aht / _SECONDS_PER_HOUR
-
-
-def sample_units(
-    activity: Activity, samples: Sequence[float], aht_seconds: Decimal | None
-) -> risk.FloatArray:
-    """`forecast_units` of the simulated totals, as floats, at once: they only feed
-    probabilities, and a Decimal per sample would cost seconds over a portfolio."""
-    totals = np.asarray(samples, dtype=float)
-    if activity.billing_unit == charter.BillingUnit.CONTACT:
-        return totals
-    aht = aht_seconds or activity.reference_aht_seconds or Decimal(0)
-    return totals * float(aht / _SECONDS_PER_HOUR)
 
 
 def _row(

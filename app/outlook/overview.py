@@ -8,12 +8,11 @@ prices, sample by sample, and once the period is closed applies the charter rule
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import numpy as np
 from sqlalchemy.orm import Session
 
 from app.billing import rules
@@ -31,7 +30,8 @@ class ActivityPosition:
     activity: contracts.Activity
     row: comparison.ComparisonRow
     forecast_to_date: Decimal | None
-    """The forecast pro rata of the time elapsed: month forecasts are what is stored."""
+    """The forecast pro rata of the time elapsed (month forecasts are what is stored), to the
+    thousandth of a unit like the other estimates."""
     pace_pct: Decimal | None
     """Actual to date / forecast to date × 100."""
 
@@ -104,7 +104,9 @@ def _elapsed_share(period: Period, timezone: ZoneInfo, now: datetime) -> Decimal
 def _activity_position(
     activity: contracts.Activity, row: comparison.ComparisonRow, elapsed: Decimal
 ) -> ActivityPosition:
-    to_date = None if row.provider_forecast_units is None else row.provider_forecast_units * elapsed
+    to_date = None
+    if row.provider_forecast_units is not None:
+        to_date = risk.round_units(row.provider_forecast_units * elapsed)
     pace = None
     if to_date is not None and to_date > 0:
         pace = (row.actual / to_date * 100).quantize(_PERCENT)
@@ -120,14 +122,14 @@ def _contract_position(
     invoice: invoices.Invoice | None,
 ) -> ContractPosition:
     closed = is_period_closed(period, ZoneInfo(contract.timezone), now)
-    rows = [position.row for position in activities]
     pooled = None
     if terms.evaluation == charter.Evaluation.POOLED:
-        pooled = _pooled(terms, activities, closed)
+        pooled, activities = _pooled(terms, activities, closed)
         probability = pooled.probability_below_trigger
         amount = pooled.expected_shortfall_amount
         status = pooled.status
     else:
+        rows = [position.row for position in activities]
         probabilities = [p for p in (r.probability_below_trigger for r in rows) if p is not None]
         probability = max(probabilities, default=None)
         amounts = [a for a in (r.expected_shortfall_amount for r in rows) if a is not None]
@@ -146,12 +148,11 @@ def _worst(statuses: list[str]) -> str:
 
 def _pooled(
     terms: rules.ContractTerms, activities: list[ActivityPosition], closed: bool
-) -> PooledPosition:
-    """The pool in money, over the committed activities (work never committed to is outside
-    the pool). Closed: the charter rule on the realised figures, so the amount is the one the
-    shortfall bills. Open: P(A$ < trigger$) and the expected shortfall from the activities'
-    simulated totals valued at their prices, sample i with sample i (the runs are independent
-    simulations, so this treats the activities as independent)."""
+) -> tuple[PooledPosition, list[ActivityPosition]]:
+    """The pool in money, over the committed activities. Closed: the charter rule on the
+    realised figures, so the amount is the one the shortfall bills. Open: the comparison's
+    pooled outlook (`comparison.pooled_rows`), whose activity rows replace the activities'
+    own, as in the per-contract comparison."""
     rows = [position.row for position in activities]
     if closed:
         result = rules.evaluate_pooled(
@@ -164,63 +165,15 @@ def _pooled(
         valued = result.reason is None
         return PooledPosition(
             committed_value=result.committed_value if valued else None,
-            provider_forecast_value=forecast_value(rows),
+            provider_forecast_value=comparison.forecast_value(rows),
             actual_value=result.actual_value if valued else None,
             probability_below_trigger=1.0 if result.status == rules.BandStatus.UNDER_BAND else 0.0,
             expected_shortfall_amount=result.amount,
             status=result.status.value,
-        )
-    pool = [(position, position.row) for position in activities if position.row.committed]
-    if not pool or any(row.unit_price is None for _, row in pool):
-        return PooledPosition(None, forecast_value(rows), None, None, None, "open")
-    committed_value = sum((_effective(row) * (row.unit_price or 0) for _, row in pool), Decimal(0))
-    actual_value = sum((row.actual * (row.unit_price or 0) for _, row in pool), Decimal(0))
-    estimate = _pooled_outlook(terms, pool, committed_value)
-    return PooledPosition(
-        committed_value=rules.round_half_up(committed_value),
-        provider_forecast_value=forecast_value(rows),
-        actual_value=rules.round_half_up(actual_value),
-        probability_below_trigger=estimate.probability_below_trigger if estimate else None,
-        expected_shortfall_amount=(
-            rules.round_half_up(estimate.expected_shortfall_units) if estimate else None
-        ),
-        status="open",
+        ), activities
+    pool, pooled_rows = comparison.pooled_rows(
+        terms, [(position.activity, position.row) for position in activities]
     )
-
-
-def _effective(row: comparison.ComparisonRow) -> Decimal:
-    return max(Decimal(0), (row.committed or Decimal(0)) - row.adjustments)
-
-
-def _pooled_outlook(
-    terms: rules.ContractTerms,
-    pool: list[tuple[ActivityPosition, comparison.ComparisonRow]],
-    committed_value: Decimal,
-) -> risk.Outlook | None:
-    """None unless every committed activity has a stored forecast with simulated totals."""
-    forecasts = [row.provider_forecast for _, row in pool]
-    if any(forecast is None or not forecast.samples for forecast in forecasts):
-        return None
-    draws = min(len(forecast.samples) for forecast in forecasts if forecast is not None)
-    values = np.zeros(draws)
-    for position, row in pool:
-        forecast = row.provider_forecast
-        assert forecast is not None and row.unit_price is not None
-        units = comparison.sample_units(position.activity, forecast.samples, forecast.aht_seconds)
-        values += units[:draws] * float(row.unit_price)
-    return risk.outlook(
-        values, committed_value * terms.trigger_ratio, committed_value * terms.floor_ratio
-    )
-
-
-def forecast_value(rows: list[comparison.ComparisonRow]) -> Decimal | None:
-    """Σ forecast × price over the priced activities, or None when one has no stored
-    forecast."""
-    values = [
-        (row.provider_forecast_units, row.unit_price) for row in rows if row.unit_price is not None
+    return PooledPosition(**pool.__dict__, status="open"), [
+        replace(position, row=pooled_rows[position.activity.id]) for position in activities
     ]
-    if any(units is None for units, _ in values):
-        return None
-    return rules.round_half_up(
-        sum(((units or Decimal(0)) * price for units, price in values), Decimal(0))
-    )

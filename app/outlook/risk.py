@@ -7,7 +7,7 @@ period shows the billed figures instead (`comparison._as_billed`).
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,12 @@ import numpy.typing as npt
 _UNITS = Decimal("0.001")
 
 FloatArray = npt.NDArray[np.float64]
+
+
+def round_units(quantity: Decimal) -> Decimal:
+    """An estimated quantity to the thousandth of a unit, half up: the precision of the stored
+    volumes and forecasts (an estimate carries no more digits than what it is made from)."""
+    return quantity.quantize(_UNITS, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,7 @@ def outlook(samples: Sequence[float] | FloatArray, trigger: Decimal, floor: Deci
     billed = np.where(below, np.maximum(0.0, float(floor) - totals), 0.0)
     return Outlook(
         probability_below_trigger=float(below.mean()),
-        expected_shortfall_units=Decimal(repr(float(billed.mean()))).quantize(_UNITS),
+        expected_shortfall_units=round_units(Decimal(repr(float(billed.mean())))),
     )
 
 

@@ -59,6 +59,7 @@ def _row_fields(activity: contracts.Activity, row: comparison.ComparisonRow) -> 
         "expected_shortfall_units": row.expected_shortfall_units,
         "expected_shortfall_amount": row.expected_shortfall_amount,
         "unit_price": row.unit_price,
+        "pooled_shortfall_amount": row.pooled_shortfall_amount,
     }
 
 

@@ -42,6 +42,11 @@ class ComparisonPeriodOut(BaseModel):
     expected_shortfall_units: Quantity | None
     expected_shortfall_amount: Money | None
     unit_price: UnitPrice | None
+    pooled_shortfall_amount: Money | None = Field(
+        description="Pooled contracts: the pool's shortfall for the whole contract, billed "
+        "once the period is closed, expected while it is open (then "
+        "`probability_below_trigger` is the pool's too); the activity's own amount is 0.00."
+    )
 
 
 class ComparisonOut(BaseModel):

@@ -101,12 +101,16 @@ async def _compare(
     contract: contracts.Contract,
     periods: list[Period],
 ) -> list[comparison.ComparisonRow]:
-    """Forecast the open periods that lack a month forecast, then compare."""
-    missing = await run_in_threadpool(
-        comparison.periods_needing_forecast, session, activity, contract, periods
-    )
-    if missing:
-        await _forecast(pool, session, actor, activity, [ondemand.Span(missing[0], missing[-1])])
+    """Forecast the open periods that lack a month forecast (of every activity of the pool
+    when a period is pooled), then compare."""
+    members = await run_in_threadpool(comparison.pool_members, session, activity, contract, periods)
+    for member in members:
+        missing = await run_in_threadpool(
+            comparison.periods_needing_forecast, session, member, contract, periods
+        )
+        if missing:
+            span = ondemand.Span(missing[0], missing[-1])
+            await _forecast(pool, session, actor, member, [span])
     rows: list[comparison.ComparisonRow] = await run_in_threadpool(
         comparison.compare, session, activity, contract, periods
     )
@@ -191,7 +195,7 @@ class CurrencyTotals:
         money = comparison.money_totals([activity.row for activity in position.activities])
         self.contracts += 1
         self.committed_value += money.committed_value
-        forecast = overview.forecast_value([activity.row for activity in position.activities])
+        forecast = comparison.forecast_value([activity.row for activity in position.activities])
         if forecast is None or self.provider_forecast_value is None:
             self.provider_forecast_value = None
         else:

@@ -671,8 +671,8 @@ def test_patch_activity_changes_its_name(
     assert fetched["name"] == "Voix premium"
 
 
-@pytest.mark.parametrize(("field", "value"), [("interval_minutes", 15), ("billing_unit", "hour")])
-def test_patch_activity_cannot_change_its_grid_or_unit(
+@pytest.mark.parametrize(("field", "value"), [("interval_minutes", 20), ("billing_unit", "hour")])
+def test_patch_activity_cannot_change_its_unit_nor_leave_the_grids(
     client: TestClient, admin: Caller, contract_id: str, field: str, value: Any
 ) -> None:
     created = _create_activity(client, admin, contract_id)

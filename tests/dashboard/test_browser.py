@@ -6,6 +6,7 @@ Each page is opened after signing in; the figures it shows must be the API's, fo
 French; no console error; a screenshot of each page is kept in `build/screenshots/`."""
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 from app.core.auth import Role
-from app.dashboard import formatting
+from app.dashboard import formatting, pages
 
 from factories import bearer
 
@@ -94,6 +95,33 @@ class Visit:
         self.page.wait_for_url(f"{ORIGIN}/dashboard")
 
 
+def _staffing(client: TestClient, admin: dict[str, str], activity_id: str) -> dict:
+    """An interval forecast of the next weekday, and its staffing as the API sizes it with the
+    targets the activity page uses."""
+    day = date.today() + timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    forecast = client.post(
+        f"/v1/activities/{activity_id}/forecasts",
+        json={"granularity": "interval", "start": str(day), "end": str(day), "method": "snaive"},
+        headers=admin,
+    )
+    assert forecast.status_code == 201, forecast.text
+    targets = {name: str(value) for name, value in pages.STAFFING_TARGETS.items()}
+    staffed = client.get(
+        f"/v1/forecasts/{forecast.json()['id']}/staffing", params=targets, headers=admin
+    )
+    assert staffed.status_code == 200, staffed.text
+    body: dict = staffed.json()
+    return body
+
+
+def _iso_day(heading: str) -> str:
+    """The dd/mm/yyyy date of a heading, as yyyy-mm-dd."""
+    day, month, year = heading.rsplit(" ", 1)[-1].split("/")
+    return f"{year}-{month}-{day}"
+
+
 def _text(page: Page, selector: str) -> str:
     return page.locator(selector).first.inner_text().strip()
 
@@ -129,9 +157,19 @@ def test_every_page_shows_the_apis_figures(client, db, browser) -> None:
     ]
 
     voice = compared["activities"][0]
+    staffed = _staffing(client, admin, voice["activity_id"])
     page = visit.open(f"/dashboard/activities/{voice['activity_id']}?period={PERIOD}", "3-activite")
     assert _text(page, "[data-field=actual]") == formatting.number(Decimal(voice["actual"]))
-    assert page.locator("svg.chart").count() == 2
+    assert page.locator("svg.chart").count() == 3
+    chart = page.locator("[data-chart=staffing]")
+    assert staffed["intervals"][0]["period_start"][:10] in _iso_day(_text(page, "#staffing"))
+    staffed_hours = [i for i, interval in enumerate(staffed["intervals"]) if interval["agents"]]
+    open_hours = staffed["intervals"][staffed_hours[0] : staffed_hours[-1] + 1]
+    assert chart.locator("rect.bar title").all_text_contents() == [
+        f"{interval['period_start'][11:16]} : {formatting.number(Decimal(interval['agents']))}"
+        for interval in open_hours
+    ]
+    assert len(open_hours) < len(staffed["intervals"])  # the closed night is not drawn
 
     page = visit.open("/dashboard/invoices", "4-factures")
     listed = client.get("/v1/invoices", headers=admin).json()["items"]

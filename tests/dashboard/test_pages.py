@@ -115,3 +115,11 @@ def test_activity_page_sizes_the_newest_interval_forecast(client, db) -> None:
     _sign_in(client, admin)
     page = client.get(f"/dashboard/activities/{activity.id}").text
     assert 'data-chart="staffing"' in page and "Agents en ligne" in page
+
+
+def test_the_client_filter_lists_every_client_past_one_page(client, db) -> None:
+    """More clients than the largest API page (500): the filter pages through them all."""
+    client_ids = [make_client(db, name=f"Client {number:03d}").id for number in range(505)]
+    _sign_in(client, bearer(db, Role.OPS))
+    page = client.get(f"/dashboard?period={PERIOD}").text
+    assert all(f'<option value="{client_id}"' in page for client_id in client_ids)

@@ -194,3 +194,59 @@ def test_open_pooled_contract_values_the_simulated_pool(client, db) -> None:
     expected = Decimal("0.9") * committed - forecast
     assert abs(Decimal(pooled["expected_shortfall_amount"]) - expected) < expected * Decimal("0.03")
     assert position["expected_shortfall_amount"] == pooled["expected_shortfall_amount"]
+
+
+def test_forecast_to_date_is_rounded_like_the_other_quantities(client, db, stable) -> None:
+    """This month, partly elapsed: the forecast pro rata of the time elapsed, to 0.001 unit."""
+    _, activity = stable
+    admin = bearer(db, Role.ADMIN)
+    commit(client, admin, activity.id, {THIS_MONTH: DAILY * days(THIS_MONTH)}, LONG_AGO)
+    client.get(
+        f"/v1/contracts/{activity.contract_id}/comparison",
+        params={"period": str(THIS_MONTH)},
+        headers=admin,
+    )
+    position = _only(_overview(client, admin, period=str(THIS_MONTH)), activity.contract_id)
+    [line] = position["activities"]
+    to_date = Decimal(line["forecast_to_date"])
+    assert to_date == to_date.quantize(Decimal("0.001")), line["forecast_to_date"]
+    assert 0 <= to_date <= Decimal(line["provider_forecast"]["units"])
+
+
+def test_an_open_pooled_month_compares_on_the_pool(client, db) -> None:
+    """Voice committed at twice its level (alone almost surely below its trigger), email at
+    half (alone never): the pool, valued in money, is mostly above its trigger. Every activity
+    row of the contract and of the activity comparisons carries the pool's probability and
+    amount, equal to the overview's."""
+    admin = bearer(db, Role.ADMIN)
+    contract = make_contract(db, make_client(db), starts_on=date(2020, 1, 1), evaluation="pooled")
+    ids = {}
+    for name, price, percent in (("voice", "1.20", 200), ("email", "2.00", 50)):
+        activity = make_activity(db, contract, price=Decimal(price), name=name, interval_minutes=60)
+        volumes.ingest_csv(db, SYSTEM, activity.id, io.BytesIO(stable_history(240)))
+        committed = percent * DAILY * days(NEXT_MONTH) // 100
+        commit(client, admin, activity.id, {NEXT_MONTH: committed}, LONG_AGO)
+        ids[name] = activity.id
+    compared = client.get(
+        f"/v1/contracts/{contract.id}/comparison",
+        params={"period": str(NEXT_MONTH)},
+        headers=admin,
+    ).json()
+    position = _only(_overview(client, admin, period=str(NEXT_MONTH)), contract.id)
+    pooled = position["pooled"]
+    assert pooled["probability_below_trigger"] < 0.5
+    for line in compared["activities"]:
+        assert line["probability_below_trigger"] == pooled["probability_below_trigger"]
+        assert line["pooled_shortfall_amount"] == pooled["expected_shortfall_amount"]
+        assert line["expected_shortfall_amount"] == "0.00"
+    assert compared["totals"]["expected_shortfall_amount"] == pooled["expected_shortfall_amount"]
+    by_id = {line["activity_id"]: line for line in position["activities"]}
+    for expected in compared["activities"]:
+        assert {name: by_id[expected["activity_id"]][name] for name in expected} == expected
+    voice = client.get(
+        f"/v1/activities/{ids['voice']}/comparison",
+        params={"from": str(NEXT_MONTH), "to": str(NEXT_MONTH)},
+        headers=admin,
+    ).json()["periods"][0]
+    assert voice["probability_below_trigger"] == pooled["probability_below_trigger"]
+    assert voice["pooled_shortfall_amount"] == pooled["expected_shortfall_amount"]
