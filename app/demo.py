@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.commitments import service as commitments
 from app.commitments.schemas import CommitmentCreate, CommitmentLineIn
+from app.commitments.submission import Received
 from app.contracts import schemas, service
 from app.contracts.service import Activity
 from app.core.auth import SYSTEM, IssuedKey, Principal, Role, issue_key
@@ -162,13 +163,15 @@ def _import_commitments(
                 session,
                 importer,
                 activity.id,
-                CommitmentCreate(
-                    label=f"WFM {month}",
-                    received_at=min(
-                        local_midnight(month.first_day - timedelta(days=35), PARIS),
-                        utc_now() - timedelta(minutes=1),
-                    ),
-                    lines=[CommitmentLineIn(period=str(month), volume=volume)],
+                Received.of(
+                    CommitmentCreate(
+                        label=f"WFM {month}",
+                        received_at=min(
+                            local_midnight(month.first_day - timedelta(days=35), PARIS),
+                            utc_now() - timedelta(minutes=1),
+                        ),
+                        lines=[CommitmentLineIn(period=str(month), volume=volume)],
+                    )
                 ),
             )
 

@@ -14,8 +14,9 @@ from app.billing.tables import Invoice
 from app.core.auth import Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, NotAcceptable, problem_responses
-from app.core.fields import InstantOrDate, parse_period
+from app.core.fields import InstantOrDate, PeriodText
 from app.core.pagination import PageDep
+from app.core.queries import PeriodQuery
 from app.core.routing import TransactionalRoute
 from app.core.settings import SettingsDep
 
@@ -85,7 +86,7 @@ def get_shortfall(
     contract_id: str,
     session: SessionDep,
     actor: ReaderKey,
-    period: Annotated[str, Query(description="YYYY-MM", examples=["2026-10"])],
+    period: PeriodQuery,
 ) -> object:
     """The charter axis 1 shortfall of a period with every input; provisional while open."""
     return schemas.ShortfallOut.model_validate(service.preview(session, actor, contract_id, period))
@@ -150,7 +151,7 @@ def list_invoices(
     kind: schemas.InvoiceKind | None = None,
     client_id: str | None = None,
     contract_id: str | None = None,
-    period: Annotated[str | None, Query(description="YYYY-MM", examples=["2026-10"])] = None,
+    period: Annotated[PeriodText | None, Query(description="YYYY-MM", examples=["2026-10"])] = None,
     updated_since: Annotated[
         InstantOrDate | None,
         Query(
@@ -166,7 +167,7 @@ def list_invoices(
         kind=kind,
         contract_id=contract_id,
         client_id=client_id,
-        period=None if period is None else str(parse_period(period)),
+        period=period,
         updated_since=updated_since,
     )
     items, next_cursor = service.list_invoices(session, actor, filters, page)

@@ -68,10 +68,19 @@ Seconds = Annotated[Decimal, Field(gt=0, le=86_400, decimal_places=3), decimal_s
 Quantity = Annotated[Decimal, decimal_string(0)]
 """A quantity of billing units, shown unrounded."""
 
+
+def _check_period(text: str) -> str:
+    return str(Period.parse(text))
+
+
 PeriodText = Annotated[
-    str, StringConstraints(pattern=r"^\d{4}-\d{2}$"), Field(examples=["2026-12"])
+    str,
+    StringConstraints(max_length=20),
+    AfterValidator(_check_period),
+    Field(examples=["2026-12"], json_schema_extra={"pattern": r"^\d{4}-\d{2}$"}),
 ]
-"""A charter period in a request body (commitments and invoices are per month), YYYY-MM."""
+"""A charter period (commitments and invoices are per month), YYYY-MM, checked by the schema so
+that a bad period is named with every other bad field of the request."""
 
 PeriodLabel = Annotated[str, BeforeValidator(str)]
 """A charter period in a response, YYYY-MM: a schema built from attributes reads it from a
