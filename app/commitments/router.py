@@ -7,12 +7,14 @@ from starlette.concurrency import run_in_threadpool
 
 from app.commitments import schemas, service, submission
 from app.commitments.tables import CommitmentLine, CommitmentVersion
-from app.core import media, openapi
+from app.core import checks, media, openapi
 from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, FieldError, failed, problem_responses
 from app.core.pagination import PageDep
-from app.core.queries import PeriodQuery
+from app.core.fields import PeriodText
+from app.core.orm import utc_now
+from app.core.queries import MAX_PERIODS, PeriodQuery
 from app.core.routing import TransactionalRoute
 
 router = APIRouter(route_class=TransactionalRoute, tags=["committed forecasts"])
@@ -152,6 +154,7 @@ def get_binding_commitment(
         activity_id=activity.id,
         period=str(figures.period),
         deadline=figures.deadline,
+        final=figures.deadline < utc_now(),
         version_id=bound.version_id,
         label=version.label,
         received_at=bound.received_at,
@@ -166,12 +169,50 @@ def get_binding_commitment(
     )
 
 
+@router.get(
+    "/contracts/{contract_id}/deadlines",
+    response_model=schemas.DeadlinesOut,
+    responses={**READ_ERRORS, **problem_responses(422)},
+)
+def list_deadlines(
+    contract_id: str,
+    session: SessionDep,
+    actor: ReaderKey,
+    first: Annotated[
+        PeriodText | None,
+        Query(alias="from", description="First period, YYYY-MM; the current one by default."),
+    ] = None,
+    periods: Annotated[
+        int, Query(ge=1, le=MAX_PERIODS, description="How many periods from `from`.")
+    ] = 3,
+) -> object:
+    """Each activity's commitment deadlines for the coming periods (within the contract), and
+    which version binds each as things stand: a WFM system's reminder of when to send."""
+    contract, rows = service.deadlines(session, actor, contract_id, first, periods)
+    now = utc_now()
+    return schemas.DeadlinesOut(
+        contract_id=contract.id,
+        items=[
+            schemas.DeadlineOut(
+                activity_id=activity.id,
+                activity_name=activity.name,
+                period=str(figures.period),
+                deadline=figures.deadline,
+                passed=figures.deadline < now,
+                binding_version_id=figures.binding.version_id if figures.binding else None,
+            )
+            for activity, figures in rows
+        ],
+    )
+
+
 @router.post(
     "/activities/{activity_id}/adjustments",
     status_code=201,
     response_model=schemas.AdjustmentOut,
     responses=WRITE_ERRORS,
 )
+@checks.checked_by(service.check_adjustment)
 def create_adjustment(
     activity_id: str, body: schemas.AdjustmentCreate, session: SessionDep, actor: AdminKey
 ) -> object:

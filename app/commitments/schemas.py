@@ -81,6 +81,10 @@ class BindingOut(BaseModel):
     activity_id: str
     period: str
     deadline: datetime
+    final: bool = Field(
+        description="The deadline has passed: this line binds the period for good. Before it, "
+        "a newer version received by the deadline would replace it."
+    )
     version_id: str
     label: str | None
     received_at: datetime
@@ -110,3 +114,19 @@ class AdjustmentOut(BaseModel):
     reason: str
     created_by_key_id: str | None
     created_at: datetime
+
+
+class DeadlineOut(BaseModel):
+    activity_id: str
+    activity_name: str
+    period: str
+    deadline: datetime = Field(description="The last instant a version can bind the period.")
+    passed: bool = Field(description="The deadline is over: the binding line is final.")
+    binding_version_id: str | None = Field(
+        description="The version that binds the period as things stand; null when none does."
+    )
+
+
+class DeadlinesOut(BaseModel):
+    contract_id: str
+    items: list[DeadlineOut] = Field(description="Period by period, then by activity.")

@@ -29,7 +29,7 @@ from app.core.errors import FieldError, Forbidden, NotFound, failed, field_error
 from app.core.fields import parse_period
 from app.core.orm import utc_now
 from app.core.pagination import PageParams
-from app.core.periods import Period
+from app.core.periods import Period, period_of
 
 SOURCE_API = "api"
 SOURCE_IMPORT = "import"
@@ -339,16 +339,49 @@ def get_binding(
     return activity, figures
 
 
+def deadlines(
+    session: Session, actor: Principal, contract_id: str, first: str | None, count: int
+) -> tuple[Contract, list[tuple[Activity, PeriodCommitment]]]:
+    """(activity, figures) for `count` periods from `first` (the contract's current period by
+    default), skipping those outside the contract, period by period."""
+    contract = contracts.get_contract(session, actor, contract_id)
+    activities = contracts.all_activities(session, actor, contract.id)
+    period = Period.parse(first) if first else period_of(utc_now(), ZoneInfo(contract.timezone))
+    rows: list[tuple[Activity, PeriodCommitment]] = []
+    for _ in range(count):
+        if contracts.in_force(contract, period) and activities:
+            figures = resolve_periods(session, [(a, contract) for a in activities], period)
+            rows += [(activity, figures[activity.id]) for activity in activities]
+        period = period.next()
+    return contract, rows
+
+
 # Adjustments
+
+
+def check_adjustment(
+    session: Session, actor: Principal, raw: checks.RawRequest
+) -> list[FieldError]:
+    """What the contract refuses in an adjustment (its period), for the schema's 422 too."""
+    _, contract = contracts.get_activity_and_contract(session, actor, raw.path["activity_id"])
+    return _adjustment_problems(contract, raw.body)
+
+
+def _adjustment_problems(contract: Contract, body: Any) -> list[FieldError]:
+    period_text = checks.salvage(schemas.AdjustmentCreate, body).get("period")
+    if period_text is None or contracts.in_force(contract, Period.parse(period_text)):
+        return []
+    return [FieldError("body", "period", f"{period_text} is outside the contract")]
 
 
 def add_adjustment(
     session: Session, actor: Principal, activity_id: str, data: schemas.AdjustmentCreate
 ) -> Adjustment:
     activity, contract = contracts.get_activity_and_contract(session, actor, activity_id)
-    period = parse_period(data.period, location="body")
-    if not contracts.in_force(contract, period):
-        raise failed([FieldError("body", "period", f"{period} is outside the contract")])
+    problems = _adjustment_problems(contract, data.model_dump())
+    if problems:
+        raise failed(problems)
+    period = Period.parse(data.period)
     adjustment = CommitmentRepository(session).add_adjustment(
         Adjustment(
             activity_id=activity.id,

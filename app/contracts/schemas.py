@@ -164,12 +164,12 @@ class _Patch(StrictInput):
     """A partial update: an omitted field is left alone, and `null` is refused for fields that
     always have a value (only `ends_on` and `reference_aht_seconds` may be cleared)."""
 
-    _NULLABLE: ClassVar[frozenset[str]] = frozenset({"ends_on", "reference_aht_seconds"})
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"ends_on", "reference_aht_seconds"})
 
     @field_validator("*")
     @classmethod
     def _not_null(cls, value: object, info: ValidationInfo) -> object:
-        if value is None and info.field_name not in cls._NULLABLE:
+        if value is None and info.field_name not in cls.NULLABLE:
             raise ValueError("may not be null; omit the field to leave it unchanged")
         return value
 

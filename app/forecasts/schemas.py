@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -56,9 +56,27 @@ class MethodForGranularity(StrictInput):
         return method
 
 
-class ForecastCreate(MethodForGranularity):
+class DayRange(MethodForGranularity):
+    """The days to forecast; `end` is checked against `start` by the schema, so that a reversed
+    range is named with every other bad field."""
+
     start: date = Field(description="First local day to forecast.")
     end: date = Field(description="Last local day to forecast (inclusive).")
+
+    @field_validator("end")
+    @classmethod
+    def _not_before_start(cls, end: date, info: ValidationInfo) -> date:
+        start = info.data.get("start")  # absent when it was itself invalid
+        if start is not None and end < start:
+            raise PydanticCustomError(
+                "end_before_start",
+                "must not be before start ({start})",
+                {"start": start.isoformat()},
+            )
+        return end
+
+
+class ForecastCreate(DayRange):
     history_end: date | None = Field(
         default=None, description="Forecast as of this date: only history strictly before it."
     )
@@ -155,10 +173,8 @@ class ForecastOut(BaseModel):
     created_at: datetime
 
 
-class ForecastJobCreate(MethodForGranularity):
+class ForecastJobCreate(DayRange):
     contract_id: str | None = Field(default=None, description="Omit to forecast every activity.")
-    start: date
-    end: date
     levels: list[Annotated[int, Field(ge=50, le=99)]] = Field(
         default_factory=lambda: [80, 95], min_length=1, max_length=4
     )
@@ -191,8 +207,20 @@ class SpecialDayCreate(StrictInput):
         " `open`: a day worked although the calendar would close it (a holiday closed in past"
         " years); `multiplier`: a future day's forecast multiplied by `multiplier`."
     )
-    multiplier: Multiplier | None = Field(default=None, description="Required for `multiplier`.")
+    multiplier: Multiplier | None = Field(
+        default=None, validate_default=True, description="Required for `multiplier`."
+    )
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+    @field_validator("multiplier")
+    @classmethod
+    def _only_for_its_kind(cls, multiplier: Decimal | None, info: ValidationInfo) -> Any:
+        kind = info.data.get("kind")  # absent when it was itself invalid
+        if kind is not None and (kind == "multiplier") != (multiplier is not None):
+            raise PydanticCustomError(
+                "multiplier_kind", "required for kind multiplier, and only for it"
+            )
+        return multiplier
 
 
 class SpecialDayOut(BaseModel):

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.core import media, openapi
-from app.core.auth import AdminKey, ReaderKey
+from app.core.auth import VolumeReaderKey, VolumeWriterKey
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor
@@ -28,7 +28,7 @@ _CSV_EXAMPLE = "interval_start,offered,handled,aht_seconds\n2026-10-01T08:00:00+
     openapi_extra=media.upload_body(openapi.body_schema(schemas.VolumeUpload), _CSV_EXAMPLE),
 )
 async def upload_volumes(
-    activity_id: str, request: Request, session: SessionDep, actor: AdminKey
+    activity_id: str, request: Request, session: SessionDep, actor: VolumeWriterKey
 ) -> schemas.IngestResult:
     """Upsert interval actuals, all or nothing: one bad row rejects the request, every bad row
     is listed, and nothing is written."""
@@ -60,7 +60,7 @@ async def upload_volumes(
 def read_volumes(
     activity_id: str,
     session: SessionDep,
-    actor: ReaderKey,
+    actor: VolumeReaderKey,
     start: Annotated[str, Query(description="Local date YYYY-MM-DD or instant (inclusive).")],
     end: Annotated[str, Query(description="Local date YYYY-MM-DD or instant (exclusive).")],
     granularity: Granularity = Granularity.DAY,
