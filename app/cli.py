@@ -69,7 +69,7 @@ def db_upgrade() -> None:
 @keys_cli.command("create")
 def keys_create(
     role: Annotated[Role, typer.Option(help="What the key may do.")],
-    client_id: Annotated[str | None, typer.Option(help="The client a client key serves.")] = None,
+    client_id: Annotated[str | None, typer.Option(help="The client a client key (or a feed key, optionally) serves.")] = None,
     label: Annotated[str | None, typer.Option(help="A note on who holds the key.")] = None,
 ) -> None:
     """Create an API key and print it: it is shown this once and stored only hashed."""

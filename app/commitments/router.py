@@ -11,9 +11,9 @@ from app.core import checks, media, openapi
 from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, FieldError, failed, problem_responses
-from app.core.pagination import PageDep
 from app.core.fields import PeriodText
 from app.core.orm import utc_now
+from app.core.pagination import PageDep
 from app.core.queries import MAX_PERIODS, PeriodQuery
 from app.core.routing import TransactionalRoute
 

@@ -129,4 +129,4 @@ class DeadlineOut(BaseModel):
 
 class DeadlinesOut(BaseModel):
     contract_id: str
-    items: list[DeadlineOut] = Field(description="Period by period, then by activity.")
+    items: list[DeadlineOut] = Field(description="Period by period, then by activity id.")

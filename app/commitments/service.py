@@ -93,15 +93,16 @@ def _receive(
             "stamps every other version with its own receipt time."
         )
     model = schemas.BulkCommitmentCreate if bulk else schemas.CommitmentCreate
-    problems = list(sent.problems)
+    problems: list[FieldError] = []
     data: schemas.CommitmentCreate | schemas.BulkCommitmentCreate | None = None
     try:
         data = model.model_validate(sent.body)
     except ValidationError as exc:
         problems += field_errors_from(exc.errors(), location="body")
     problems += _contract_problems(contract, {a.id: a for a in activities}, sent.body, bulk)
-    if problems or data is None:
-        raise failed([sent.locate(problem) for problem in sorted(problems, key=_line_order)])
+    if problems or sent.problems or data is None:
+        located = [sent.locate(problem) for problem in sorted(problems, key=_line_order)]
+        raise failed(sorted([*located, *sent.problems], key=lambda error: error.row or 0))
     version, lines = _store(session, actor, contract, data, {a.id: a for a in activities})
     statuses = line_statuses(session, contract, activities, [(line, version) for line in lines])
     return version, lines, statuses

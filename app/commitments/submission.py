@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from app.contracts.service import Activity
-from app.core.errors import FieldError
+from app.core.errors import FieldError, failed
 
 ACTIVITY_COLUMN = "activity"
 LINE_COLUMNS = ("period", "volume", "aht_seconds")
@@ -45,8 +45,8 @@ class Received:
 
 @dataclass(frozen=True)
 class Submission:
-    """The body to validate, the CSV's own errors (header, cell count), and the form, which
-    decides where an error is reported."""
+    """The body to validate, the CSV's own errors (a line's cell count, an ambiguous activity
+    name, already located), and the form, which decides where the other errors are reported."""
 
     body: Any
     form: Literal["json", "csv"]
@@ -88,7 +88,7 @@ def _read_csv(text: str, label: str | None, activities: Sequence[Activity] | Non
     if label is not None:
         body["label"] = label
     if not rows:
-        return Submission(body, "csv", [_header_error(columns, "the file is empty")])
+        raise failed([_header_error(columns, "the file is empty")])
     header = [name.strip().lower() for name in rows[0][1]]
     unknown = [name for name in header if name not in columns]
     missing = [
@@ -102,7 +102,7 @@ def _read_csv(text: str, label: str | None, activities: Sequence[Activity] | Non
         reasons += [f"missing column {name!r}" for name in missing]
         if len(set(header)) != len(header):
             reasons.append("a column appears twice")
-        return Submission(body, "csv", [_header_error(columns, "; ".join(reasons))])
+        raise failed([_header_error(columns, "; ".join(reasons))])  # nothing else is readable
     problems: list[FieldError] = []
     resolve = _activity_resolver(activities)
     for row, cells in rows[1:]:

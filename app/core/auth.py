@@ -3,8 +3,9 @@
 A key is `plk_<random>`; the database keeps only its SHA-256. Roles, from `api.md`:
 `admin` (everything), `client` (bound to one client: its own data only), `billing` (invoices),
 `ops` (read-only, all clients), `feed` (an ACD or telephony platform: posts and reads actual
-volumes and nothing else, optionally bound to one client). Routes declare who may call them with the typed dependencies at
-the bottom (`AdminKey`, `ReaderKey`, …); object-level scoping is `Principal.ensure_can_see`.
+volumes and nothing else, optionally bound to one client). Routes declare who may call them
+with the typed dependencies at the bottom (`AdminKey`, `ReaderKey`, …); object-level scoping
+is `Principal.ensure_can_see`.
 """
 
 import hashlib

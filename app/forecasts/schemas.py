@@ -147,7 +147,11 @@ class ForecastPointOut(BaseModel):
     aht_seconds: Seconds | None
 
 
-class ForecastOut(BaseModel):
+class ForecastSummaryOut(BaseModel):
+    """A stored forecast without its points and scores (`GET /forecasts/{id}` has them)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     activity_id: str
     granularity: Granularity
@@ -161,6 +165,17 @@ class ForecastOut(BaseModel):
     levels: list[int]
     history_end: date | None
     volume: Volume
+    created_at: datetime
+
+
+class ForecastSummaryPage(BaseModel):
+    items: list[ForecastSummaryOut]
+    next_cursor: str | None
+
+
+class ForecastOut(ForecastSummaryOut):
+    model_config = ConfigDict(from_attributes=False)
+
     backtest: list[CandidateScoreOut]
     selection: SelectionOut | None = Field(
         description="For `auto` and `ensemble`: the ranking, the margins and the tie rule."
@@ -170,7 +185,6 @@ class ForecastOut(BaseModel):
         " has no evidence about (forecast open), with the reason."
     )
     points: list[ForecastPointOut]
-    created_at: datetime
 
 
 class ForecastJobCreate(DayRange):
@@ -181,12 +195,15 @@ class ForecastJobCreate(DayRange):
     volume: Volume = "offered"
 
 
+JobStatus = Literal["queued", "running", "completed", "failed", "interrupted"]
+
+
 class ForecastJobOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
     contract_id: str | None
-    status: Literal["queued", "running", "completed", "failed", "interrupted"]
+    status: JobStatus
     total: int
     done: int
     results: list[dict[str, str | None]] = Field(
@@ -233,3 +250,8 @@ class SpecialDayOut(BaseModel):
     multiplier: Multiplier | None
     reason: str | None
     created_at: datetime
+
+
+class ForecastJobPage(BaseModel):
+    items: list[ForecastJobOut]
+    next_cursor: str | None

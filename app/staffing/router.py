@@ -2,8 +2,9 @@
 staffing of an interval forecast.
 
 The one-interval endpoints read no client data, so any person's key may call them (not a
-`feed` key, which only moves volumes); the forecast staffing is scoped like the forecast. They are plain `def` routes: the maths is CPU work and
-runs in the thread pool, off the event loop.
+`feed` key, which only moves volumes); the forecast staffing is scoped like the forecast.
+They are plain `def` routes: the maths is CPU work and runs in the thread pool, off the event
+loop.
 """
 
 from decimal import Decimal
