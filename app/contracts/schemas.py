@@ -26,6 +26,7 @@ from app.core.fields import (
     TimeZoneName,
     Tolerance,
     UnitPrice,
+    VatNumber,
     VatRate,
 )
 
@@ -57,11 +58,6 @@ class Output(BaseModel):
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-VatNumber = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{2}[0-9A-Z]{2,18}$"),
-    Field(examples=["FR44732829320"]),
-]
 ElectronicAddress = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),

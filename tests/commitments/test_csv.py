@@ -77,7 +77,7 @@ def test_the_contract_csv_names_activities_by_id_or_name(client, tenant, admin) 
 def test_every_bad_line_is_named_by_line_number_and_nothing_is_stored(
     client, db, tenant, admin
 ) -> None:
-    _, contract, voice, back_office = tenant
+    _, contract, voice, _ = tenant
     before = _versions(db)
     text = (
         "activity,period,volume,aht_seconds\n"
