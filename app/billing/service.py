@@ -29,6 +29,7 @@ from app.core.orm import utc_now
 from app.core.pagination import PageParams
 from app.core.periods import Period
 from app.core.settings import Settings
+from app.core.wording import with_article
 
 INVOICE = "invoice"
 CREDIT_NOTE = "credit_note"
@@ -352,10 +353,8 @@ def _locked(session: Session, actor: Principal, invoice_id: str) -> Invoice:
 
 def _require_status(invoice: Invoice, allowed: Sequence[str], action: str) -> None:
     if invoice.status not in allowed:
-        raise Conflict(
-            f"Invoice {invoice.id} is {invoice.status}; only a {' or '.join(allowed)} invoice "
-            f"can be {action}."
-        )
+        kinds = with_article(f"{' or '.join(allowed)} invoice")
+        raise Conflict(f"Invoice {invoice.id} is {invoice.status}; only {kinds} can be {action}.")
 
 
 def issue(session: Session, actor: Principal, invoice_id: str, settings: Settings) -> Invoice:

@@ -127,9 +127,12 @@ def _raise_refusal(output: dict[str, Any]) -> None:
     error = output.get("error")
     if error is None:
         return
+    # The engine's message may start with its field ("end: end … is before start …"); the
+    # problem names the field apart, so the reason is the message alone.
+    reason = error["message"].removeprefix(f"{error['field']}: ")
     raise ForecastRefused(
-        error["message"][0].upper() + error["message"][1:] + ".",
-        errors=[FieldError("body", error["field"], error["message"])],
+        f"The forecast cannot be made: {reason}.",
+        errors=[FieldError("body", error["field"], reason)],
     )
 
 

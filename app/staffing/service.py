@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.contracts import service as contracts
 from app.core.auth import Principal
 from app.core.errors import FieldError, failed, field_errors_from
+from app.core.wording import with_article
 from app.forecasts import service as forecasts
 from app.staffing import erlang, schemas
 from app.staffing.schemas import MAX_AGENTS, MAX_OFFERED_LOAD, StaffingModel
@@ -137,7 +138,7 @@ def forecast_staffing(
     run, points, timezone = stored.run, stored.points, stored.timezone
     activity = contracts.get_activity(session, actor, run.activity_id)
     if run.granularity != "interval" or run.volume != "offered":
-        what = f"a {run.granularity} forecast of {run.volume} contacts"
+        what = with_article(f"{run.granularity} forecast of {run.volume} contacts")
         raise failed(
             [
                 FieldError(

@@ -456,3 +456,11 @@ def test_an_invoice_changed_without_the_clock_is_refused(client, db, admin, bill
     with pytest.raises(RuntimeError, match="invoice clock"):
         db.flush()
     db.rollback()
+
+
+def test_paying_a_draft_is_refused_in_plain_english(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    invoice_id = generate(client, contract_id, billing).json()["id"]
+    response = client.post(f"/v1/invoices/{invoice_id}/mark-paid", headers=billing)
+    assert response.status_code == 409
+    assert response.json()["detail"].endswith("only an issued invoice can be marked paid.")
