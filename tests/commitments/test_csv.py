@@ -22,7 +22,7 @@ def tenant(db: Session):
     customer = make_client(db)
     contract = make_contract(db, customer, starts_on=date(2025, 1, 1))
     voice = make_activity(db, contract, name="Service client voix")
-    back_office = make_activity(db, contract, name="Back-office", billing_unit="hour")
+    back_office = make_activity(db, contract, name="Back-office dossiers", billing_unit="hour")
     return customer, contract, voice, back_office
 
 
@@ -84,7 +84,7 @@ def test_every_bad_line_is_named_by_line_number_and_nothing_is_stored(
         f"{voice.id},2027-13,abc,\n"  # line 2: bad period and bad volume
         "\n"  # a blank line is skipped but counted
         "Nobody,2027-03,10,\n"  # line 4: unknown activity
-        f"Back-office,2027-03,10,\n"  # line 5: billed per hour without an AHT
+        f"Back-office dossiers,2027-03,10,\n"  # line 5: billed per hour without an AHT
         f"{voice.id},2020-01,10,\n"  # line 6: before the contract
         f"{voice.id},2027-03,10\n"  # line 7: a cell missing
     )

@@ -26,7 +26,9 @@ def test_the_article_follows_the_first_letter(phrase: str, expected: str) -> Non
     assert with_article(phrase) == expected
 
 
-def test_staffing_a_handled_forecast_names_it_grammatically(client: TestClient, db: Session) -> None:
+def test_staffing_a_handled_forecast_names_it_grammatically(
+    client: TestClient, db: Session
+) -> None:
     activity = make_activity(db, make_contract(db, make_client(db)))
     run = ForecastRun(
         activity_id=activity.id,
