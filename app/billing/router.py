@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.billing import schemas, service
 from app.billing.repository import InvoiceFilter
 from app.billing.tables import Invoice
+from app.core import checks
 from app.core.auth import Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, NotAcceptable, problem_responses
@@ -292,6 +293,7 @@ def void_invoice(invoice_id: str, session: SessionDep, actor: BillingKey) -> obj
     response_model=schemas.InvoiceOut,
     responses={**LIFECYCLE_ERRORS, **problem_responses(422)},
 )
+@checks.checked_by(service.check_payment)
 def mark_invoice_paid(
     invoice_id: str,
     session: SessionDep,

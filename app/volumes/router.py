@@ -4,6 +4,7 @@ import tempfile
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import AfterValidator
 from starlette.concurrency import run_in_threadpool
 
 from app.core import media, openapi
@@ -16,6 +17,8 @@ from app.volumes import schemas, service
 from app.volumes.aggregation import Granularity
 
 router = APIRouter(route_class=TransactionalRoute, tags=["actual volumes"])
+
+Bound = Annotated[str, AfterValidator(service.check_bound)]
 
 _SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
 _CSV_EXAMPLE = "interval_start,offered,handled,aht_seconds\n2026-10-01T08:00:00+02:00,42,40,312.5\n"
@@ -61,8 +64,8 @@ def read_volumes(
     activity_id: str,
     session: SessionDep,
     actor: VolumeReaderKey,
-    start: Annotated[str, Query(description="Local date YYYY-MM-DD or instant (inclusive).")],
-    end: Annotated[str, Query(description="Local date YYYY-MM-DD or instant (exclusive).")],
+    start: Annotated[Bound, Query(description="Local date YYYY-MM-DD or instant (inclusive).")],
+    end: Annotated[Bound, Query(description="Local date YYYY-MM-DD or instant (exclusive).")],
     granularity: Granularity = Granularity.DAY,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (interval)")] = (
         DEFAULT_LIMIT

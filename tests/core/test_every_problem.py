@@ -165,3 +165,14 @@ def test_a_bad_binding_period_is_named_with_the_query_location(
         headers=admin,
     )
     assert _fields(response) == {("query", "period")}
+
+
+def test_bad_volume_bounds_are_named_with_the_paging_errors(
+    client: TestClient, activity: Any, admin: dict[str, str]
+) -> None:
+    response = client.get(
+        f"/v1/activities/{activity.id}/volumes",
+        params={"start": "yesterday", "end": "2026-10-01T08:00:00", "limit": "0"},
+        headers=admin,
+    )
+    assert _fields(response) == {("query", "start"), ("query", "end"), ("query", "limit")}
