@@ -14,7 +14,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -61,7 +61,7 @@ def check_of(endpoint: Callable[..., Any]) -> Check | None:
 @cache
 def _adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
     field = model.model_fields[name]
-    return TypeAdapter(Annotated[field.annotation, field])  # type: ignore[arg-type]
+    return TypeAdapter(field.rebuild_annotation())
 
 
 def salvage(model: type[BaseModel], raw: Any) -> dict[str, Any]:

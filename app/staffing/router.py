@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.core import checks
 from app.core.auth import ReaderKey
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, problem_responses
@@ -29,6 +30,7 @@ _ERRORS = problem_responses(400, 401, 422)
     responses=_ERRORS,
     summary="Size the staffing of one interval",
 )
+@checks.checked_by(service.check_interval)
 def staffing_erlang_c(body: schemas.StaffingSizingRequest, actor: ReaderKey) -> schemas.StaffingOut:
     """Fewest agents meeting the service-level target and the occupancy cap on one interval,
     by Erlang C or, when callers hang up, Erlang A (`model`), with the FTE after shrinkage."""
@@ -41,6 +43,7 @@ def staffing_erlang_c(body: schemas.StaffingSizingRequest, actor: ReaderKey) -> 
     responses=_ERRORS,
     summary="Evaluate a number of agents on one interval",
 )
+@checks.checked_by(service.check_interval)
 def staffing_evaluate(
     body: schemas.StaffingEvaluationRequest, actor: ReaderKey
 ) -> schemas.StaffingOut:

@@ -176,3 +176,13 @@ def test_bad_volume_bounds_are_named_with_the_paging_errors(
         headers=admin,
     )
     assert _fields(response) == {("query", "start"), ("query", "end"), ("query", "limit")}
+
+
+@pytest.mark.parametrize("path", ["/v1/staffing/erlang-c", "/v1/staffing/evaluate"])
+def test_an_offered_load_too_large_is_named_with_a_missing_field(
+    client: TestClient, admin: dict[str, str], path: str
+) -> None:
+    body = {"volume": 900_000_000, "interval_minutes": 15, "aht_seconds": 3600}
+    response = client.post(path, json=body, headers=admin)
+    fields = _fields(response)
+    assert ("body", "volume") in fields and ("body", "answer_time_seconds") in fields
