@@ -55,8 +55,15 @@ def fingerprint(request: Request, body: bytes) -> str:
     return digest.hexdigest()
 
 
+CANONICAL_JSON_MAX_BYTES = 8 * 1024 * 1024
+"""Larger JSON bodies (bulk volume uploads) are compared as bytes: parsing one twice would
+double the memory of the largest requests, and a client retrying a bulk upload resends the
+same bytes anyway."""
+
+
 def _canonical_body(body: bytes, media_type: str) -> bytes:
-    if not (media_type == "application/json" or media_type.endswith("+json")):
+    is_json = media_type == "application/json" or media_type.endswith("+json")
+    if not is_json or len(body) > CANONICAL_JSON_MAX_BYTES:
         return body
     try:
         value = json.loads(body, parse_float=Decimal, parse_int=Decimal)
@@ -88,7 +95,9 @@ PARAMETER = {
     "description": (
         "Makes a retry safe: the same key with the same request, from the same API key, replays "
         f"the first successful response (marked `{REPLAY_HEADER}: true`) instead of acting "
-        "twice; the same key with another request is a 409. Keys are remembered for "
+        "twice; the same key with another request is a 409. A JSON body is compared as the "
+        "value it parses to (whitespace, key order and `1.10` against `1.1` do not matter; "
+        "bodies over 8 MiB are compared as bytes). Keys are remembered for "
         "`PLANCHER_IDEMPOTENCY_RETENTION_HOURS` (24 h by default)."
     ),
 }

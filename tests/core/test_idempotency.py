@@ -405,3 +405,13 @@ def test_canonical_json_ignores_layout_but_not_values() -> None:
     assert canon('{"b": [1, 2.50], "a": "x"}') == canon('{ "a":"x","b":[1.0,2.5] }')
     assert canon('{"a": 1}') != canon('{"a": "1"}')
     assert canon('{"a": 0.1000000000000000001}') != canon('{"a": 0.1}')
+
+
+def test_a_bulk_body_over_the_cap_is_compared_as_bytes() -> None:
+    """Parsing a bulk upload twice would double the largest requests' memory: past the cap
+    the bytes are the fingerprint, below it the value."""
+    small = b'{"b": 1,  "a": 2}'
+    assert idempotency._canonical_body(small, "application/json") == b'{"a":2,"b":1}'
+    big = b'{"records": [' + b" " * idempotency.CANONICAL_JSON_MAX_BYTES + b"]}"
+    assert idempotency._canonical_body(big, "application/json") is big
+    assert idempotency._canonical_body(small, "text/csv") is small
