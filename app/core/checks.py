@@ -29,11 +29,10 @@ from app.core.errors import FieldError, Problem, failed, validation_problem
 
 @dataclass(frozen=True)
 class RawRequest:
-    """What a check may read: path and query parameters as sent, the body as parsed JSON
-    (None when there is none)."""
+    """What a check may read: the path parameters as sent, the body as parsed JSON (None when
+    there is none or it is not JSON)."""
 
     path: Mapping[str, str]
-    query: Mapping[str, str]
     body: Any = None
 
 
@@ -94,7 +93,6 @@ def completing(
                 raise  # not JSON at all: nothing to check further
             raw = RawRequest(
                 path=dict(request.path_params),
-                query=dict(request.query_params),
                 body=_json_or_none(await request.body()),
             )
             session: Session = request.state.db
