@@ -33,9 +33,9 @@ def _paris() -> ZoneInfo:
 
 def _periods(contract) -> tuple[Period, Period]:
     """A period whose deadline has passed (the current one: 30 days before its start) and one
-    whose deadline is still ahead (in two periods)."""
+    whose deadline is still ahead (in three periods: at least 59 days away, whatever today)."""
     current = period_of(utc_now(), _paris())
-    return current, current.next().next()
+    return current, current.next().next().next()
 
 
 def _post(client: TestClient, activity_id: str, headers, lines, received_at=None):
@@ -99,12 +99,12 @@ def test_the_deadlines_list_each_activitys_coming_periods(client, tenant, admin)
     bound = _post(client, voice.id, admin, [{"period": str(ahead), "volume": 20}])
     response = client.get(
         f"/v1/contracts/{contract.id}/deadlines",
-        params={"from": str(late), "periods": 3},
+        params={"from": str(late), "periods": 4},
         headers=admin,
     )
     assert response.status_code == 200, response.text
     items = response.json()["items"]
-    periods = [late, late.next(), ahead]
+    periods = [late, late.next(), late.next().next(), ahead]
     assert [(i["period"], i["activity_id"]) for i in items] == [
         (str(period), activity_id)
         for period in periods
