@@ -54,4 +54,5 @@ def test_redoc_renders_the_operations_offline(client: TestClient, browser: Brows
     # The one outside request is the bundle's own footer logo, which hides itself when it
     # cannot load (ReDoc has no option to leave it out); nothing the page needs is outside.
     assert visit.outside in ([], [REDOCLY_FOOTER_LOGO])
-    assert visit.errors == ["Failed to load resource: net::ERR_FAILED"] * len(visit.outside)
+    # Its refusal may be logged (once) or not yet when the page is checked.
+    assert visit.errors in ([], ["Failed to load resource: net::ERR_FAILED"] * len(visit.outside))
