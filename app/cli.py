@@ -33,11 +33,14 @@ def _database() -> Database:
     return Database(create_db_engine(get_settings().database_url))
 
 
+Host = Annotated[str, typer.Option(envvar="PLANCHER_HOST", help="Interface to listen on.")]
+Port = Annotated[int, typer.Option(envvar="PLANCHER_PORT", help="TCP port.")]
+"""`serve` and `demo` read the same options (and variables), so that the demo's example URLs
+name the address actually served."""
+
+
 @cli.command()
-def serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-) -> None:
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """Apply pending migrations, then serve the API with uvicorn."""
     import uvicorn
 
@@ -69,7 +72,9 @@ def db_upgrade() -> None:
 @keys_cli.command("create")
 def keys_create(
     role: Annotated[Role, typer.Option(help="What the key may do.")],
-    client_id: Annotated[str | None, typer.Option(help="The client a client key serves.")] = None,
+    client_id: Annotated[
+        str | None, typer.Option(help="The client a client key (or a feed key, optionally) serves.")
+    ] = None,
     label: Annotated[str | None, typer.Option(help="A note on who holds the key.")] = None,
 ) -> None:
     """Create an API key and print it: it is shown this once and stored only hashed."""
@@ -238,13 +243,14 @@ def _forecast_contract(
 
 
 @cli.command()
-def demo() -> None:
-    """Create a demo client, contract and activities, and print an admin key and examples."""
-    from app.demo import load_demo, usage
+def demo(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """Create a demo client, contract and activities, and print an admin key and examples
+    for the API served at `--host` and `--port` (those of `plancher serve`)."""
+    from app.demo import base_url, load_demo, usage
 
     with session_scope(_database()) as session:
         loaded = load_demo(session)
-    typer.echo(usage(loaded))
+    typer.echo(usage(loaded, base_url(host, port)))
 
 
 def openapi_document() -> str:

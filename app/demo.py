@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.commitments import service as commitments
 from app.commitments.schemas import CommitmentCreate, CommitmentLineIn
+from app.commitments.submission import Received
 from app.contracts import schemas, service
 from app.contracts.service import Activity
 from app.core.auth import SYSTEM, IssuedKey, Principal, Role, issue_key
@@ -162,13 +163,15 @@ def _import_commitments(
                 session,
                 importer,
                 activity.id,
-                CommitmentCreate(
-                    label=f"WFM {month}",
-                    received_at=min(
-                        local_midnight(month.first_day - timedelta(days=35), PARIS),
-                        utc_now() - timedelta(minutes=1),
-                    ),
-                    lines=[CommitmentLineIn(period=str(month), volume=volume)],
+                Received.of(
+                    CommitmentCreate(
+                        label=f"WFM {month}",
+                        received_at=min(
+                            local_midnight(month.first_day - timedelta(days=35), PARIS),
+                            utc_now() - timedelta(minutes=1),
+                        ),
+                        lines=[CommitmentLineIn(period=str(month), volume=volume)],
+                    )
                 ),
             )
 
@@ -180,7 +183,19 @@ def _monthly_totals(history: pd.DataFrame) -> dict[str, int]:
     return {month: int(total) for month, total in totals.items()}
 
 
-def usage(demo: Demo, base_url: str = "http://127.0.0.1:8000") -> str:
+_ANY_INTERFACE = {"0.0.0.0", "::", ""}
+
+
+def base_url(host: str, port: int) -> str:
+    """The URL a browser on this machine reaches the server at: a server listening on every
+    interface is reached on the loopback one; an IPv6 address is bracketed."""
+    name = "127.0.0.1" if host in _ANY_INTERFACE else host
+    if ":" in name:
+        name = f"[{name}]"
+    return f"http://{name}:{port}"
+
+
+def usage(demo: Demo, base_url: str) -> str:
     """What to try first, as copy-pasteable commands."""
     auth = f'-H "Authorization: Bearer {demo.admin_key.secret}"'
     return "\n".join(

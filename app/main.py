@@ -21,7 +21,7 @@ from app.commitments import service as commitments
 from app.commitments.router import router as commitments_router
 from app.contracts import dependents
 from app.contracts.router import router as contracts_router
-from app.core import auth, idempotency
+from app.core import apidocs, auth, idempotency, openapi
 from app.core.db import Database, create_db_engine
 from app.core.errors import ServiceUnavailable, install_error_handlers, problem_responses
 from app.core.heap import freeze_startup_heap
@@ -90,6 +90,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         version="1.0.0",
         description=API_DESCRIPTION,
         generate_unique_id_function=_operation_id,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     auth.KEY_CACHE.seconds = settings.api_key_cache_seconds
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(v1)
     app.include_router(dashboard_router)
     _add_operations_routes(app)
+    apidocs.install(app)
+    openapi.install(app)
 
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)

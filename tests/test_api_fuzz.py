@@ -28,6 +28,10 @@ ADMIN: dict[str, str] = {}
 def demo_data() -> Iterator[None]:
     """The demo client, contract and history, and an admin key for the calls."""
     upgrade_to_head(_URL)
+    # As `plancher serve` does: the workers start and load the models while the first cases
+    # run, so that the first forecast call does not spend schemathesis' 10 s per call waiting
+    # for processes to start on a loaded machine.
+    _APP.state.forecast_pool.warm_up()
     with session_scope(_DATABASE) as session:
         ADMIN["Authorization"] = f"Bearer {load_demo(session).admin_key.secret}"
     yield

@@ -194,3 +194,26 @@ def test_expired_idempotency_records_are_purged_at_start_up_and_by_command(
     _age_idempotency_record(sqlite_url, "new", hours=25)
     assert "1 expired idempotency record(s) purged" in _run("db", "purge-idempotency")
     assert _idempotency_keys(sqlite_url) == set()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        ((), {}, "http://127.0.0.1:8000"),
+        (("--port", "8765"), {}, "http://127.0.0.1:8765"),
+        ((), {"PLANCHER_HOST": "0.0.0.0", "PLANCHER_PORT": "9100"}, "http://127.0.0.1:9100"),
+        (("--host", "plancher.example"), {}, "http://plancher.example:8000"),
+    ],
+)
+def test_the_demo_prints_the_url_actually_served(
+    sqlite_url: str, monkeypatch, args: tuple[str, ...], env: dict[str, str], expected: str
+) -> None:
+    """`plancher demo` takes the address `plancher serve` listens on (the same options and
+    variables), so that its examples are not on port 8000 whatever is served."""
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    _run("db", "upgrade")
+    output = _run("demo", *args)
+    urls = {word.strip("'") for word in output.split() if word.strip("'").startswith("http")}
+    assert urls and all(url.startswith(expected + "/") for url in urls), urls
+    assert f"{expected}/docs" in output

@@ -1,6 +1,7 @@
 """`openapi/openapi.json` is the integrators' contract: it must be exactly what the app serves."""
 
 import json
+import re
 
 from app.cli import OPENAPI_PATH, openapi_document
 from app.main import create_app
@@ -95,3 +96,36 @@ def test_the_document_shows_lineage_payments_amendments_and_their_problems() -> 
     ):
         assert {"409", "422"} <= set(paths[path][method]["responses"]), path
     assert "422" in paths["/v1/invoices"]["get"]["responses"]
+
+
+def test_every_error_response_is_a_problem_with_its_schema() -> None:
+    """What goes over the wire: `application/problem+json` bodies of the `ProblemDetails`
+    shape, never FastAPI's `application/json` `HTTPValidationError`."""
+    document = json.loads(openapi_document())
+    declared = 0
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status[0] in "45":
+                    declared += 1
+                    assert response["content"] == {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/ProblemDetails"}
+                        }
+                    }, (method, path, status)
+    assert declared > 100
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and "ValidationError" not in schemas
+    errors = schemas["ProblemDetails"]["properties"]["errors"]
+    assert "FieldErrorDetails" in json.dumps(errors)
+    assert set(schemas["FieldErrorDetails"]["properties"]) == {"location", "field", "row", "reason"}
+
+
+def test_every_operation_with_a_body_declares_415_and_every_reference_resolves() -> None:
+    document = json.loads(openapi_document())
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                assert "415" in operation["responses"], (method, path)
+    references = re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(document))
+    assert set(references) <= set(document["components"]["schemas"])

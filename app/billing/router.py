@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 from app.billing import schemas, service
 from app.billing.repository import InvoiceFilter
 from app.billing.tables import Invoice
+from app.core import checks
 from app.core.auth import Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, NotAcceptable, problem_responses
-from app.core.fields import Instant, parse_period
+from app.core.fields import Instant, PeriodText, canonical_decimal
 from app.core.pagination import PageDep
+from app.core.queries import PeriodQuery
 from app.core.routing import TransactionalRoute
 from app.core.settings import SettingsDep
 
@@ -85,7 +87,7 @@ def get_shortfall(
     contract_id: str,
     session: SessionDep,
     actor: ReaderKey,
-    period: Annotated[str, Query(description="YYYY-MM", examples=["2026-10"])],
+    period: PeriodQuery,
 ) -> object:
     """The charter axis 1 shortfall of a period with every input; provisional while open."""
     return schemas.ShortfallOut.model_validate(service.preview(session, actor, contract_id, period))
@@ -150,7 +152,7 @@ def list_invoices(
     kind: schemas.InvoiceKind | None = None,
     client_id: str | None = None,
     contract_id: str | None = None,
-    period: Annotated[str | None, Query(description="YYYY-MM", examples=["2026-10"])] = None,
+    period: Annotated[PeriodText | None, Query(description="YYYY-MM", examples=["2026-10"])] = None,
     updated_since: Annotated[
         Instant | None,
         Query(
@@ -166,14 +168,32 @@ def list_invoices(
         kind=kind,
         contract_id=contract_id,
         client_id=client_id,
-        period=None if period is None else str(parse_period(period)),
+        period=period,
         updated_since=updated_since,
     )
     items, next_cursor = service.list_invoices(session, actor, filters, page)
     return {"items": invoices_out(session, items), "next_cursor": next_cursor}
 
 
+INVOICE_CSV_COLUMNS = [
+    "invoice_id",
+    "invoice_number",
+    "kind",
+    "status",
+    "period",
+    "currency",
+    "issue_date",
+    "due_date",
+    "invoice_net_amount",
+    "invoice_vat_rate",
+    "invoice_vat_amount",
+    "invoice_total_amount",
+]
+"""The invoice's own figures, on every line so that each row of a spreadsheet or an accounting
+import stands alone; prefixed `invoice_` so that no one adds them up as the lines' amounts."""
+
 CSV_COLUMNS = [
+    *INVOICE_CSV_COLUMNS,
     "activity_id",
     "activity_name",
     "billing_unit",
@@ -195,12 +215,31 @@ CSV_COLUMNS = [
 
 
 def _lines_csv(invoice: Invoice) -> str:
+    head = {
+        "invoice_id": invoice.id,
+        "invoice_number": invoice.number or "",
+        "kind": invoice.kind,
+        "status": invoice.status,
+        "period": invoice.period,
+        "currency": invoice.currency,
+        "issue_date": invoice.issue_date or "",
+        "due_date": invoice.due_date or "",
+        "invoice_net_amount": canonical_decimal(invoice.net_amount, 2),
+        "invoice_vat_rate": canonical_decimal(invoice.vat_rate, 2),
+        "invoice_vat_amount": canonical_decimal(invoice.vat_amount, 2),
+        "invoice_total_amount": canonical_decimal(invoice.total_amount, 2),
+    }
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for line in invoice.lines:
-        writer.writerow(line)
+        writer.writerow({**line, **head})
     return buffer.getvalue()
+
+
+def _csv_file_name(invoice: Invoice) -> str:
+    """The invoice number, or `draft-<id>` before a number is given (at issue)."""
+    return f"{invoice.number or f'draft-{invoice.id}'}.csv"
 
 
 @router.get(
@@ -209,7 +248,8 @@ def _lines_csv(invoice: Invoice) -> str:
     responses={
         200: {
             "content": {"text/csv": {"schema": {"type": "string"}}},
-            "description": "The invoice; its lines as CSV with `Accept: text/csv`.",
+            "description": "The invoice; with `Accept: text/csv`, its lines as CSV, each with "
+            "the invoice's number, dates and totals, as an attachment named after the number.",
         },
         **READ_ERRORS,
         **problem_responses(406),
@@ -220,7 +260,11 @@ def get_invoice(invoice_id: str, request: Request, session: SessionDep, actor: R
     invoice = service.get_invoice(session, actor, invoice_id)
     accept = request.headers.get("accept", "application/json")
     if "text/csv" in accept:
-        return Response(_lines_csv(invoice), media_type="text/csv; charset=utf-8")
+        return Response(
+            _lines_csv(invoice),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{_csv_file_name(invoice)}"'},
+        )
     if not any(kind in accept for kind in ("application/json", "*/*", "application/*")):
         raise NotAcceptable("This resource is available as application/json or text/csv.")
     return one_out(session, invoice)
@@ -249,6 +293,7 @@ def void_invoice(invoice_id: str, session: SessionDep, actor: BillingKey) -> obj
     response_model=schemas.InvoiceOut,
     responses={**LIFECYCLE_ERRORS, **problem_responses(422)},
 )
+@checks.checked_by(service.check_payment)
 def mark_invoice_paid(
     invoice_id: str,
     session: SessionDep,

@@ -21,7 +21,7 @@ from app.billing.shortfall import Shortfall, as_json, compute, compute_many
 from app.billing.tables import Invoice, InvoicePayment
 from app.contracts import dependents
 from app.contracts import service as contracts
-from app.core import audit
+from app.core import audit, checks
 from app.core.auth import Principal
 from app.core.errors import Conflict, FieldError, NotFound, failed
 from app.core.fields import parse_period
@@ -29,6 +29,7 @@ from app.core.orm import utc_now
 from app.core.pagination import PageParams
 from app.core.periods import Period
 from app.core.settings import Settings
+from app.core.wording import with_article
 
 INVOICE = "invoice"
 CREDIT_NOTE = "credit_note"
@@ -352,10 +353,8 @@ def _locked(session: Session, actor: Principal, invoice_id: str) -> Invoice:
 
 def _require_status(invoice: Invoice, allowed: Sequence[str], action: str) -> None:
     if invoice.status not in allowed:
-        raise Conflict(
-            f"Invoice {invoice.id} is {invoice.status}; only a {' or '.join(allowed)} invoice "
-            f"can be {action}."
-        )
+        kinds = with_article(f"{' or '.join(allowed)} invoice")
+        raise Conflict(f"Invoice {invoice.id} is {invoice.status}; only {kinds} can be {action}.")
 
 
 def issue(session: Session, actor: Principal, invoice_id: str, settings: Settings) -> Invoice:
@@ -447,6 +446,20 @@ def void(session: Session, actor: Principal, invoice_id: str) -> Invoice:
     return invoice
 
 
+def check_payment(session: Session, actor: Principal, raw: checks.RawRequest) -> list[FieldError]:
+    """What the invoice refuses in a payment (more than its balance), for the schema's 422."""
+    invoice = get_invoice(session, actor, raw.path["invoice_id"])
+    return _payment_problems(invoice, checks.salvage(schemas.PaymentCreate, raw.body))
+
+
+def _payment_problems(invoice: Invoice, fields: dict[str, Any]) -> list[FieldError]:
+    balance = invoice.total_amount - invoice.amount_paid
+    amount = fields.get("amount")
+    if amount is None or amount <= balance:
+        return []
+    return [FieldError("body", "amount", f"exceeds the balance due ({balance})")]
+
+
 def mark_paid(
     session: Session, actor: Principal, invoice_id: str, payment: schemas.PaymentCreate | None
 ) -> Invoice:
@@ -460,8 +473,8 @@ def mark_paid(
         payment = schemas.PaymentCreate(paid_on=now.date(), amount=balance) if balance > 0 else None
     elif invoice.kind != INVOICE:
         raise Conflict("A credit note is settled against its invoice; it takes no payment.")
-    elif payment.amount > balance:
-        raise failed([FieldError("body", "amount", f"exceeds the balance due ({balance})")])
+    elif problems := _payment_problems(invoice, payment.model_dump()):
+        raise failed(problems)
     if payment is not None:
         InvoiceRepository(session).add_payment(
             InvoicePayment(

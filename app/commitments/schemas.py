@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -16,12 +16,12 @@ class StrictInput(BaseModel):
 
 
 class CommitmentLineIn(StrictInput):
-    """A line's period and sign are checked by the service with the checks that need the
-    contract (period inside it, no duplicates, AHT for hours), so that one response names every
-    problem of every line; the schema keeps only what decides the types."""
+    """The service checks what needs the contract (period inside it, no duplicates, AHT for
+    hours) on the same body, even when the schema refused some field, so that one response
+    names every problem of every line."""
 
-    period: Annotated[str, StringConstraints(max_length=20), Field(examples=["2026-12"])]
-    volume: Annotated[Decimal, Field(le=10**12, decimal_places=3), decimal_string(0)]
+    period: PeriodText
+    volume: Annotated[Decimal, Field(ge=0, le=10**12, decimal_places=3), decimal_string(0)]
     aht_seconds: Seconds | None = None
 
 
@@ -47,12 +47,19 @@ class BulkCommitmentCreate(_VersionIn):
 
 
 class CommitmentLineOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     activity_id: str
     period: str
     volume: Quantity
     aht_seconds: Seconds | None
+    deadline: datetime = Field(description="The period's commitment deadline.")
+    binding: bool = Field(
+        description="Whether this line binds its period now: received by the deadline and not "
+        "replaced by a later version received by it."
+    )
+    reason: Literal["after_deadline", "superseded"] | None = Field(
+        description="Why the line does not bind: received after the deadline (it never will), "
+        "or replaced by a later version received by the deadline; null when it binds."
+    )
 
 
 class CommitmentOut(BaseModel):
@@ -74,6 +81,10 @@ class BindingOut(BaseModel):
     activity_id: str
     period: str
     deadline: datetime
+    final: bool = Field(
+        description="The deadline has passed: this line binds the period for good. Before it, "
+        "a newer version received by the deadline would replace it."
+    )
     version_id: str
     label: str | None
     received_at: datetime
@@ -103,3 +114,19 @@ class AdjustmentOut(BaseModel):
     reason: str
     created_by_key_id: str | None
     created_at: datetime
+
+
+class DeadlineOut(BaseModel):
+    activity_id: str
+    activity_name: str
+    period: str
+    deadline: datetime = Field(description="The last instant a version can bind the period.")
+    passed: bool = Field(description="The deadline is over: the binding line is final.")
+    binding_version_id: str | None = Field(
+        description="The version that binds the period as things stand; null when none does."
+    )
+
+
+class DeadlinesOut(BaseModel):
+    contract_id: str
+    items: list[DeadlineOut] = Field(description="Period by period, then by activity id.")

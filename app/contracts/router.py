@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.contracts import schemas, service
+from app.core import checks
 from app.core.auth import AdminKey, ReaderKey
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS
@@ -58,6 +59,7 @@ def _detail(detail: service.ContractDetail) -> schemas.ContractDetailOut:
     response_model=schemas.ContractDetailOut,
     responses=WRITE_ERRORS,
 )
+@checks.checked_by(service.check_new_contract)
 def create_contract(body: schemas.ContractCreate, session: SessionDep, actor: AdminKey) -> object:
     """Create a contract with its charter axis 1 terms (defaults from the charter), which
     become its first amendment, from the period of `starts_on`."""
@@ -88,6 +90,7 @@ def get_contract(contract_id: str, session: SessionDep, actor: ReaderKey) -> obj
 @router.patch(
     "/contracts/{contract_id}", response_model=schemas.ContractDetailOut, responses=WRITE_ERRORS
 )
+@checks.checked_by(service.check_contract_update)
 def update_contract(
     contract_id: str, body: schemas.ContractUpdate, session: SessionDep, actor: AdminKey
 ) -> object:

@@ -26,6 +26,7 @@ from app.core.fields import (
     TimeZoneName,
     Tolerance,
     UnitPrice,
+    VatNumber,
     VatRate,
 )
 
@@ -57,11 +58,6 @@ class Output(BaseModel):
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Postcode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 City = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-VatNumber = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, pattern=r"^[A-Z]{2}[0-9A-Z]{2,18}$"),
-    Field(examples=["FR44732829320"]),
-]
 ElectronicAddress = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
@@ -164,12 +160,12 @@ class _Patch(StrictInput):
     """A partial update: an omitted field is left alone, and `null` is refused for fields that
     always have a value (only `ends_on` and `reference_aht_seconds` may be cleared)."""
 
-    _NULLABLE: ClassVar[frozenset[str]] = frozenset({"ends_on", "reference_aht_seconds"})
+    NULLABLE: ClassVar[frozenset[str]] = frozenset({"ends_on", "reference_aht_seconds"})
 
     @field_validator("*")
     @classmethod
     def _not_null(cls, value: object, info: ValidationInfo) -> object:
-        if value is None and info.field_name not in cls._NULLABLE:
+        if value is None and info.field_name not in cls.NULLABLE:
             raise ValueError("may not be null; omit the field to leave it unchanged")
         return value
 

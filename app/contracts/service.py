@@ -27,7 +27,7 @@ from app.contracts.tables import Client as Client
 from app.contracts.tables import Contract as Contract
 from app.contracts.tables import ContractAmendment as ContractAmendment
 from app.contracts.terms import Terms as Terms
-from app.core import audit
+from app.core import audit, checks
 from app.core.auth import Principal
 from app.core.errors import Conflict, FieldError, NotFound, failed, field_errors_from
 from app.core.orm import utc_now
@@ -115,9 +115,25 @@ def list_clients(
 # Contracts
 
 
+def check_new_contract(
+    session: Session, actor: Principal, raw: checks.RawRequest
+) -> list[FieldError]:
+    """What the stored data refuses in a new contract (an unknown client), for the schema's
+    422 too."""
+    return _client_problems(session, checks.salvage(schemas.ContractCreate, raw.body))
+
+
+def _client_problems(session: Session, fields: dict[str, Any]) -> list[FieldError]:
+    client_id = fields.get("client_id")
+    if client_id is None or ClientRepository(session).get(client_id) is not None:
+        return []
+    return [FieldError("body", "client_id", f"no client with id {client_id}")]
+
+
 def create_contract(session: Session, actor: Principal, data: schemas.ContractCreate) -> Contract:
-    if ClientRepository(session).get(data.client_id) is None:
-        raise failed([FieldError("body", "client_id", f"no client with id {data.client_id}")])
+    problems = _client_problems(session, data.model_dump())
+    if problems:
+        raise failed(problems)
     contracts = ContractRepository(session)
     _ensure_reference_free(contracts, data.client_id, data.reference)
     contract = contracts.add(Contract(**data.model_dump()))
@@ -148,6 +164,27 @@ def contract_by_reference(session: Session, client_id: str, reference: str) -> C
     return ContractRepository(session).by_reference(client_id, reference)
 
 
+def check_contract_update(
+    session: Session, actor: Principal, raw: checks.RawRequest
+) -> list[FieldError]:
+    """The merged terms of a patch whose schema failed, checked on its valid fields (a new
+    `ends_on` before the stored `starts_on` is named with the other bad fields)."""
+    contract = get_contract(session, actor, raw.path["contract_id"])
+    fields = checks.salvage(schemas.ContractUpdate, raw.body)
+    nullable = schemas.ContractUpdate.NULLABLE
+    changes = {k: v for k, v in fields.items() if v is not None or k in nullable}
+    return _merged_terms_problems(contract, changes)
+
+
+def _merged_terms_problems(contract: Contract, changes: dict[str, Any]) -> list[FieldError]:
+    current = {name: getattr(contract, name) for name in schemas.ContractTermsFields.model_fields}
+    try:
+        schemas.ContractTermsFields.model_validate({**current, **_without_reference(changes)})
+    except ValidationError as exc:
+        return field_errors_from(exc.errors(), location="body")
+    return []
+
+
 def update_contract(
     session: Session, actor: Principal, contract_id: str, patch: schemas.ContractUpdate
 ) -> Contract:
@@ -159,11 +196,9 @@ def update_contract(
         _ensure_reference_free(
             ContractRepository(session), contract.client_id, changes["reference"]
         )
-    current = {name: getattr(contract, name) for name in schemas.ContractTermsFields.model_fields}
-    try:
-        schemas.ContractTermsFields.model_validate({**current, **_without_reference(changes)})
-    except ValidationError as exc:
-        raise failed(field_errors_from(exc.errors(), location="body")) from None
+    problems = _merged_terms_problems(contract, changes)
+    if problems:
+        raise failed(problems)
     _ensure_history_kept(session, contract, changes)
     before = {name: getattr(contract, name) for name in changes}
     amended = {name: changes.pop(name) for name in terms.TERM_FIELDS if name in changes}

@@ -2,8 +2,10 @@
 
 A key is `plk_<random>`; the database keeps only its SHA-256. Roles, from `api.md`:
 `admin` (everything), `client` (bound to one client: its own data only), `billing` (invoices),
-`ops` (read-only, all clients). Routes declare who may call them with the typed dependencies at
-the bottom (`AdminKey`, `ReaderKey`, …); object-level scoping is `Principal.ensure_can_see`.
+`ops` (read-only, all clients), `feed` (an ACD or telephony platform: posts and reads actual
+volumes and nothing else, optionally bound to one client). Routes declare who may call them
+with the typed dependencies at the bottom (`AdminKey`, `ReaderKey`, …); object-level scoping
+is `Principal.ensure_can_see`.
 """
 
 import hashlib
@@ -32,11 +34,13 @@ class Role(StrEnum):
     CLIENT = "client"
     BILLING = "billing"
     OPS = "ops"
+    FEED = "feed"
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's id, its role and, for `client` keys, the one client it serves."""
+    """Who is calling: the key's id, its role and, for `client` keys (and `feed` keys bound to
+    one), the one client it serves."""
 
     key_id: str | None
     role: str
@@ -45,13 +49,13 @@ class Principal:
     def ensure_can_see(self, client_id: str, what: str, object_id: str) -> None:
         """A client key asking for another client's object gets the same 404 as a missing one,
         so that ids cannot be probed."""
-        if self.role == Role.CLIENT and self.client_id != client_id:
+        if self.client_id is not None and self.client_id != client_id:
             raise NotFound(f"No {what} with id {object_id}.")
 
     @property
     def scoped_client_id(self) -> str | None:
         """The client a listing must be restricted to, or None for all clients."""
-        return self.client_id if self.role == Role.CLIENT else None
+        return self.client_id
 
 
 SYSTEM = Principal(key_id=None, role="system")
@@ -74,8 +78,10 @@ def issue_key(
     session: Session, role: Role, client_id: str | None = None, label: str | None = None
 ) -> IssuedKey:
     """Create a key and return its secret, which is never stored and cannot be shown again."""
-    if (role == Role.CLIENT) != (client_id is not None):
-        raise ValueError("a client key needs --client-id, and only client keys take one")
+    if role == Role.CLIENT and client_id is None:
+        raise ValueError("a client key needs --client-id")
+    if role not in (Role.CLIENT, Role.FEED) and client_id is not None:
+        raise ValueError("only client and feed keys take --client-id")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
         key_hash=hash_key(secret),
@@ -198,6 +204,11 @@ def require(*roles: Role) -> Any:
     return Depends(check)
 
 
-AnyKey = Annotated[Principal, Depends(authenticate)]
 AdminKey = Annotated[Principal, require(Role.ADMIN)]
 ReaderKey = Annotated[Principal, require(Role.ADMIN, Role.OPS, Role.BILLING, Role.CLIENT)]
+VolumeWriterKey = Annotated[Principal, require(Role.ADMIN, Role.FEED)]
+VolumeReaderKey = Annotated[
+    Principal, require(Role.ADMIN, Role.OPS, Role.BILLING, Role.CLIENT, Role.FEED)
+]
+PERSON_ROLES = frozenset({Role.ADMIN, Role.OPS, Role.BILLING, Role.CLIENT})
+"""The roles of people (the dashboard, the staffing calculator); a `feed` key is a machine's."""

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("plancher.errors")
@@ -159,15 +159,28 @@ class ServiceUnavailable(Problem):
     title = "Service unavailable"
 
 
+class FieldErrorDetails(BaseModel):
+    """One entry of a problem's `errors`: a `FieldError` as sent."""
+
+    location: str = Field(description="`body`, `query`, `path`, `header` or `csv`.")
+    field: str = Field(description="Dotted path of the field (`lines.2.period`), or a CSV column.")
+    row: int | None = Field(default=None, description="CSV line number (the header is line 1).")
+    reason: str
+
+
 class ProblemDetails(BaseModel):
-    """The error body, declared on routes so integrators see it in the OpenAPI document."""
+    """The error body (RFC 9457), declared on every error response of the OpenAPI document."""
+
+    model_config = ConfigDict(extra="allow")
 
     type: str
     title: str
     status: int
     detail: str
     instance: str | None = None
-    errors: list[dict[str, Any]] | None = None
+    errors: list[FieldErrorDetails] | None = Field(
+        default=None, description="Every bad input at once (422), in the order found."
+    )
 
 
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
@@ -200,8 +213,10 @@ def field_errors_from(errors: Sequence[Any], location: str | None = None) -> lis
 
 
 def failed(field_errors: Sequence[FieldError]) -> ValidationFailed:
-    names = ", ".join(dict.fromkeys(error.field for error in field_errors))
-    return ValidationFailed(f"Invalid fields: {names}.", errors=field_errors)
+    """One 422 naming every field, each error once (a check may find what the schema found)."""
+    unique = list(dict.fromkeys(field_errors))
+    names = ", ".join(dict.fromkeys(error.field for error in unique))
+    return ValidationFailed(f"Invalid fields: {names}.", errors=unique)
 
 
 def validation_problem(exc: RequestValidationError) -> Problem:
@@ -298,15 +313,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries declaring that these statuses answer with a problem."""
-    return {
-        status: {
-            "model": ProblemDetails,
-            "content": {PROBLEM_MEDIA_TYPE: {}},
-            "description": _STATUS_PROBLEMS[status].title,
-        }
-        for status in statuses
-    }
+    """OpenAPI `responses` entries declaring that these statuses answer with a problem; the
+    document's generator (`openapi.problem_document`) gives each its `ProblemDetails` schema
+    under `application/problem+json`."""
+    return {status: {"description": _STATUS_PROBLEMS[status].title} for status in statuses}
 
 
 READ_ERRORS = problem_responses(401, 403, 404)

@@ -1,6 +1,7 @@
 """Reusable pydantic field types: identifiers checked against their registries, and decimal
 strings that read the same whichever database stored them."""
 
+import re
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -67,10 +68,19 @@ Seconds = Annotated[Decimal, Field(gt=0, le=86_400, decimal_places=3), decimal_s
 Quantity = Annotated[Decimal, decimal_string(0)]
 """A quantity of billing units, shown unrounded."""
 
+
+def _check_period(text: str) -> str:
+    return str(Period.parse(text))
+
+
 PeriodText = Annotated[
-    str, StringConstraints(pattern=r"^\d{4}-\d{2}$"), Field(examples=["2026-12"])
+    str,
+    StringConstraints(max_length=20),
+    AfterValidator(_check_period),
+    Field(examples=["2026-12"], json_schema_extra={"pattern": r"^\d{4}-\d{2}$"}),
 ]
-"""A charter period in a request body (commitments and invoices are per month), YYYY-MM."""
+"""A charter period (commitments and invoices are per month), YYYY-MM, checked by the schema so
+that a bad period is named with every other bad field of the request."""
 
 PeriodLabel = Annotated[str, BeforeValidator(str)]
 """A charter period in a response, YYYY-MM: a schema built from attributes reads it from a
@@ -136,7 +146,49 @@ TimeZoneName = Annotated[str, AfterValidator(_check_time_zone), Field(examples=[
 CurrencyCode = Annotated[str, AfterValidator(_check_currency), Field(examples=["EUR"])]
 CountryCode = Annotated[str, AfterValidator(_check_country), Field(examples=["FR"])]
 HolidayCountry = Annotated[str, AfterValidator(_check_holiday_country), Field(examples=["FR"])]
-Siren = Annotated[str, AfterValidator(_check_siren), Field(examples=["552081317"])]
+
+
+def without_spaces(value: Any) -> Any:
+    """`732 829 320` as `732829320`: identifiers are written grouped by people and forms
+    (ordinary, no-break and narrow no-break spaces alike), and compared ungrouped."""
+    return "".join(value.split()) if isinstance(value, str) else value
+
+
+def upper_without_spaces(value: Any) -> Any:
+    """`fr 44 732829320` as `FR44732829320` (VAT numbers are upper case by rule)."""
+    ungrouped = without_spaces(value)
+    return ungrouped.upper() if isinstance(ungrouped, str) else ungrouped
+
+
+_VAT_NUMBER = re.compile(r"[A-Z]{2}[0-9A-Z]{2,18}")
+
+
+def _check_vat_number(value: str) -> str:
+    """The shape every EU VAT number has (a country code, then digits and letters, some digits),
+    and for a French one its key: `FR` + 2-digit key + SIREN, key = (12 + 3 × (SIREN mod 97))
+    mod 97."""
+    if not _VAT_NUMBER.fullmatch(value) or not any(char.isdigit() for char in value[2:]):
+        raise ValueError("a VAT number is a country code then 2 to 18 digits or letters")
+    body = value[2:]
+    if value.startswith("FR") and len(body) == 11 and body.isdigit():
+        key, siren = int(body[:2]), int(body[2:])
+        if key != (12 + 3 * (siren % 97)) % 97:
+            raise ValueError(f"{value} has a wrong key for SIREN {body[2:]}")
+    return value
+
+
+Siren = Annotated[
+    str,
+    BeforeValidator(without_spaces),
+    AfterValidator(_check_siren),
+    Field(examples=["552081317"], description="9 digits; spaces are ignored."),
+]
+VatNumber = Annotated[
+    str,
+    BeforeValidator(upper_without_spaces),
+    AfterValidator(_check_vat_number),
+    Field(examples=["FR44732829320"], description="Spaces are ignored, letters upper-cased."),
+]
 
 
 def parse_period(text: str, name: str = "period", location: str = "query") -> Period:

@@ -11,7 +11,10 @@ records do not pile up. An expired record is deleted when its key comes back, an
 """
 
 import hashlib
+import json
 from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -41,18 +44,47 @@ def requested_key(request: Request) -> str | None:
 
 
 def fingerprint(request: Request, body: bytes) -> str:
-    """What makes two requests "the same": method, path, query, content type and body."""
+    """What makes two requests "the same": method, path, query, media type and body, a JSON
+    body compared as the value it parses to (whitespace and key order do not matter)."""
     digest = hashlib.sha256()
-    for part in (
-        request.method,
-        request.url.path,
-        request.url.query,
-        request.headers.get("content-type", ""),
-    ):
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    for part in (request.method, request.url.path, request.url.query, media_type):
         digest.update(part.encode())
         digest.update(b"\0")
-    digest.update(body)
+    digest.update(_canonical_body(body, media_type))
     return digest.hexdigest()
+
+
+CANONICAL_JSON_MAX_BYTES = 8 * 1024 * 1024
+"""Larger JSON bodies (bulk volume uploads) are compared as bytes: parsing one twice would
+double the memory of the largest requests, and a client retrying a bulk upload resends the
+same bytes anyway."""
+
+
+def _canonical_body(body: bytes, media_type: str) -> bytes:
+    is_json = media_type == "application/json" or media_type.endswith("+json")
+    if not is_json or len(body) > CANONICAL_JSON_MAX_BYTES:
+        return body
+    try:
+        value = json.loads(body, parse_float=Decimal, parse_int=Decimal)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return body
+    return canonical_json(value).encode()
+
+
+def canonical_json(value: Any) -> str:
+    """One text per JSON value: keys sorted, no whitespace, numbers as normalised decimals
+    (`1.10` and `1.1` are the same number). Written here rather than taken from an RFC 8785
+    library because those read numbers as binary floats, which would make two amounts that
+    differ beyond 17 digits the "same" request and replay the wrong response."""
+    if isinstance(value, dict):
+        items = sorted(value.items())
+        return "{" + ",".join(f"{json.dumps(k)}:{canonical_json(v)}" for k, v in items) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(canonical_json(item) for item in value) + "]"
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value else "0"
+    return json.dumps(value, ensure_ascii=False)
 
 
 PARAMETER = {
@@ -63,7 +95,9 @@ PARAMETER = {
     "description": (
         "Makes a retry safe: the same key with the same request, from the same API key, replays "
         f"the first successful response (marked `{REPLAY_HEADER}: true`) instead of acting "
-        "twice; the same key with another request is a 409. Keys are remembered for "
+        "twice; the same key with another request is a 409. A JSON body is compared as the "
+        "value it parses to (whitespace, key order and `1.10` against `1.1` do not matter; "
+        "bodies over 8 MiB are compared as bytes). Keys are remembered for "
         "`PLANCHER_IDEMPOTENCY_RETENTION_HOURS` (24 h by default)."
     ),
 }

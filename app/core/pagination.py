@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 from app.core.errors import FieldError, ValidationFailed
 
@@ -52,9 +52,26 @@ def _not_ours() -> ValidationFailed:
     )
 
 
+def _check_cursor(cursor: str) -> str:
+    try:
+        decode_cursor(cursor)
+    except ValidationFailed:
+        raise ValueError("not a cursor returned by a previous page") from None
+    return cursor
+
+
+Cursor = Annotated[
+    str | None,
+    AfterValidator(lambda cursor: cursor if cursor is None else _check_cursor(cursor)),
+    Query(description="`next_cursor` of the previous page."),
+]
+"""A cursor checked by its type, so that a foreign cursor is named with the other bad query
+parameters."""
+
+
 async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    cursor: Cursor = None,
 ) -> PageParams:
     """Async: it does no I/O, and a sync dependency costs a thread hop."""
     return PageParams(limit=limit, after=decode_cursor(cursor) if cursor else None)

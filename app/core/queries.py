@@ -1,16 +1,19 @@
-"""Query parameters several routers share: a month, and a range of months `from` to `to`."""
+"""Query parameters several routers share: a month, and a range of months `from` to `to`.
+
+Each is checked by its type, so that a bad month is named with every other bad parameter of the
+request; the range checks, which need both bounds, follow."""
 
 from typing import Annotated
 
 from fastapi import Query
 
 from app.core.errors import FieldError, ValidationFailed, failed
-from app.core.fields import parse_period
+from app.core.fields import PeriodText, parse_period
 from app.core.periods import Period, periods_between
 
-PeriodQuery = Annotated[str, Query(description="YYYY-MM", examples=["2026-12"])]
-FirstPeriod = Annotated[str, Query(alias="from", description="First period, YYYY-MM.")]
-LastPeriod = Annotated[str, Query(alias="to", description="Last period, YYYY-MM.")]
+PeriodQuery = Annotated[PeriodText, Query(description="YYYY-MM", examples=["2026-12"])]
+FirstPeriod = Annotated[PeriodText, Query(alias="from", description="First period, YYYY-MM.")]
+LastPeriod = Annotated[PeriodText, Query(alias="to", description="Last period, YYYY-MM.")]
 
 MAX_PERIODS = 36
 

@@ -1,5 +1,6 @@
-"""The route class every `/v1` router uses: authentication first, one transaction per request,
-idempotent creates.
+"""The route class every `/v1` router uses: authentication first, then the body's media type
+(`media`), one transaction per request, idempotent creates, and schema errors completed by the
+route's checks (`checks`).
 
 Every `/v1` operation needs a key, and the key is checked before the body is read: a caller
 without a valid key gets its 401 whatever it sent, and learns nothing from body errors.
@@ -30,7 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.core import idempotency
+from app.core import checks, idempotency, media
 from app.core.auth import cached_principal, principal_from_header
 from app.core.db import Database
 from app.core.tables import IdempotencyRecord
@@ -95,7 +96,11 @@ class TransactionalRoute(APIRoute):
             self.openapi_extra = extra
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint_handler = super().get_route_handler()
+        endpoint_handler: Callable[[Request], Awaitable[Response]] = super().get_route_handler()
+        check = checks.check_of(self.endpoint)
+        if check is not None:
+            endpoint_handler = checks.completing(endpoint_handler, check)
+        accepted = media.declared(self.openapi_extra, self.body_field is not None)
 
         async def handler(request: Request) -> Response:
             database: Database = request.app.state.database
@@ -104,7 +109,7 @@ class TransactionalRoute(APIRoute):
             request.state.db = transaction.session
             token = _CURRENT.set(transaction)
             try:
-                return await _run(request, transaction, database, endpoint_handler)
+                return await _run(request, transaction, database, endpoint_handler, accepted)
             except BaseException:
                 if not transaction.ended:
                     await run_in_threadpool(transaction.end, False)
@@ -122,6 +127,7 @@ async def _run(
     transaction: _Transaction,
     database: Database,
     endpoint_handler: Callable[[Request], Awaitable[Response]],
+    accepted: tuple[str, ...],
 ) -> Response:
     session = transaction.session
     authorization = request.headers.get("authorization")
@@ -129,6 +135,7 @@ async def _run(
     if principal is None:
         principal = await run_in_threadpool(principal_from_header, session, authorization)
     request.state.principal = principal
+    media.ensure_accepted(request, accepted)
     key = idempotency.requested_key(request)
     api_key_id = principal.key_id
     if key is None or api_key_id is None:

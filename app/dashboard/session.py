@@ -12,7 +12,13 @@ import time
 
 from sqlalchemy.orm import Session
 
-from app.core.auth import Principal, active_key_by_id, find_active_key, principal_of
+from app.core.auth import (
+    PERSON_ROLES,
+    Principal,
+    active_key_by_id,
+    find_active_key,
+    principal_of,
+)
 from app.core.settings import Settings
 
 COOKIE_NAME = "plancher_session"
@@ -25,9 +31,10 @@ def _mac(settings: Settings, key_id: str, issued: int, key_hash: str) -> str:
 
 
 def sign_in(session: Session, settings: Settings, secret: str) -> str | None:
-    """The cookie value for a pasted API key, or None if the key is unknown or revoked."""
+    """The cookie value for a pasted API key, or None if the key is unknown, revoked, or a
+    machine's (`feed`)."""
     key = find_active_key(session, secret.strip())
-    if key is None:
+    if key is None or key.role not in PERSON_ROLES:
         return None
     issued = int(time.time())
     return f"{key.id}.{issued}.{_mac(settings, key.id, issued, key.key_hash)}"

@@ -9,8 +9,10 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 from sqlalchemy import Text, cast, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
+from app.core.pagination import PageParams
+from app.core.repository import Repository
 from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun, SpecialDay
 
 FloatArray = npt.NDArray[np.float64]
@@ -43,9 +45,49 @@ def _arrays(text: str | None) -> list[FloatArray] | None:
     return [np.asarray(totals, dtype=np.float64) for totals in decoded]
 
 
+class _Runs(Repository[ForecastRun]):
+    model = ForecastRun
+
+
+class _Jobs(Repository[ForecastJob]):
+    model = ForecastJob
+
+
 class ForecastRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+
+    def runs_page(
+        self, activity_id: str, granularity: str | None, volume: str | None, params: PageParams
+    ) -> tuple[Sequence[ForecastRun], str | None]:
+        """The activity's runs, newest first, without their samples (a list never shows them)."""
+        statement = (
+            select(ForecastRun)
+            .where(ForecastRun.activity_id == activity_id)
+            .options(defer(ForecastRun.samples))
+        )
+        if granularity is not None:
+            statement = statement.where(ForecastRun.granularity == granularity)
+        if volume is not None:
+            statement = statement.where(ForecastRun.volume == volume)
+        runs = _Runs(self.session)
+        return runs.page(statement, params, by=ForecastRun.created_at, newest_first=True)
+
+    def jobs_page(
+        self,
+        contract_ids: Sequence[str] | None,
+        status: str | None,
+        params: PageParams,
+    ) -> tuple[Sequence[ForecastJob], str | None]:
+        """Jobs newest first, of these contracts only unless `contract_ids` is None (all jobs,
+        including those over every contract)."""
+        statement = select(ForecastJob)
+        if contract_ids is not None:
+            statement = statement.where(ForecastJob.contract_id.in_(contract_ids))
+        if status is not None:
+            statement = statement.where(ForecastJob.status == status)
+        jobs = _Jobs(self.session)
+        return jobs.page(statement, params, by=ForecastJob.created_at, newest_first=True)
 
     def add_run(self, run: ForecastRun, points: list[ForecastPoint]) -> ForecastRun:
         self.session.add(run)

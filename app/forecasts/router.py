@@ -1,17 +1,19 @@
-"""HTTP layer of provider forecasts: single forecasts, background jobs, special days."""
+"""HTTP layer of provider forecasts: single forecasts and their list, background jobs and
+their list, special days."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
 
 from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
+from app.core.pagination import PageDep
 from app.core.routing import TransactionalRoute
 from app.core.transactions import RequestTransactions
-from app.forecasts import jobs, results, schemas, service
+from app.forecasts import jobs, listing, results, schemas, service
 from app.forecasts.tables import ForecastJob
 
 router = APIRouter(route_class=TransactionalRoute, tags=["provider forecasts"])
@@ -41,6 +43,28 @@ async def create_forecast(
     return results.forecast_out(stored)
 
 
+@router.get(
+    "/activities/{activity_id}/forecasts",
+    response_model=schemas.ForecastSummaryPage,
+    responses={**READ_ERRORS, **problem_responses(422)},
+)
+def list_forecasts(
+    activity_id: str,
+    session: SessionDep,
+    actor: ReaderKey,
+    page: PageDep,
+    granularity: schemas.Granularity | None = None,
+    volume: Annotated[
+        Literal["offered", "handled"] | None, Query(description="Offered or handled contacts.")
+    ] = None,
+) -> object:
+    """The activity's stored forecasts, newest first, without their points."""
+    items, next_cursor = listing.list_forecasts(
+        session, actor, activity_id, granularity, volume, page
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
 @router.get("/forecasts/{forecast_id}", response_model=schemas.ForecastOut, responses=READ_ERRORS)
 def get_forecast(forecast_id: str, session: SessionDep, actor: ReaderKey) -> object:
     """A stored forecast with its points and backtest scores."""
@@ -68,6 +92,23 @@ def create_forecast_job(
         jobs.run_job, state.database, state.forecast_pool, actor, job.id, activity_ids
     )
     return JSONResponse(job_out(job).model_dump(mode="json"), status_code=202, background=task)
+
+
+@router.get(
+    "/forecast-jobs",
+    response_model=schemas.ForecastJobPage,
+    responses={**READ_ERRORS, **problem_responses(422)},
+)
+def list_forecast_jobs(
+    session: SessionDep,
+    actor: ReaderKey,
+    page: PageDep,
+    contract_id: Annotated[str | None, Query(description="Only this contract's jobs.")] = None,
+    status: schemas.JobStatus | None = None,
+) -> object:
+    """Forecast jobs, newest first; a client key sees its own contracts' jobs."""
+    items, next_cursor = listing.list_jobs(session, actor, contract_id, status, page)
+    return {"items": [job_out(job) for job in items], "next_cursor": next_cursor}
 
 
 @router.get("/forecast-jobs/{job_id}", response_model=schemas.ForecastJobOut, responses=READ_ERRORS)

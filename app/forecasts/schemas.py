@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -56,9 +56,27 @@ class MethodForGranularity(StrictInput):
         return method
 
 
-class ForecastCreate(MethodForGranularity):
+class DayRange(MethodForGranularity):
+    """The days to forecast; `end` is checked against `start` by the schema, so that a reversed
+    range is named with every other bad field."""
+
     start: date = Field(description="First local day to forecast.")
     end: date = Field(description="Last local day to forecast (inclusive).")
+
+    @field_validator("end")
+    @classmethod
+    def _not_before_start(cls, end: date, info: ValidationInfo) -> date:
+        start = info.data.get("start")  # absent when it was itself invalid
+        if start is not None and end < start:
+            raise PydanticCustomError(
+                "end_before_start",
+                "must not be before start ({start})",
+                {"start": start.isoformat()},
+            )
+        return end
+
+
+class ForecastCreate(DayRange):
     history_end: date | None = Field(
         default=None, description="Forecast as of this date: only history strictly before it."
     )
@@ -129,7 +147,11 @@ class ForecastPointOut(BaseModel):
     aht_seconds: Seconds | None
 
 
-class ForecastOut(BaseModel):
+class ForecastSummaryOut(BaseModel):
+    """A stored forecast without its points and scores (`GET /forecasts/{id}` has them)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     activity_id: str
     granularity: Granularity
@@ -143,6 +165,17 @@ class ForecastOut(BaseModel):
     levels: list[int]
     history_end: date | None
     volume: Volume
+    created_at: datetime
+
+
+class ForecastSummaryPage(BaseModel):
+    items: list[ForecastSummaryOut]
+    next_cursor: str | None
+
+
+class ForecastOut(ForecastSummaryOut):
+    model_config = ConfigDict(from_attributes=False)
+
     backtest: list[CandidateScoreOut]
     selection: SelectionOut | None = Field(
         description="For `auto` and `ensemble`: the ranking, the margins and the tie rule."
@@ -152,17 +185,17 @@ class ForecastOut(BaseModel):
         " has no evidence about (forecast open), with the reason."
     )
     points: list[ForecastPointOut]
-    created_at: datetime
 
 
-class ForecastJobCreate(MethodForGranularity):
+class ForecastJobCreate(DayRange):
     contract_id: str | None = Field(default=None, description="Omit to forecast every activity.")
-    start: date
-    end: date
     levels: list[Annotated[int, Field(ge=50, le=99)]] = Field(
         default_factory=lambda: [80, 95], min_length=1, max_length=4
     )
     volume: Volume = "offered"
+
+
+JobStatus = Literal["queued", "running", "completed", "failed", "interrupted"]
 
 
 class ForecastJobOut(BaseModel):
@@ -170,7 +203,7 @@ class ForecastJobOut(BaseModel):
 
     id: str
     contract_id: str | None
-    status: Literal["queued", "running", "completed", "failed", "interrupted"]
+    status: JobStatus
     total: int
     done: int
     results: list[dict[str, str | None]] = Field(
@@ -191,8 +224,20 @@ class SpecialDayCreate(StrictInput):
         " `open`: a day worked although the calendar would close it (a holiday closed in past"
         " years); `multiplier`: a future day's forecast multiplied by `multiplier`."
     )
-    multiplier: Multiplier | None = Field(default=None, description="Required for `multiplier`.")
+    multiplier: Multiplier | None = Field(
+        default=None, validate_default=True, description="Required for `multiplier`."
+    )
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+    @field_validator("multiplier")
+    @classmethod
+    def _only_for_its_kind(cls, multiplier: Decimal | None, info: ValidationInfo) -> Any:
+        kind = info.data.get("kind")  # absent when it was itself invalid
+        if kind is not None and (kind == "multiplier") != (multiplier is not None):
+            raise PydanticCustomError(
+                "multiplier_kind", "required for kind multiplier, and only for it"
+            )
+        return multiplier
 
 
 class SpecialDayOut(BaseModel):
@@ -205,3 +250,8 @@ class SpecialDayOut(BaseModel):
     multiplier: Multiplier | None
     reason: str | None
     created_at: datetime
+
+
+class ForecastJobPage(BaseModel):
+    items: list[ForecastJobOut]
+    next_cursor: str | None

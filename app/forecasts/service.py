@@ -20,7 +20,7 @@ from app.contracts import dependents
 from app.contracts import service as contracts
 from app.core import audit
 from app.core.auth import Principal
-from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed, failed
+from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.core.orm import utc_now
 from app.core.periods import Period, local_midnight
 from app.core.transactions import Transactions
@@ -62,8 +62,6 @@ async def create_forecast(
     """The forecast use case, the same for the API, the jobs, the CLI and the outlook: read the
     inputs in a short transaction, fit in a worker process with no transaction open and no
     connection held, store the run in a short write transaction."""
-    if request.end < request.start:
-        raise failed([FieldError("body", "end", "must not be before start")])
     inputs = await transactions.read(lambda session: _inputs(session, actor, activity_id, request))
     with FORECAST_DURATION.labels(request.granularity).time():
         try:
@@ -131,9 +129,12 @@ def _raise_refusal(output: dict[str, Any]) -> None:
     error = output.get("error")
     if error is None:
         return
+    # The engine's message may start with its field ("end: end … is before start …"); the
+    # problem names the field apart, so the reason is the message alone.
+    reason = error["message"].removeprefix(f"{error['field']}: ")
     raise ForecastRefused(
-        error["message"][0].upper() + error["message"][1:] + ".",
-        errors=[FieldError("body", error["field"], error["message"])],
+        f"The forecast cannot be made: {reason}.",
+        errors=[FieldError("body", error["field"], reason)],
     )
 
 
@@ -174,10 +175,6 @@ def add_special_day(
     session: Session, actor: Principal, activity_id: str, data: schemas.SpecialDayCreate
 ) -> SpecialDay:
     activity = contracts.get_activity(session, actor, activity_id)
-    if (data.kind == "multiplier") != (data.multiplier is not None):
-        raise failed(
-            [FieldError("body", "multiplier", "required for kind multiplier, and only for it")]
-        )
     repository = ForecastRepository(session)
     if repository.special_day_on(activity.id, data.day) is not None:
         raise Conflict(f"{data.day} is already a special day of this activity; delete it first.")

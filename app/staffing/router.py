@@ -1,9 +1,10 @@
 """HTTP layer of staffing: Erlang C / Erlang A sizing and evaluation of one interval, and the
 staffing of an interval forecast.
 
-The one-interval endpoints read no client data, so any valid key may call them; the forecast
-staffing is scoped like the forecast. They are plain `def` routes: the maths is CPU work and
-runs in the thread pool, off the event loop.
+The one-interval endpoints read no client data, so any person's key may call them (not a
+`feed` key, which only moves volumes); the forecast staffing is scoped like the forecast.
+They are plain `def` routes: the maths is CPU work and runs in the thread pool, off the event
+loop.
 """
 
 from decimal import Decimal
@@ -11,7 +12,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.core.auth import AnyKey, ReaderKey
+from app.core import checks
+from app.core.auth import ReaderKey
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, problem_responses
 from app.core.routing import TransactionalRoute
@@ -28,7 +30,8 @@ _ERRORS = problem_responses(400, 401, 422)
     responses=_ERRORS,
     summary="Size the staffing of one interval",
 )
-def staffing_erlang_c(body: schemas.StaffingSizingRequest, actor: AnyKey) -> schemas.StaffingOut:
+@checks.checked_by(service.check_interval)
+def staffing_erlang_c(body: schemas.StaffingSizingRequest, actor: ReaderKey) -> schemas.StaffingOut:
     """Fewest agents meeting the service-level target and the occupancy cap on one interval,
     by Erlang C or, when callers hang up, Erlang A (`model`), with the FTE after shrinkage."""
     return service.size(body)
@@ -40,8 +43,9 @@ def staffing_erlang_c(body: schemas.StaffingSizingRequest, actor: AnyKey) -> sch
     responses=_ERRORS,
     summary="Evaluate a number of agents on one interval",
 )
+@checks.checked_by(service.check_interval)
 def staffing_evaluate(
-    body: schemas.StaffingEvaluationRequest, actor: AnyKey
+    body: schemas.StaffingEvaluationRequest, actor: ReaderKey
 ) -> schemas.StaffingOut:
     """What a given number of agents achieves on one interval (service level, speed of answer,
     occupancy, abandonment): the reverse of the sizing."""

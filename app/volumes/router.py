@@ -1,27 +1,24 @@
 """HTTP layer of actual volumes: bulk upload (JSON or CSV) and local-time reading."""
 
-import json
 import tempfile
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from pydantic import AfterValidator
 from starlette.concurrency import run_in_threadpool
 
-from app.core.auth import AdminKey, ReaderKey
+from app.core import media, openapi
+from app.core.auth import VolumeReaderKey, VolumeWriterKey
 from app.core.db import SessionDep
-from app.core.errors import (
-    READ_ERRORS,
-    WRITE_ERRORS,
-    MalformedBody,
-    UnsupportedMediaType,
-    problem_responses,
-)
-from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
+from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor
 from app.core.routing import TransactionalRoute
 from app.volumes import schemas, service
 from app.volumes.aggregation import Granularity
 
 router = APIRouter(route_class=TransactionalRoute, tags=["actual volumes"])
+
+Bound = Annotated[str, AfterValidator(service.check_bound)]
 
 _SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
 _CSV_EXAMPLE = "interval_start,offered,handled,aht_seconds\n2026-10-01T08:00:00+02:00,42,40,312.5\n"
@@ -31,23 +28,14 @@ _CSV_EXAMPLE = "interval_start,offered,handled,aht_seconds\n2026-10-01T08:00:00+
     "/activities/{activity_id}/volumes",
     response_model=schemas.IngestResult,
     responses={**WRITE_ERRORS, **problem_responses(400, 413, 415)},
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/VolumeUpload"}},
-                "text/csv": {"schema": {"type": "string"}, "example": _CSV_EXAMPLE},
-            },
-        }
-    },
+    openapi_extra=media.upload_body(openapi.body_schema(schemas.VolumeUpload), _CSV_EXAMPLE),
 )
 async def upload_volumes(
-    activity_id: str, request: Request, session: SessionDep, actor: AdminKey
+    activity_id: str, request: Request, session: SessionDep, actor: VolumeWriterKey
 ) -> schemas.IngestResult:
     """Upsert interval actuals, all or nothing: one bad row rejects the request, every bad row
     is listed, and nothing is written."""
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type == "text/csv":
+    if media.media_type(request) == media.CSV:
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES) as spool:
             async for piece in request.stream():
                 spool.write(piece)
@@ -59,16 +47,9 @@ async def upload_volumes(
                 activity_id,
                 spool,
             )
-    elif media_type == "application/json":
-        try:
-            body = json.loads(await request.body())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise MalformedBody(f"The request body is not valid JSON: {exc}.") from None
+    else:  # JSON: the route class refused every other media type
+        body = await media.json_body(request)
         summary = await run_in_threadpool(service.ingest_json, session, actor, activity_id, body)
-    else:
-        raise UnsupportedMediaType(
-            f"Send application/json or text/csv, not {media_type or 'no Content-Type'}."
-        )
     return schemas.IngestResult(
         inserted=summary.inserted, updated=summary.updated, total=summary.total
     )
@@ -82,14 +63,14 @@ async def upload_volumes(
 def read_volumes(
     activity_id: str,
     session: SessionDep,
-    actor: ReaderKey,
-    start: Annotated[str, Query(description="Local date YYYY-MM-DD or instant (inclusive).")],
-    end: Annotated[str, Query(description="Local date YYYY-MM-DD or instant (exclusive).")],
+    actor: VolumeReaderKey,
+    start: Annotated[Bound, Query(description="Local date YYYY-MM-DD or instant (inclusive).")],
+    end: Annotated[Bound, Query(description="Local date YYYY-MM-DD or instant (exclusive).")],
     granularity: Granularity = Granularity.DAY,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size (interval)")] = (
         DEFAULT_LIMIT
     ),
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    cursor: Cursor = None,
 ) -> object:
     """Actuals per interval (paged) or per local day, ISO week or month; AHT handled-weighted."""
     rows, next_cursor = service.read_volumes(

@@ -176,9 +176,22 @@ def resolve_bound(value: str, timezone: ZoneInfo, name: str) -> datetime:
     if instant is None or instant.tzinfo is None:
         raise ValidationFailed(
             f"Invalid query parameter {name}.",
-            errors=[FieldError("query", name, "a date YYYY-MM-DD or an instant with offset")],
+            errors=[FieldError("query", name, BOUND_REASON)],
         )
     return instant
+
+
+BOUND_REASON = "a date YYYY-MM-DD or an instant with offset"
+
+
+def check_bound(value: str) -> str:
+    """`value` if it reads as a bound in any zone, for the query's type: a bad bound is then
+    named with every other bad parameter, before the contract's zone is known."""
+    try:
+        resolve_bound(value, ZoneInfo("UTC"), "bound")
+    except ValidationFailed:
+        raise ValueError(BOUND_REASON) from None
+    return value
 
 
 def read_volumes(

@@ -48,3 +48,15 @@ def test_without_a_body_the_balance_is_paid(client, db, admin, billing) -> None:
         "7200.00",
         "0.00",
     )
+
+
+def test_an_amount_above_the_balance_is_named_with_a_bad_date(client, db, admin, billing):
+    invoice = _issued(client, db, admin, billing)
+    body = {"paid_on": "2026-13-01", "amount": "7200.01", "reference": "x" * 101}
+    response = client.post(f"/v1/invoices/{invoice['id']}/mark-paid", json=body, headers=billing)
+    assert response.status_code == 422
+    assert {error["field"] for error in response.json()["errors"]} == {
+        "paid_on",
+        "amount",
+        "reference",
+    }

@@ -318,6 +318,32 @@ def test_invoice_lines_as_csv(client, db, admin, billing) -> None:
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [(row["activity_name"], row["amount"]) for row in rows] == [("voice", "6000.00")]
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="draft-{invoice_id}.csv"'
+    )
+
+
+def test_an_issued_invoices_csv_carries_its_number_dates_and_totals(
+    client, db, admin, billing
+) -> None:
+    contract_id, _ = arrange(client, db, admin, POOLED_STREAMS)
+    invoice_id = generate(client, contract_id, billing).json()["id"]
+    issued = client.post(f"/v1/invoices/{invoice_id}/issue", headers=billing).json()
+    response = client.get(f"/v1/invoices/{invoice_id}", headers={**billing, "Accept": "text/csv"})
+    (row,) = csv.DictReader(io.StringIO(response.text))
+    assert (row["invoice_number"], row["issue_date"], row["due_date"]) == (
+        issued["number"],
+        issued["issue_date"],
+        issued["due_date"],
+    )
+    assert (row["invoice_net_amount"], row["invoice_vat_amount"], row["invoice_total_amount"]) == (
+        issued["net_amount"],
+        issued["vat_amount"],
+        issued["total_amount"],
+    )
+    assert response.headers["content-disposition"] == (
+        f'attachment; filename="{issued["number"]}.csv"'
+    )
 
 
 def test_listing_pages_in_update_order_and_filters_by_update_time(
@@ -430,3 +456,11 @@ def test_an_invoice_changed_without_the_clock_is_refused(client, db, admin, bill
     with pytest.raises(RuntimeError, match="invoice clock"):
         db.flush()
     db.rollback()
+
+
+def test_paying_a_draft_is_refused_in_plain_english(client, db, admin, billing) -> None:
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    invoice_id = generate(client, contract_id, billing).json()["id"]
+    response = client.post(f"/v1/invoices/{invoice_id}/mark-paid", headers=billing)
+    assert response.status_code == 409
+    assert response.json()["detail"].endswith("only an issued invoice can be marked paid.")

@@ -153,6 +153,7 @@ def test_every_bad_line_is_named_in_one_response(client, db, tenant, admin) -> N
     fields = [error["field"] for error in response.json()["errors"]]
     assert fields == [
         "lines.0.period",
+        "lines.0.aht_seconds",  # missing whatever the period: named too
         "lines.1.period",
         "lines.1.aht_seconds",
         "lines.2.aht_seconds",

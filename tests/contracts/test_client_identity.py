@@ -89,3 +89,30 @@ def test_only_admin_patches_a_client(client, db, admin) -> None:
     ops = bearer(db, Role.OPS)
     response = client.patch(f"/v1/clients/{created['id']}", json={"name": "X"}, headers=ops)
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("siren", "vat_number"),
+    [
+        ("732 829 320", "fr 44 732 829 320"),
+        ("732\u00a0829\u00a0320", "Fr44732829320"),  # no-break spaces, as a French form writes
+        (" 732829320 ", "FR44\u202f732829320"),
+    ],
+)
+def test_a_siren_and_vat_number_written_grouped_are_stored_ungrouped(
+    client, admin, siren: str, vat_number: str
+) -> None:
+    created = _create(client, admin, siren=siren, vat_number=vat_number)
+    assert (created["siren"], created["vat_number"]) == ("732829320", "FR44732829320")
+    patched = client.patch(
+        f"/v1/clients/{created['id']}", json={"vat_number": "fr 44 732829320"}, headers=admin
+    )
+    assert patched.json()["vat_number"] == "FR44732829320"
+
+
+def test_a_grouped_siren_still_has_to_pass_its_checksum(client, admin) -> None:
+    response = client.post(
+        "/v1/clients", json={"name": "Acme", "siren": "732 829 321"}, headers=admin
+    )
+    assert response.status_code == 422
+    assert "Luhn" in response.json()["errors"][0]["reason"]

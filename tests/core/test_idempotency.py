@@ -2,9 +2,11 @@
 body is a 409, keys are per API key, a rejected request is not remembered, and keys expire
 after the retention period."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -354,3 +356,62 @@ def test_purge_deletes_the_expired_records_only(
     assert idempotency.purge(database, retention_hours=24) == 1
     remaining = db.scalars(select(IdempotencyRecord.idempotency_key)).all()
     assert remaining == ["recent"]
+
+
+def _raw_post(client: TestClient, route: CreateRoute, headers: dict[str, str], text: str) -> Any:
+    return client.post(
+        route.path,
+        content=text.encode(),
+        headers={**headers, "Idempotency-Key": "k-canon", "Content-Type": "application/json"},
+    )
+
+
+def test_the_same_json_reindented_and_reordered_is_a_replay(
+    client: TestClient, route: CreateRoute, admin: dict[str, str]
+) -> None:
+    """The JSON value is compared, not its bytes: a retry that re-serialises the body (other
+    indentation, other key order) is the same request."""
+    first = _raw_post(client, route, admin, json.dumps(route.body))
+    reordered = dict(reversed(list(route.body.items())))
+    second = _raw_post(client, route, admin, json.dumps(reordered, indent=4))
+    assert first.status_code == 201, first.text
+    assert (second.status_code, second.headers["Idempotent-Replayed"]) == (201, "true")
+    assert second.json()["id"] == first.json()["id"]
+
+
+def test_the_same_number_written_otherwise_is_a_replay(
+    client: TestClient, db: Session, admin: dict[str, str]
+) -> None:
+    route = _prices(db)
+    first = _raw_post(client, route, admin, '{"effective_from": "2026-01-01", "unit_price": 1.3}')
+    second = _raw_post(client, route, admin, '{"unit_price": 1.30, "effective_from": "2026-01-01"}')
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert second.json()["id"] == first.json()["id"]
+
+
+def test_a_changed_value_is_still_a_409(
+    client: TestClient, db: Session, admin: dict[str, str]
+) -> None:
+    route = _prices(db)
+    _raw_post(client, route, admin, '{"effective_from": "2026-01-01", "unit_price": 1.3}')
+    second = _raw_post(client, route, admin, '{"effective_from": "2026-01-01", "unit_price": 1.31}')
+    assert second.status_code == 409
+
+
+def test_canonical_json_ignores_layout_but_not_values() -> None:
+    def canon(text: str) -> str:
+        return idempotency.canonical_json(json.loads(text, parse_float=Decimal, parse_int=Decimal))
+
+    assert canon('{"b": [1, 2.50], "a": "x"}') == canon('{ "a":"x","b":[1.0,2.5] }')
+    assert canon('{"a": 1}') != canon('{"a": "1"}')
+    assert canon('{"a": 0.1000000000000000001}') != canon('{"a": 0.1}')
+
+
+def test_a_bulk_body_over_the_cap_is_compared_as_bytes() -> None:
+    """Parsing a bulk upload twice would double the largest requests' memory: past the cap
+    the bytes are the fingerprint, below it the value."""
+    small = b'{"b": 1,  "a": 2}'
+    assert idempotency._canonical_body(small, "application/json") == b'{"a":2,"b":1}'
+    big = b'{"records": [' + b" " * idempotency.CANONICAL_JSON_MAX_BYTES + b"]}"
+    assert idempotency._canonical_body(big, "application/json") is big
+    assert idempotency._canonical_body(small, "text/csv") is small

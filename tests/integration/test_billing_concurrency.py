@@ -21,6 +21,7 @@ from app.billing import service as billing
 from app.billing.tables import Invoice
 from app.commitments import schemas as commitment_schemas
 from app.commitments import service as commitments
+from app.commitments.submission import Received
 from app.contracts import schemas, service
 from app.core.auth import SYSTEM, Principal, Role, issue_key
 from app.core.charter import BillingUnit
@@ -93,9 +94,11 @@ def _contract_with_shortfall(database: Database, reference: str) -> str:
             session,
             SYSTEM_ADMIN,
             activity.id,
-            commitment_schemas.CommitmentCreate(
-                received_at=datetime(2026, 8, 1, tzinfo=UTC),
-                lines=[commitment_schemas.CommitmentLineIn(period="2026-10", volume=100_000)],
+            Received.of(
+                commitment_schemas.CommitmentCreate(
+                    received_at=datetime(2026, 8, 1, tzinfo=UTC),
+                    lines=[commitment_schemas.CommitmentLineIn(period="2026-10", volume=100_000)],
+                )
             ),
         )
         volumes.ingest_json(

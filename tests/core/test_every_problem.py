@@ -1,0 +1,188 @@
+"""Every problem of a request in one response: the schema's errors and the checks against the
+stored data (the contract, the client) together, for bodies and queries alike."""
+
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.core.auth import Role
+
+from factories import bearer, make_activity, make_client, make_contract
+
+
+@pytest.fixture
+def admin(db: Session) -> dict[str, str]:
+    return bearer(db, Role.ADMIN)
+
+
+@pytest.fixture
+def activity(db: Session) -> Any:
+    contract = make_contract(db, make_client(db), starts_on=date(2025, 1, 1))
+    return make_activity(db, contract, name="Back-office", billing_unit="hour")
+
+
+def _fields(response: Any) -> set[tuple[str, str]]:
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    return {(error["location"], error["field"]) for error in response.json()["errors"]}
+
+
+def test_a_bad_volume_does_not_hide_bad_periods_or_a_missing_aht(
+    client: TestClient, activity: Any, admin: dict[str, str]
+) -> None:
+    body = {
+        "lines": [
+            {"period": "2027-13", "volume": "abc"},
+            {"period": "2024-01", "volume": 5, "aht_seconds": 300},
+            {"period": "2026-12", "volume": 5},
+        ]
+    }
+    response = client.post(f"/v1/activities/{activity.id}/commitments", json=body, headers=admin)
+    assert _fields(response) == {
+        ("body", "lines.0.period"),  # the schema: no month 13
+        ("body", "lines.0.volume"),  # the schema: not a number
+        ("body", "lines.0.aht_seconds"),  # the activity: billed per hour, no reference AHT
+        ("body", "lines.1.period"),  # the contract: before it starts
+        ("body", "lines.2.aht_seconds"),
+    }
+
+
+def test_an_unknown_activity_is_named_with_the_schema_errors(
+    client: TestClient, activity: Any, admin: dict[str, str]
+) -> None:
+    body = {
+        "received_at": "not a time",
+        "lines": [
+            {"activity_id": "act_nope", "period": "2026-12", "volume": 1},
+            {"activity_id": activity.id, "period": "2026-12", "volume": -1, "aht_seconds": 60},
+        ],
+    }
+    response = client.post(
+        f"/v1/contracts/{activity.contract_id}/commitments", json=body, headers=admin
+    )
+    assert _fields(response) == {
+        ("body", "received_at"),
+        ("body", "lines.0.activity_id"),
+        ("body", "lines.1.volume"),
+    }
+
+
+def test_an_adjustment_outside_the_contract_is_named_with_the_schema_errors(
+    client: TestClient, activity: Any, admin: dict[str, str]
+) -> None:
+    response = client.post(
+        f"/v1/activities/{activity.id}/adjustments",
+        json={"period": "2020-01", "units": "abc", "reason": ""},
+        headers=admin,
+    )
+    assert _fields(response) == {("body", "period"), ("body", "units"), ("body", "reason")}
+
+
+def test_an_unknown_client_is_named_with_the_schema_errors(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    body = {"client_id": "cli_nope", "reference": "X", "starts_on": "2026-01-01", "vat_rate": 2}
+    response = client.post("/v1/contracts", json=body, headers=admin)
+    assert _fields(response) == {("body", "client_id"), ("body", "vat_rate")}
+
+
+def test_an_end_before_the_stored_start_is_named_with_the_schema_errors(
+    client: TestClient, activity: Any, admin: dict[str, str]
+) -> None:
+    response = client.patch(
+        f"/v1/contracts/{activity.contract_id}",
+        json={"ends_on": "2024-06-30", "trigger_ratio": "7"},
+        headers=admin,
+    )
+    errors = response.json()["errors"]
+    assert _fields(response) == {("body", "ends_on"), ("body", "trigger_ratio")}
+    assert (
+        "after starts_on (2025-01-01)"
+        in next(e for e in errors if e["field"] == "ends_on")["reason"]
+    )
+
+
+def test_start_after_end_is_named_with_the_other_bad_fields(
+    client: TestClient, activity: Any, admin: dict[str, str]
+) -> None:
+    body = {"start": "2026-12-31", "end": "2026-12-01", "levels": [10], "granularity": "week"}
+    response = client.post(f"/v1/activities/{activity.id}/forecasts", json=body, headers=admin)
+    assert _fields(response) == {
+        ("body", "end"),
+        ("body", "levels.0"),
+        ("body", "granularity"),
+    }
+
+
+def test_a_missing_multiplier_is_named_with_a_bad_day(
+    client: TestClient, activity: Any, admin: dict[str, str]
+) -> None:
+    response = client.post(
+        f"/v1/activities/{activity.id}/special-days",
+        json={"day": "2026-02-30", "kind": "multiplier"},
+        headers=admin,
+    )
+    assert _fields(response) == {("body", "day"), ("body", "multiplier")}
+
+
+def test_a_missing_answer_time_does_not_hide_a_bad_target(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    body = {"volume": 100, "interval_minutes": 30, "aht_seconds": 180, "service_level_target": 80}
+    response = client.post("/v1/staffing/erlang-c", json=body, headers=admin)
+    assert _fields(response) == {("body", "answer_time_seconds"), ("body", "service_level_target")}
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "expected"),
+    [
+        (
+            "/v1/invoices",
+            {"limit": "x", "period": "2027-13", "cursor": "%%%", "status": "nope"},
+            {"limit", "period", "cursor", "status"},
+        ),
+        ("/v1/clients", {"limit": "0", "cursor": "%%%"}, {"limit", "cursor"}),
+        ("/v1/invoices/summary", {"from": "2026-13", "to": "2026"}, {"from", "to"}),
+        ("/v1/overview", {"period": "2026-00", "limit": "-1"}, {"period", "limit"}),
+    ],
+)
+def test_every_bad_query_value_is_named(
+    client: TestClient, admin: dict[str, str], path: str, params: dict[str, str], expected: set
+) -> None:
+    response = client.get(path, params=params, headers=admin)
+    assert _fields(response) == {("query", name) for name in expected}
+
+
+def test_a_bad_binding_period_is_named_with_the_query_location(
+    client: TestClient, activity: Any, admin: dict[str, str]
+) -> None:
+    response = client.get(
+        f"/v1/activities/{activity.id}/commitments/binding",
+        params={"period": "2026-13"},
+        headers=admin,
+    )
+    assert _fields(response) == {("query", "period")}
+
+
+def test_bad_volume_bounds_are_named_with_the_paging_errors(
+    client: TestClient, activity: Any, admin: dict[str, str]
+) -> None:
+    response = client.get(
+        f"/v1/activities/{activity.id}/volumes",
+        params={"start": "yesterday", "end": "2026-10-01T08:00:00", "limit": "0"},
+        headers=admin,
+    )
+    assert _fields(response) == {("query", "start"), ("query", "end"), ("query", "limit")}
+
+
+@pytest.mark.parametrize("path", ["/v1/staffing/erlang-c", "/v1/staffing/evaluate"])
+def test_an_offered_load_too_large_is_named_with_a_missing_field(
+    client: TestClient, admin: dict[str, str], path: str
+) -> None:
+    body = {"volume": 900_000_000, "interval_minutes": 15, "aht_seconds": 3600}
+    response = client.post(path, json=body, headers=admin)
+    fields = _fields(response)
+    assert ("body", "volume") in fields and ("body", "answer_time_seconds") in fields

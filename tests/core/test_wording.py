@@ -1,0 +1,52 @@
+"""Generated messages read as English: "an issued invoice", "an interval forecast"."""
+
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.core.auth import Role
+from app.core.wording import with_article
+from app.forecasts.tables import ForecastRun
+
+from factories import bearer, make_activity, make_client, make_contract
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("issued invoice", "an issued invoice"),
+        ("draft invoice", "a draft invoice"),
+        ("interval forecast", "an interval forecast"),
+        ("month forecast", "a month forecast"),
+    ],
+)
+def test_the_article_follows_the_first_letter(phrase: str, expected: str) -> None:
+    assert with_article(phrase) == expected
+
+
+def test_staffing_a_handled_forecast_names_it_grammatically(
+    client: TestClient, db: Session
+) -> None:
+    activity = make_activity(db, make_contract(db, make_client(db)))
+    run = ForecastRun(
+        activity_id=activity.id,
+        granularity="interval",
+        start=date(2026, 12, 1),
+        end=date(2026, 12, 1),
+        method_requested="auto",
+        method="ets",
+        levels=[80],
+        volume="handled",
+        backtest=[],
+    )
+    db.add(run)
+    db.flush()
+    response = client.get(
+        f"/v1/forecasts/{run.id}/staffing",
+        params={"service_level_target": "0.8", "answer_time_seconds": "20"},
+        headers=bearer(db, Role.ADMIN),
+    )
+    assert response.status_code == 422
+    assert "is an interval forecast of handled contacts" in response.json()["errors"][0]["reason"]
