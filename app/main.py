@@ -27,7 +27,9 @@ from app.core.errors import ServiceUnavailable, install_error_handlers, problem_
 from app.core.heap import freeze_startup_heap
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import current_revision, head_revision
+from app.core.queue import LocalQueue, ProcrastinateQueue, Runtime, TaskQueue
 from app.core.settings import Settings, get_settings
+from app.core.transactions import DatabaseTransactions
 from app.dashboard.router import router as dashboard_router
 from app.forecasts import jobs
 from app.forecasts import service as forecasts
@@ -51,21 +53,40 @@ Errors are `application/problem+json` (RFC 9457). Money and quantities are decim
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Freeze the start-up heap (`core.heap`), mark forecast jobs a previous process left
-    unfinished and purge expired idempotency records; stop the forecasting workers at exit."""
+    """Freeze the start-up heap (`core.heap`), resume the forecast jobs a previous process left
+    unfinished (embedded task runner) and purge expired idempotency records; at exit (SIGTERM
+    included, once uvicorn has drained the requests in flight) let running tasks finish, then
+    stop the forecasting workers."""
     log = logging.getLogger("plancher")
     freeze_startup_heap()
+    tasks = app.state.queue
     try:
-        interrupted = await run_in_threadpool(jobs.interrupt_unfinished, app.state.database)
-        if interrupted:
-            log.warning("%d forecast job(s) interrupted", interrupted)
+        if isinstance(tasks, LocalQueue):
+            resumed = await run_in_threadpool(jobs.resume_unfinished, app.state.database, tasks)
+            if resumed:
+                log.warning("%d unfinished forecast job(s) resumed", resumed)
         retention_hours = app.state.settings.idempotency_retention_hours
         purged = await run_in_threadpool(idempotency.purge, app.state.database, retention_hours)
         log.info("%d expired idempotency record(s) purged", purged)
     except SQLAlchemyError:
         log.warning("database not ready; /readyz tells why")
     yield
+    if isinstance(tasks, LocalQueue):
+        await run_in_threadpool(tasks.shutdown, app.state.settings.worker_shutdown_seconds)
     app.state.forecast_pool.shutdown()
+
+
+def task_queue(app: FastAPI, settings: Settings) -> TaskQueue:
+    """procrastinate on PostgreSQL (run by `plancher worker`), else the server's own runner
+    with the app's database and forecasting pool."""
+    if not settings.local_tasks():
+        return ProcrastinateQueue(settings)
+
+    def runtime(local: LocalQueue) -> Runtime:
+        transactions = DatabaseTransactions(app.state.database, turn=local.turn)
+        return Runtime(transactions, app.state.forecast_pool, settings, local)
+
+    return LocalQueue(runtime, settings.forecast_workers)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -99,6 +120,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database or Database(
         create_db_engine(settings.database_url, echo=settings.database_echo)
     )
+    app.state.queue = task_queue(app, settings)
     _register_dependents()
 
     v1 = APIRouter(prefix="/v1")

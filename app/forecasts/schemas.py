@@ -170,7 +170,12 @@ class ForecastJobOut(BaseModel):
 
     id: str
     contract_id: str | None
-    status: Literal["queued", "running", "completed", "failed", "interrupted"]
+    status: Literal[
+        "queued", "running", "completed", "partial", "failed", "cancelled", "interrupted"
+    ] = Field(
+        description="`partial`: some activities failed (see their `error`), `failed`: all "
+        "did; `interrupted` only on jobs left by a version before the task queue."
+    )
     total: int
     done: int
     results: list[dict[str, str | None]] = Field(
