@@ -229,7 +229,8 @@ class LocalQueue:
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._thread is not None:
                 self._thread.join(timeout=5)
-            self._loop = None
+            # The next task starts a new loop, with locks of its own.
+            self._loop, self._slots, self._turn = None, None, None
 
 
 async def _attempts(spec: TaskSpec, runtime: Runtime, arguments: dict[str, Any]) -> None:

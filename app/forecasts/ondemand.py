@@ -68,9 +68,16 @@ async def make_month_forecasts(
     spans: list[dict[str, Any]],
 ) -> None:
     """Fit the spans' month forecasts in parallel in the pool, each stored in its own short
-    transaction."""
+    transaction. Every one runs to its end before an error is raised: a sibling left running
+    would outlive its task."""
     requests = [_request(span, volume) for span in spans]
-    await asyncio.gather(*(_forecast(runtime, activity_id, request) for request in requests))
+    outcomes = await asyncio.gather(
+        *(_forecast(runtime, activity_id, request) for request in requests),
+        return_exceptions=True,
+    )
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 def _request(span: dict[str, Any], volume: schemas.Volume) -> schemas.ForecastCreate:
