@@ -27,6 +27,7 @@ from app.core.errors import ServiceUnavailable, install_error_handlers, problem_
 from app.core.heap import freeze_startup_heap
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import current_revision, head_revision
+from app.core.outage import Outage, install_outage_handlers
 from app.core.queue import LocalQueue, ProcrastinateQueue, Runtime, TaskQueue
 from app.core.settings import Settings, get_settings
 from app.core.transactions import DatabaseTransactions
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     auth.KEY_CACHE.seconds = settings.api_key_cache_seconds
+    app.state.outage = Outage()
     app.state.forecast_pool = ForecastPool(
         settings.forecast_workers, settings.forecast_timeout_seconds
     )
@@ -138,6 +140,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     _add_operations_routes(app)
 
     install_error_handlers(app)
+    install_outage_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
@@ -153,6 +156,7 @@ def _add_operations_routes(app: FastAPI) -> None:
     async def readyz(request: Request) -> JSONResponse:
         """The database answers and its schema is at the latest migration."""
         status = await run_in_threadpool(_readiness, request.app.state.database)
+        request.app.state.outage.succeeded()
         return JSONResponse(status)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
