@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+import app.schedules  # noqa: F401  (declares the schedules the queue knows)
 from app.billing import service as billing
 from app.billing.einvoice.router import router as einvoice_router
 from app.billing.reporting.router import router as invoice_reporting_router
