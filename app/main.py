@@ -18,6 +18,7 @@ from app.billing import service as billing
 from app.billing.einvoice.router import router as einvoice_router
 from app.billing.reporting.router import router as invoice_reporting_router
 from app.billing.router import router as billing_router
+from app.billing.runs.router import router as invoice_runs_router
 from app.commitments import service as commitments
 from app.commitments.router import router as commitments_router
 from app.contracts import dependents
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     v1.include_router(outlook_router)
     v1.include_router(invoice_reporting_router)  # before /invoices/{invoice_id}
     v1.include_router(billing_router)
+    v1.include_router(invoice_runs_router)
     v1.include_router(einvoice_router)
     v1.include_router(staffing_router)
     app.include_router(v1)

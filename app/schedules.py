@@ -15,7 +15,7 @@ import logging
 
 from sqlalchemy.orm import Session
 
-from app.billing import service as billing
+from app.billing.runs import service as invoice_runs
 from app.contracts import service as contracts
 from app.core import idempotency, queue
 from app.core.auth import SYSTEM
@@ -56,17 +56,12 @@ def _queue_refresh(session: Session, runtime: queue.Runtime, months: int) -> int
 
 @queue.schedule("schedules.invoice_run", "schedule_invoice_run")
 async def run_invoices(runtime: queue.Runtime, *, final_attempt: bool) -> None:
-    """Generate the drafts of the month before (a contract already invoiced is left as is)."""
+    """Start the stored run of the month before (a contract already invoiced is left as is)."""
     period = str(Period.of(utc_now().date()).previous())
-    summary = await runtime.transactions.write(lambda s: billing.run(s, SYSTEM, period))
-    log.info(
-        "invoice run %s: %d created, %d existing, %d without shortfall, %d errors",
-        period,
-        summary.created,
-        summary.existing,
-        summary.no_shortfall,
-        len(summary.errors),
+    run = await runtime.transactions.write(
+        lambda s: invoice_runs.start_run(s, runtime.queue, SYSTEM, period)
     )
+    log.info("invoice run %s of %s: %d contracts queued", run.id, period, run.contracts)
 
 
 @queue.schedule("schedules.idempotency_purge", "schedule_idempotency_purge")

@@ -1,4 +1,5 @@
-"""the task queue: procrastinate's schema on PostgreSQL, forecast jobs keep their activities
+"""the task queue: procrastinate's schema on PostgreSQL, forecast jobs keep their activities,
+stored invoice runs
 
 Revision ID: 7c4e1b9d2f60
 Revises: 2f6a9e1d7c35
@@ -53,6 +54,27 @@ def _driver_execute(sql: str) -> None:
 
 def upgrade() -> None:
     op.add_column("forecast_jobs", sa.Column("activity_ids", sa.JSON(), nullable=True))
+    op.create_table(
+        "invoice_runs",
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.Column("period", sa.String(length=7), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("contracts", sa.Integer(), nullable=False),
+        sa.Column("batches", sa.Integer(), nullable=False),
+        sa.Column("batches_done", sa.JSON(), nullable=False),
+        sa.Column("created", sa.Integer(), nullable=False),
+        sa.Column("existing", sa.Integer(), nullable=False),
+        sa.Column("no_shortfall", sa.Integer(), nullable=False),
+        sa.Column("invoice_ids", sa.JSON(), nullable=False),
+        sa.Column("errors", sa.JSON(), nullable=False),
+        sa.Column("created_by_key_id", sa.String(length=40), nullable=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_invoice_runs")),
+    )
+    op.create_index(op.f("ix_invoice_runs_period"), "invoice_runs", ["period"], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         from procrastinate.schema import SchemaManager
 
@@ -62,5 +84,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _driver_execute(_DROP_PROCRASTINATE)
+    op.drop_index(op.f("ix_invoice_runs_period"), table_name="invoice_runs")
+    op.drop_table("invoice_runs")
     with op.batch_alter_table("forecast_jobs") as batch:
         batch.drop_column("activity_ids")
