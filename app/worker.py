@@ -37,7 +37,9 @@ def run_worker(settings: Settings, concurrency: int, name: str = "worker") -> No
 async def _run(settings: Settings, concurrency: int, name: str) -> None:
     database = Database(create_db_engine(settings.database_url))
     pool = ForecastPool(concurrency, timeout_seconds=float("inf"))  # tasks have no time limit
-    pool.warm_up()
+    # Fetch tasks only once the fitting processes have loaded the models: a task taken by a
+    # worker still starting would wait while another worker could run it.
+    await asyncio.gather(*(asyncio.wrap_future(future) for future in pool.warm_up()))
     runtime = Runtime(DatabaseTransactions(database), pool, settings, ProcrastinateQueue(settings))
     connector = procrastinate.PsycopgConnector(conninfo=libpq_url(settings.database_url))
     worker_app = procrastinate_app(connector, settings)
