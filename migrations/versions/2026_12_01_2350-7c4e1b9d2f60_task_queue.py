@@ -1,5 +1,4 @@
-"""the task queue: procrastinate's schema on PostgreSQL, forecast jobs keep their activities,
-stored invoice runs
+"""task queue (procrastinate on PostgreSQL), forecast job activities, stored invoice runs
 
 Revision ID: 7c4e1b9d2f60
 Revises: 2f6a9e1d7c35
