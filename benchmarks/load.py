@@ -81,7 +81,9 @@ class Planner(HttpUser):
             name="GET /v1/activities/{id}/scorecard",
         )
         self.client.get(f"/v1/overview?period={month}", name="GET /v1/overview")
-        self.client.get("/v1/invoices/summary", name="GET /v1/invoices/summary")
+        self.client.get(
+            f"/v1/invoices/summary?from={last}&to={month}", name="GET /v1/invoices/summary"
+        )
 
     @task(2)
     def read_jobs_and_forecasts(self) -> None:

@@ -281,16 +281,20 @@ class ProcrastinateQueue:
     def defer(
         self, session: Session, name: str, *, lock: str | None = None, **arguments: Any
     ) -> None:
-        connection = session.connection().connection.driver_connection
-        deferrer = self.app.tasks[name].configure(connection=connection, queueing_lock=lock)
         if lock is None:
-            deferrer.defer(**arguments)
+            self._deferrer(session, name, lock).defer(**arguments)
             return
         try:
             with session.begin_nested():  # a refused insert must not abort the caller's work
-                deferrer.defer(**arguments)
+                self._deferrer(session, name, lock).defer(**arguments)
         except procrastinate.exceptions.AlreadyEnqueued:
             pass
+
+    def _deferrer(self, session: Session, name: str, lock: str | None) -> Any:
+        """procrastinate's deferrer on the session's connection. Asking the session for it
+        also emits a pending SAVEPOINT, which SQLAlchemy only sends with its own statements."""
+        connection = session.connection().connection.driver_connection
+        return self.app.tasks[name].configure(connection=connection, queueing_lock=lock)
 
 
 def procrastinate_app(connector: BaseConnector, settings: Settings) -> procrastinate.App:

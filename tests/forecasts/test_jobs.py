@@ -10,9 +10,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from app.core.auth import SYSTEM, Role
+from app.core.periods import Period
 from app.core.queue import TASKS, ProcrastinateQueue
 from app.core.settings import Settings
-from app.forecasts import jobs, schemas
+from app.forecasts import jobs, ondemand, schemas
 from app.forecasts.tables import ForecastJob, ForecastRun
 from app.volumes import service as volumes
 from models.synthetic import DEMO_PROFILES, generate_intervals
@@ -21,6 +22,7 @@ from factories import bearer, make_activity, make_client, make_contract
 
 TODAY = date.today()
 START = TODAY + timedelta(days=7)
+THIS = Period.of(TODAY)
 REQUEST = {"granularity": "day", "method": "snaive", "start": str(START), "end": str(START)}
 
 
@@ -128,5 +130,16 @@ def test_procrastinate_tasks_commit_and_roll_back_with_the_job(database_url_fact
                 (kept.id, activity.id, "todo") for activity in activities
             )
             assert session.get(ForecastJob, dropped.id) is None
+            # The same request queued twice under one lock (two reads of one comparison):
+            # one task, and the reader's transaction goes on.
+            for _ in range(2):
+                ondemand.request_month_forecasts(
+                    session, tasks, activities[0].id, [ondemand.Span(THIS, THIS)], "offered"
+                )
+            month_tasks = session.execute(
+                text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = :name"),
+                {"name": ondemand.MONTH_FORECASTS},
+            ).scalar()
+            assert month_tasks == 1
     finally:
         database.engine.dispose()
