@@ -41,25 +41,28 @@ def test_job_whose_every_activity_fails_ends_failed_with_the_errors(client, db, 
     contract = make_contract(db, make_client(db))
     empty = [make_activity(db, contract, name=name) for name in ("A", "B")]
     admin = bearer(db, Role.ADMIN)
-    created = client.post(
-        "/v1/forecast-jobs", json={**REQUEST, "contract_id": contract.id}, headers=admin
-    )
-    assert created.status_code == 202, created.text
+    created = _job_of(client, contract.id, admin)
     tasks.drain()
-    job = client.get(f"/v1/forecast-jobs/{created.json()['id']}", headers=admin).json()
+    job = client.get(f"/v1/forecast-jobs/{created['id']}", headers=admin).json()
     assert (job["status"], job["done"], job["total"]) == ("failed", 2, 2)
     assert {r["activity_id"] for r in job["results"]} == {a.id for a in empty}
     assert all("at least" in r["error"] and r["forecast_id"] is None for r in job["results"])
     assert job["finished_at"] is not None
 
 
+def _job_of(client, contract_id: str, admin: dict[str, str]) -> dict:
+    created = client.post(
+        "/v1/forecast-jobs", json={**REQUEST, "contract_id": contract_id}, headers=admin
+    )
+    assert created.status_code == 202, created.text
+    return created.json()
+
+
 def test_a_task_run_twice_stores_its_forecast_once(client, db, tasks) -> None:
     """What a worker killed after storing would leave: the retried task records nothing."""
     activity = _with_history(db)
     admin = bearer(db, Role.ADMIN)
-    created = client.post(
-        "/v1/forecast-jobs", json={**REQUEST, "contract_id": activity.contract_id}, headers=admin
-    ).json()
+    created = _job_of(client, activity.contract_id, admin)
     tasks.drain()
     tasks.submit(
         TASKS[jobs.FORECAST_ACTIVITY], {"job_id": created["id"], "activity_id": activity.id}
@@ -74,9 +77,7 @@ def test_a_task_run_twice_stores_its_forecast_once(client, db, tasks) -> None:
 def test_a_cancelled_job_stores_nothing_more(client, db, tasks) -> None:
     activity = _with_history(db)
     admin = bearer(db, Role.ADMIN)
-    created = client.post(
-        "/v1/forecast-jobs", json={**REQUEST, "contract_id": activity.contract_id}, headers=admin
-    ).json()
+    created = _job_of(client, activity.contract_id, admin)
     cancelled = client.post(f"/v1/forecast-jobs/{created['id']}/cancel", headers=admin)
     assert cancelled.status_code == 200, cancelled.text
     assert cancelled.json()["status"] == "cancelled"
@@ -92,10 +93,8 @@ def test_a_cancelled_job_stores_nothing_more(client, db, tasks) -> None:
 def test_a_job_without_activities_is_completed_at_once(client, db) -> None:
     contract = make_contract(db, make_client(db))
     admin = bearer(db, Role.ADMIN)
-    created = client.post(
-        "/v1/forecast-jobs", json={**REQUEST, "contract_id": contract.id}, headers=admin
-    )
-    assert (created.json()["status"], created.json()["total"]) == ("completed", 0)
+    created = _job_of(client, contract.id, admin)
+    assert (created["status"], created["total"]) == ("completed", 0)
 
 
 @pytest.mark.integration

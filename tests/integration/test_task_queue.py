@@ -20,8 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
 from app.core.auth import SYSTEM, Role, issue_key
@@ -36,6 +34,7 @@ from app.volumes import service as volumes
 from models.synthetic import DEMO_PROFILES, generate_intervals
 
 from factories import make_activity, make_client, make_contract
+from live_server import live_server
 from pg_server import PostgresServer
 
 pytestmark = pytest.mark.integration
@@ -48,16 +47,6 @@ def _history(weeks: int) -> bytes:
         DEMO_PROFILES[0], TODAY - timedelta(weeks=weeks), TODAY - timedelta(days=1), seed=11
     )
     return frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S+00:00").encode()
-
-
-def _serve(app: FastAPI) -> tuple[str, uvicorn.Server, threading.Thread]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return f"http://127.0.0.1:{port}", server, thread
 
 
 def _admin_key(database: Database) -> dict[str, str]:
@@ -192,12 +181,11 @@ def test_database_outage_answers_503_then_recovers_without_restart(own_server) -
     upgrade_to_head(url)
     database = Database(create_db_engine(url))
     app = create_app(Settings(database_url=url, log_level="WARNING"), database=database)
-    base, server, thread = _serve(app)
     headers = _admin_key(database)
     log = _Lines()
     logging.getLogger("plancher.database").addHandler(log)
     try:
-        with httpx.Client(base_url=base, timeout=30) as http:
+        with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
             assert http.get("/v1/clients", headers=headers).status_code == 200
             own_server.pause()
             during = [
@@ -223,8 +211,6 @@ def test_database_outage_answers_503_then_recovers_without_restart(own_server) -
             assert len(log.lines) == 2 and "available again" in log.lines[1], log.lines
     finally:
         logging.getLogger("plancher.database").removeHandler(log)
-        server.should_exit = True
-        thread.join(timeout=10)
         database.engine.dispose()
 
 
@@ -239,12 +225,11 @@ def test_a_write_during_a_fit_on_sqlite_does_not_wait_for_the_fit(tmp_path) -> N
     with session_scope(database) as session:
         activity = make_activity(session, make_contract(session, make_client(session)))
         volumes.ingest_csv(session, SYSTEM, activity.id, io.BytesIO(_history(30)))
-    base, server, thread = _serve(app)
     headers = _admin_key(database)
     start = TODAY + timedelta(days=7)
     body = {"granularity": "interval", "method": "auto", "start": str(start), "end": str(start)}
     try:
-        with httpx.Client(base_url=base, timeout=300) as http:
+        with live_server(app) as base, httpx.Client(base_url=base, timeout=300) as http:
 
             def write(name: str) -> float:
                 began = time.perf_counter()
@@ -275,6 +260,4 @@ def test_a_write_during_a_fit_on_sqlite_does_not_wait_for_the_fit(tmp_path) -> N
         assert still_fitting, f"the fit ({fitting}) ended before the write: nothing measured"
         assert during < 20 * baseline + 0.05, (during, baseline, fitting)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         database.engine.dispose()
