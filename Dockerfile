@@ -31,4 +31,6 @@ EXPOSE 8000
 VOLUME ["/data"]
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
+# The same image runs the API (default) or a worker: `docker run … plancher worker`.
+# Docker sends SIGTERM to PID 1 (plancher itself: exec form), which drains and exits.
 CMD ["plancher", "serve", "--host", "0.0.0.0", "--port", "8000"]

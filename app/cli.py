@@ -1,6 +1,7 @@
 """`plancher`: run the service and administer it from the command line."""
 
 import json
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -218,28 +219,57 @@ def _forecast_activity(
 def _forecast_contract(
     database: Database, pool: "ForecastPool", contract_id: str | None, fields: dict[str, Any]
 ) -> None:
-    import asyncio
-
+    """A job whose tasks run in this process (as on the embedded server), with a progress bar."""
     from rich.progress import Progress
 
+    from app.core.queue import LocalQueue, Runtime
+    from app.core.transactions import DatabaseTransactions
     from app.forecasts import jobs, schemas
 
+    settings = get_settings()
+    tasks = LocalQueue(
+        lambda local: Runtime(
+            DatabaseTransactions(database, turn=local.turn), pool, settings, local
+        ),
+        pool.workers,
+    )
     job_request = schemas.ForecastJobCreate.model_validate({**fields, "contract_id": contract_id})
     with session_scope(database) as session:
-        job, activity_ids = jobs.create_job(session, SYSTEM, job_request)
+        job = jobs.create_job(session, tasks, SYSTEM, job_request)
     with Progress() as bar:
-        task = bar.add_task(f"job {job.id}", total=len(activity_ids))
-        asyncio.run(
-            jobs.run_job(
-                database,
-                pool,
-                SYSTEM,
-                job.id,
-                activity_ids,
-                on_progress=lambda done, _total: bar.update(task, completed=done),
-            )
-        )
-    typer.echo(f"job {job.id} completed: {len(activity_ids)} activities")
+        progress = bar.add_task(f"job {job.id}", total=job.total)
+        while not tasks.drain(timeout=0.5):
+            with database.session(write=False) as session:
+                bar.update(progress, completed=jobs.get_job(session, SYSTEM, job.id).done)
+        bar.update(progress, completed=job.total)
+    tasks.shutdown(timeout=1)
+    with database.session(write=False) as session:
+        status = jobs.get_job(session, SYSTEM, job.id).status
+    typer.echo(f"job {job.id} {status}: {job.total} activities")
+
+
+@cli.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            help="Tasks at a time, each fitting in a process of its own; default: one per core."
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option(help="Name in the logs.")] = "worker",
+) -> None:
+    """Run background tasks from the PostgreSQL queue (forecast jobs, schedules), on this
+    machine or on any other that reaches the database; SIGTERM finishes the running tasks."""
+    import os
+
+    from app.worker import run_worker
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level)
+    try:
+        run_worker(settings, concurrency or os.cpu_count() or 1, name)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @cli.command()

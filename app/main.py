@@ -13,10 +13,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
+import app.schedules  # noqa: F401  (declares the schedules the queue knows)
 from app.billing import service as billing
 from app.billing.einvoice.router import router as einvoice_router
 from app.billing.reporting.router import router as invoice_reporting_router
 from app.billing.router import router as billing_router
+from app.billing.runs.router import router as invoice_runs_router
 from app.commitments import service as commitments
 from app.commitments.router import router as commitments_router
 from app.contracts import dependents
@@ -27,7 +29,10 @@ from app.core.errors import ServiceUnavailable, install_error_handlers, problem_
 from app.core.heap import freeze_startup_heap
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import current_revision, head_revision
+from app.core.outage import Outage, install_outage_handlers
+from app.core.queue import LocalQueue, ProcrastinateQueue, Runtime, TaskQueue
 from app.core.settings import Settings, get_settings
+from app.core.transactions import DatabaseTransactions
 from app.dashboard.router import router as dashboard_router
 from app.forecasts import jobs
 from app.forecasts import service as forecasts
@@ -51,21 +56,40 @@ Errors are `application/problem+json` (RFC 9457). Money and quantities are decim
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Freeze the start-up heap (`core.heap`), mark forecast jobs a previous process left
-    unfinished and purge expired idempotency records; stop the forecasting workers at exit."""
+    """Freeze the start-up heap (`core.heap`), resume the forecast jobs a previous process left
+    unfinished (embedded task runner) and purge expired idempotency records; at exit (SIGTERM
+    included, once uvicorn has drained the requests in flight) let running tasks finish, then
+    stop the forecasting workers."""
     log = logging.getLogger("plancher")
     freeze_startup_heap()
+    tasks = app.state.queue
     try:
-        interrupted = await run_in_threadpool(jobs.interrupt_unfinished, app.state.database)
-        if interrupted:
-            log.warning("%d forecast job(s) interrupted", interrupted)
+        if isinstance(tasks, LocalQueue):
+            resumed = await run_in_threadpool(jobs.resume_unfinished, app.state.database, tasks)
+            if resumed:
+                log.warning("%d unfinished forecast job(s) resumed", resumed)
         retention_hours = app.state.settings.idempotency_retention_hours
         purged = await run_in_threadpool(idempotency.purge, app.state.database, retention_hours)
         log.info("%d expired idempotency record(s) purged", purged)
     except SQLAlchemyError:
         log.warning("database not ready; /readyz tells why")
     yield
+    if isinstance(tasks, LocalQueue):
+        await run_in_threadpool(tasks.shutdown, app.state.settings.worker_shutdown_seconds)
     app.state.forecast_pool.shutdown()
+
+
+def task_queue(app: FastAPI, settings: Settings) -> TaskQueue:
+    """procrastinate on PostgreSQL (run by `plancher worker`), else the server's own runner
+    with the app's database and forecasting pool."""
+    if not settings.local_tasks():
+        return ProcrastinateQueue(settings)
+
+    def runtime(local: LocalQueue) -> Runtime:
+        transactions = DatabaseTransactions(app.state.database, turn=local.turn)
+        return Runtime(transactions, app.state.forecast_pool, settings, local)
+
+    return LocalQueue(runtime, settings.forecast_workers)
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -95,12 +119,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     auth.KEY_CACHE.seconds = settings.api_key_cache_seconds
+    app.state.outage = Outage()
     app.state.forecast_pool = ForecastPool(
         settings.forecast_workers, settings.forecast_timeout_seconds
     )
     app.state.database = database or Database(
         create_db_engine(settings.database_url, echo=settings.database_echo)
     )
+    app.state.queue = task_queue(app, settings)
     _register_dependents()
 
     v1 = APIRouter(prefix="/v1")
@@ -111,6 +137,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     v1.include_router(outlook_router)
     v1.include_router(invoice_reporting_router)  # before /invoices/{invoice_id}
     v1.include_router(billing_router)
+    v1.include_router(invoice_runs_router)
     v1.include_router(einvoice_router)
     v1.include_router(staffing_router)
     app.include_router(v1)
@@ -120,6 +147,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     openapi.install(app)
 
     install_error_handlers(app)
+    install_outage_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
@@ -135,6 +163,7 @@ def _add_operations_routes(app: FastAPI) -> None:
     async def readyz(request: Request) -> JSONResponse:
         """The database answers and its schema is at the latest migration."""
         status = await run_in_threadpool(_readiness, request.app.state.database)
+        request.app.state.outage.succeeded()
         return JSONResponse(status)
 
     @app.get("/metrics", tags=["operations"], response_class=Response)

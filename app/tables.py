@@ -3,6 +3,7 @@ Alembic and for the test that compares the ORM with the migrations."""
 
 from app.billing import tables as billing_tables
 from app.billing.einvoice import tables as einvoice_tables
+from app.billing.runs import tables as invoice_runs_tables
 from app.commitments import tables as commitments_tables
 from app.contracts import tables as contracts_tables
 from app.core import tables as core_tables
@@ -19,6 +20,7 @@ __all__ = [
     "core_tables",
     "einvoice_tables",
     "forecasts_tables",
+    "invoice_runs_tables",
     "metadata",
     "volumes_tables",
 ]

@@ -8,6 +8,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
 from app.core.db import create_db_engine
+from app.core.migrations import ours
 from app.core.settings import get_settings
 from app.core.types import ExactDecimal, UTCDateTime
 from app.tables import metadata
@@ -42,6 +43,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=metadata,
         compare_type=True,
         render_item=render_item,
+        include_name=ours,
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import Database, create_db_engine
 from app.core.migrations import upgrade_to_head
+from app.core.queue import LocalQueue
 from app.core.settings import Settings
 from app.main import create_app
 
@@ -97,7 +98,10 @@ def db(database: SavepointDatabase) -> Iterator[Session]:
 
 @pytest.fixture
 def settings(migrated_url: str) -> Settings:
-    return Settings(database_url=migrated_url, max_request_bytes=1_000_000)
+    # Tasks run in the test's process and transaction on both databases (`tasks` drains them);
+    # the procrastinate queue and its workers are tested on committed databases
+    # (tests/integration).
+    return Settings(database_url=migrated_url, max_request_bytes=1_000_000, task_queue="local")
 
 
 @pytest.fixture(scope="session")
@@ -107,6 +111,7 @@ def apps() -> Iterator[dict[str, FastAPI]]:
     built: dict[str, FastAPI] = {}
     yield built
     for app in built.values():
+        app.state.queue.shutdown(timeout=60)
         app.state.forecast_pool.shutdown()
 
 
@@ -118,7 +123,16 @@ def client(
     app = apps.get(settings.database_url)
     if app is None:
         app = apps[settings.database_url] = create_app(settings, database=database)
+        app.state.queue.paused = True  # tasks run when a test drains them (`tasks`)
     app.state.database = database
     # Not entered as a context manager: the app's lifespan (which stops the forecasting
     # workers) runs once per session, not once per test.
     yield TestClient(app, raise_server_exceptions=False)
+    app.state.queue.forget()  # tasks the test did not run must not outlive its transaction
+
+
+@pytest.fixture
+def tasks(client: TestClient) -> LocalQueue:
+    """The app's task runner: `tasks.drain()` waits for the background work queued so far."""
+    queue: LocalQueue = client.app.state.queue  # type: ignore[attr-defined]
+    return queue

@@ -2,12 +2,15 @@
 overview tests: one noon interval a day, Poisson(1 000) contacts."""
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from fastapi.testclient import TestClient
 
 from app.core.periods import Period
+from app.core.queue import LocalQueue
 
 PARIS = ZoneInfo("Europe/Paris")
 DAILY = 1_000
@@ -48,3 +51,17 @@ def commit(client, headers, activity_id, lines: dict[Period, int], received_at: 
         headers=headers,
     )
     assert response.status_code == 201, response.text
+
+
+def read_once_forecast(client: TestClient, tasks: LocalQueue, url: str, **kwargs: Any) -> Any:
+    """A comparison or scorecard read once the forecasts it lacked are stored: the first read
+    fits nothing, queues them and says `pending`; once the queue has run them, the same read
+    shows them."""
+    first = client.get(url, **kwargs)
+    assert first.status_code == 200, first.text
+    assert first.json()["forecast_status"] == "pending"
+    tasks.drain()
+    second = client.get(url, **kwargs)
+    assert second.status_code == 200, second.text
+    assert second.json()["forecast_status"] == "stored"
+    return second

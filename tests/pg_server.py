@@ -288,6 +288,20 @@ class PostgresServer:
             return  # forked child: the server belongs to the parent
         self._cleanup()
 
+    def pause(self) -> None:
+        """Stop the server but keep its data, as a database outage would; `resume()` ends it."""
+        proc = self._run(
+            [self._bin("pg_ctl"), "stop", "-m", "fast", "-w", "-D", str(self.data_dir)],
+            "pg_ctl stop",
+            timeout=60,
+        )
+        if proc.returncode != 0:
+            raise PostgresServerError(f"pg_ctl stop failed: {(proc.stdout + proc.stderr).strip()}")
+
+    def resume(self) -> None:
+        """Start the paused server again, on the same port."""
+        self._start_postmaster(port=self.port)
+
     # ---- internals
     @staticmethod
     def _resolve_run_as() -> pwd.struct_passwd | None:
@@ -367,9 +381,10 @@ class PostgresServer:
                 f"{proc.stdout[-2000:]}{proc.stderr[-4000:]}"
             )
 
-    def _start_postmaster(self, attempts: int = 3) -> None:
+    def _start_postmaster(self, attempts: int = 3, port: int | None = None) -> None:
+        fixed = port
         for attempt in range(1, attempts + 1):
-            port = _free_port()
+            port = fixed or _free_port()
             opts = [
                 "-h",
                 HOST,

@@ -20,6 +20,7 @@ from app.main import create_app
 _URL = f"sqlite:///{Path(tempfile.mkdtemp(prefix='plancher-fuzz-')) / 'fuzz.db'}"
 _DATABASE = Database(create_db_engine(_URL))
 _APP = create_app(Settings(database_url=_URL), database=_DATABASE)
+_APP.state.queue.paused = True  # the answers are under test, not the jobs they queue
 schema = schemathesis.openapi.from_asgi("/openapi.json", _APP)
 ADMIN: dict[str, str] = {}
 
@@ -35,6 +36,7 @@ def demo_data() -> Iterator[None]:
     with session_scope(_DATABASE) as session:
         ADMIN["Authorization"] = f"Bearer {load_demo(session).admin_key.secret}"
     yield
+    _APP.state.queue.forget()
     _APP.state.forecast_pool.shutdown()
     _DATABASE.engine.dispose()
 

@@ -24,8 +24,17 @@ RANKS = {
 }
 """A domain imports only from domains of a lower rank (and from itself)."""
 
-COMPOSITION_ROOTS = {"app.main", "app.cli", "app.demo", "app.__main__", "app.tables"}
-"""The modules that assemble the domains (the app, the CLI, the demo) may import any of them."""
+COMPOSITION_ROOTS = {
+    "app.main",
+    "app.cli",
+    "app.demo",
+    "app.__main__",
+    "app.tables",
+    "app.worker",
+    "app.schedules",
+}
+"""The modules that assemble the domains (the app, the CLI, the demo, the worker and the
+schedules that span domains) may import any of them."""
 
 PRIVATE_MODULES = {"tables", "repository"}
 """A domain's ORM classes and SQL: other domains go through its service. (`app.core`'s are the

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Integer, MetaData, Table, create_engine, inspect, text
 
-from app.core.migrations import alembic_config, upgrade_to_head
+from app.core.migrations import alembic_config, ours, upgrade_to_head
 from app.tables import metadata
 
 from backends import BACKENDS
@@ -20,7 +20,9 @@ def _differences(url: str, target: MetaData) -> list[Any]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": ours}
+            )
             return list(compare_metadata(context, target))
     finally:
         engine.dispose()

@@ -43,3 +43,22 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
     body = client.get("/metrics").text
     assert 'route="/v1/clients/{client_id}"' in body
     assert "plancher_http_request_duration_seconds_bucket" in body
+
+
+def test_every_endpoint_answers_503_with_retry_after_while_the_database_is_unreachable(
+    tmp_path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'missing-dir' / 'x.db'}"
+    app = create_app(Settings(database_url=url), database=Database(create_db_engine(url)))
+    auth = {"Authorization": "Bearer pk_whatever"}
+    with TestClient(app) as unreachable:
+        responses = [
+            unreachable.get("/v1/clients", headers=auth),
+            unreachable.post("/v1/clients", json={"name": "X"}, headers=auth),
+            unreachable.get("/v1/overview?period=2026-10", headers=auth),
+        ]
+    for response in responses:
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"].isdigit()
+        assert "Traceback" not in response.text

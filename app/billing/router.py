@@ -123,22 +123,6 @@ def create_invoice(
     )
 
 
-@router.post("/invoice-runs", response_model=schemas.InvoiceRunOut, responses=WRITE_ERRORS)
-def create_invoice_run(
-    body: schemas.InvoiceRunCreate, session: SessionDep, actor: BillingKey
-) -> object:
-    """Generate the period's invoices for every contract in force; returns a summary."""
-    summary = service.run(session, actor, body.period)
-    return schemas.InvoiceRunOut(
-        period=summary.period,
-        contracts=summary.contracts,
-        created=summary.created,
-        existing=summary.existing,
-        no_shortfall=summary.no_shortfall,
-        errors=[schemas.RunError(contract_id=c, detail=d) for c, d in summary.errors],
-    )
-
-
 @router.get(
     "/invoices",
     response_model=schemas.InvoicePage,

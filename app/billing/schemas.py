@@ -97,10 +97,6 @@ class InvoiceCreate(BaseModel):
     period: PeriodText
 
 
-class InvoiceRunCreate(BaseModel):
-    period: PeriodText
-
-
 class InvoiceRef(BaseModel):
     id: str
     number: str | None = Field(description="Null until that invoice or credit note is issued.")
@@ -176,17 +172,3 @@ class CorrectionOut(BaseModel):
 class InvoicePage(BaseModel):
     items: list[InvoiceOut]
     next_cursor: str | None
-
-
-class RunError(BaseModel):
-    contract_id: str
-    detail: str
-
-
-class InvoiceRunOut(BaseModel):
-    period: str
-    contracts: int
-    created: int
-    existing: int
-    no_shortfall: int
-    errors: list[RunError]

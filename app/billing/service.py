@@ -199,6 +199,8 @@ class RunSummary:
     existing: int = 0
     no_shortfall: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
+    invoice_ids: list[str] = field(default_factory=list)
+    """The drafts created, in order."""
 
     def add(self, batch: "RunSummary") -> None:
         self.contracts += batch.contracts
@@ -206,12 +208,19 @@ class RunSummary:
         self.existing += batch.existing
         self.no_shortfall += batch.no_shortfall
         self.errors += batch.errors
+        self.invoice_ids += batch.invoice_ids
 
 
-def run(session: Session, actor: Principal, period_text: str) -> RunSummary:
-    """Generate the period's invoice for every contract in force, in batches."""
+def run(
+    session: Session, actor: Principal, period_text: str, contract_ids: Sequence[str] | None = None
+) -> RunSummary:
+    """Generate the period's invoice for every contract in force (or for those of
+    `contract_ids` that are: one batch of a stored run, `billing.runs`), in batches."""
     period = parse_period(period_text, location="body")
     in_force = contracts.contracts_in_force(session, period.first_day, period.next().first_day)
+    if contract_ids is not None:
+        wanted = set(contract_ids)
+        in_force = [contract for contract in in_force if contract.id in wanted]
     summary = RunSummary(period=str(period))
     now = utc_now()
     for first in range(0, len(in_force), RUN_BATCH):
@@ -263,6 +272,9 @@ def run_batch(
         drafts.append(_draft_values(shortfall, generation_key(contract_id, period)))
     created = repository.insert_drafts(drafts)
     summary.created += len(created)
+    summary.invoice_ids += [
+        created[draft["generation_key"]] for draft in drafts if draft["generation_key"] in created
+    ]
     summary.existing += len(drafts) - len(created)
     if created:
         audit.record(

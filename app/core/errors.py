@@ -319,5 +319,6 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": _STATUS_PROBLEMS[status].title} for status in statuses}
 
 
-READ_ERRORS = problem_responses(401, 403, 404)
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422)
+READ_ERRORS = problem_responses(401, 403, 404, 503)
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
+"""503: the database is out of reach for the moment (`core.outage`), with `Retry-After`."""

@@ -132,10 +132,15 @@ def find(session: Session, api_key_id: str, key: str) -> IdempotencyRecord | Non
 def purge(database: Database, retention_hours: int) -> int:
     """Delete every expired record; returns how many."""
     with session_scope(database) as session:
-        result = session.execute(
-            delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff(retention_hours))
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return purge_in(session, retention_hours)
+
+
+def purge_in(session: Session, retention_hours: int) -> int:
+    """`purge` in the caller's transaction (the schedule's)."""
+    result = session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff(retention_hours))
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def replay(record: IdempotencyRecord, request_fingerprint: str) -> Response:

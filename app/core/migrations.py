@@ -34,3 +34,9 @@ def head_revision() -> str | None:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def ours(name: str | None, type_: str, _parent_names: object = None) -> bool:
+    """Alembic's `include_name`: the schema compared with the ORM leaves out procrastinate's
+    tables, which its own schema (applied by our migration) owns."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))

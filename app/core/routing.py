@@ -109,7 +109,7 @@ class TransactionalRoute(APIRoute):
             request.state.db = transaction.session
             token = _CURRENT.set(transaction)
             try:
-                return await _run(request, transaction, database, endpoint_handler, accepted)
+                response = await _run(request, transaction, database, endpoint_handler, accepted)
             except BaseException:
                 if not transaction.ended:
                     await run_in_threadpool(transaction.end, False)
@@ -118,6 +118,8 @@ class TransactionalRoute(APIRoute):
                 _CURRENT.reset(token)
                 if not transaction.ended:
                     await run_in_threadpool(transaction.session.close)
+            request.app.state.outage.succeeded()  # the database answered (`core.outage`)
+            return response
 
         return handler
 

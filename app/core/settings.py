@@ -2,7 +2,7 @@
 
 import secrets
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from pydantic import Field
@@ -61,6 +61,54 @@ class Settings(BaseSettings):
     forecast_timeout_seconds: float = Field(
         default=120, gt=0, description="Time limit of a forecast request (jobs have none)."
     )
+    task_queue: Literal["auto", "procrastinate", "local"] = Field(
+        default="auto",
+        description="Where background tasks run: `procrastinate` (PostgreSQL only: a durable "
+        "queue that `plancher worker` processes run, on any machine), `local` (in the server "
+        "process), or `auto`: procrastinate on PostgreSQL, local on SQLite.",
+    )
+    task_max_attempts: int = Field(
+        default=3, ge=0, description="Retries of a task after a transient error."
+    )
+    task_retry_base_seconds: int = Field(
+        default=2, ge=1, description="Back-off of retries: base ** attempt seconds."
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10, gt=0, description="How often a worker tells the database it is alive."
+    )
+    worker_stalled_seconds: float = Field(
+        default=60,
+        gt=0,
+        description="A worker silent for this long is taken for dead: its tasks run again "
+        "elsewhere (keep it several heartbeats long).",
+    )
+    worker_stalled_check_cron: str = Field(
+        default="* * * * * */15",
+        description="When workers look for the tasks of dead workers (cron, seconds last).",
+    )
+    worker_shutdown_seconds: float = Field(
+        default=600,
+        gt=0,
+        description="On SIGTERM, how long a worker (or the server's own task runner) lets "
+        "running tasks finish; a task cut short runs again later.",
+    )
+    schedule_forecast_refresh: str = Field(
+        default="30 2 * * *",
+        description="Cron of the refresh of the month forecasts the comparison and the "
+        "overview read (every contract in force); empty: off.",
+    )
+    schedule_forecast_refresh_months: int = Field(
+        default=3, ge=1, le=24, description="Months the nightly refresh forecasts, this one on."
+    )
+    schedule_invoice_run: str = Field(
+        default="0 5 3 * *",
+        description="Cron of the monthly invoice run (drafts of the month before); by default "
+        "the 3rd of each month at 05:00, once the period has closed; empty: off.",
+    )
+    schedule_idempotency_purge: str = Field(
+        default="15 3 * * *",
+        description="Cron of the purge of expired idempotency records; empty: off.",
+    )
     idempotency_retention_hours: int = Field(
         default=24,
         ge=1,
@@ -82,6 +130,12 @@ class Settings(BaseSettings):
     )
     invoice_prefix: str = Field(default="MB", description="Number prefix of shortfall invoices.")
     credit_note_prefix: str = Field(default="AV", description="Number prefix of credit notes.")
+
+    def local_tasks(self) -> bool:
+        """True when background tasks run in the server process (see `task_queue`)."""
+        if self.task_queue == "auto":
+            return not self.database_url.startswith("postgresql")
+        return self.task_queue == "local"
 
 
 @lru_cache

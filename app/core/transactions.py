@@ -8,7 +8,7 @@ It asks a `Transactions` for each step:
 - `RequestTransactions` works in the request's own session: a read ends with a commit, which
   closes the request's transaction and releases its connection; the write opens a new one, which
   the route commits with the idempotency record as for any request.
-- `DatabaseTransactions` opens a session per step, for work outside a request (jobs, the CLI).
+- `DatabaseTransactions` opens a session per step, for work outside a request (tasks, the CLI).
 """
 
 import asyncio
@@ -59,21 +59,34 @@ class RequestTransactions:
 
 
 class DatabaseTransactions:
-    """Each step in a session of its own, committed (writes) or discarded (reads) at its end."""
+    """Each step in a session of its own, committed (writes) or discarded (reads) at its end.
 
-    def __init__(self, database: Database) -> None:
+    With a `turn`, the steps of every use case sharing it run one at a time (the embedded
+    task runner on SQLite, whose writers queue on one lock anyway).
+    """
+
+    def __init__(self, database: Database, turn: asyncio.Lock | None = None) -> None:
         self._database = database
+        self._turn = turn
 
     async def read(self, work: Callable[[Session], T]) -> T:
-        return await run_in_threadpool(self._read, work)
+        return await self._step(self._read, work)
 
     def _read(self, work: Callable[[Session], T]) -> T:
         with self._database.session(write=False) as session:
             return work(session)
 
     async def write(self, work: Callable[[Session], T]) -> T:
-        return await run_in_threadpool(self._write, work)
+        return await self._step(self._write, work)
 
     def _write(self, work: Callable[[Session], T]) -> T:
         with session_scope(self._database) as session:
             return work(session)
+
+    async def _step(
+        self, step: Callable[[Callable[[Session], T]], T], work: Callable[[Session], T]
+    ) -> T:
+        if self._turn is None:
+            return await run_in_threadpool(step, work)
+        async with self._turn:
+            return await run_in_threadpool(step, work)

@@ -65,10 +65,10 @@ class ForecastPool:
             self._executor = None
             raise
 
-    def warm_up(self) -> None:
-        """Start every worker and load the statistics stack now, not on the first request."""
-        for _ in range(self.workers):
-            self.submit(_load_models, None)
+    def warm_up(self) -> list["Future[Any]"]:
+        """Start every worker and load the statistics stack now, not on the first request;
+        the futures tell when it is done."""
+        return [self.submit(_load_models, None) for _ in range(self.workers)]
 
     def shutdown(self) -> None:
         """Cancel what has not started and wait for the running fits (seconds), so that no

@@ -8,7 +8,7 @@ from decimal import Decimal
 import numpy as np
 import numpy.typing as npt
 import orjson
-from sqlalchemy import Text, cast, func, select, update
+from sqlalchemy import Text, cast, func, select
 from sqlalchemy.orm import Session, defer
 
 from app.core.pagination import PageParams
@@ -239,11 +239,18 @@ class ForecastRepository:
     def get_job(self, job_id: str) -> ForecastJob | None:
         return self.session.get(ForecastJob, job_id)
 
-    def interrupt_unfinished_jobs(self) -> int:
-        """Mark jobs a previous process left queued or running as interrupted."""
-        result = self.session.execute(
-            update(ForecastJob)
-            .where(ForecastJob.status.in_(["queued", "running"]))
-            .values(status="interrupted")
-        )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    def lock_job(self, job_id: str) -> ForecastJob:
+        """The job, locked until the transaction ends (its tasks record outcomes in turn)."""
+        job = self.session.scalars(
+            select(ForecastJob)
+            .where(ForecastJob.id == job_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        return job
+
+    def unfinished_jobs(self) -> Sequence[ForecastJob]:
+        """Jobs still queued or running."""
+        return self.session.scalars(
+            select(ForecastJob).where(ForecastJob.status.in_(["queued", "running"]))
+        ).all()

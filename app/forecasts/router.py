@@ -4,8 +4,6 @@ their list, special days."""
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
-from starlette.background import BackgroundTask
 
 from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
@@ -83,15 +81,21 @@ def job_out(job: ForecastJob) -> schemas.ForecastJobOut:
 )
 def create_forecast_job(
     body: schemas.ForecastJobCreate, request: Request, session: SessionDep, actor: ForecastKey
-) -> Response:
-    """Forecast every activity of a contract (or all) in the background; poll the job."""
-    job, activity_ids = jobs.create_job(session, actor, body)
-    state = request.app.state
-    # Runs once the response is sent, hence after the request's transaction committed the job.
-    task = BackgroundTask(
-        jobs.run_job, state.database, state.forecast_pool, actor, job.id, activity_ids
-    )
-    return JSONResponse(job_out(job).model_dump(mode="json"), status_code=202, background=task)
+) -> object:
+    """Forecast every activity of a contract (or all) in the background, one task per
+    activity run by the workers; poll the job."""
+    return job_out(jobs.create_job(session, request.app.state.queue, actor, body))
+
+
+@router.post(
+    "/forecast-jobs/{job_id}/cancel",
+    response_model=schemas.ForecastJobOut,
+    responses={**WRITE_ERRORS, **problem_responses(404, 409)},
+)
+def cancel_forecast_job(job_id: str, session: SessionDep, actor: ForecastKey) -> object:
+    """Stop a queued or running job: its activities not done yet are not forecast (409 once
+    the job has finished)."""
+    return job_out(jobs.cancel_job(session, actor, job_id))
 
 
 @router.get(

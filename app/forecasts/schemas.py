@@ -195,7 +195,9 @@ class ForecastJobCreate(DayRange):
     volume: Volume = "offered"
 
 
-JobStatus = Literal["queued", "running", "completed", "failed", "interrupted"]
+JobStatus = Literal[
+    "queued", "running", "completed", "partial", "failed", "cancelled", "interrupted"
+]
 
 
 class ForecastJobOut(BaseModel):
@@ -203,7 +205,10 @@ class ForecastJobOut(BaseModel):
 
     id: str
     contract_id: str | None
-    status: JobStatus
+    status: JobStatus = Field(
+        description="`partial`: some activities failed (see their `error`), `failed`: all "
+        "did; `interrupted` only on jobs left by a version before the task queue."
+    )
     total: int
     done: int
     results: list[dict[str, str | None]] = Field(

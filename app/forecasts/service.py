@@ -5,7 +5,7 @@ happens here is reading the history and the special days before it, and storing 
 its points after it, each in a short transaction of its own.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,9 +23,9 @@ from app.core.auth import Principal
 from app.core.errors import Conflict, FieldError, NotFound, ValidationFailed
 from app.core.orm import utc_now
 from app.core.periods import Period, local_midnight
+from app.core.queue import FittingPool
 from app.core.transactions import Transactions
 from app.forecasts import results, schemas
-from app.forecasts.pool import ForecastPool
 from app.forecasts.repository import FloatArray, ForecastRepository, PointRow
 from app.forecasts.tables import ForecastPoint, SpecialDay
 from app.forecasts.tasks import run_forecast
@@ -54,14 +54,16 @@ class ForecastRefused(ValidationFailed):
 
 async def create_forecast(
     transactions: Transactions,
-    pool: ForecastPool,
+    pool: FittingPool,
     actor: Principal,
     activity_id: str,
     request: schemas.ForecastCreate,
+    on_stored: Callable[[Session, results.StoredForecast], None] | None = None,
 ) -> results.StoredForecast:
-    """The forecast use case, the same for the API, the jobs, the CLI and the outlook: read the
-    inputs in a short transaction, fit in a worker process with no transaction open and no
-    connection held, store the run in a short write transaction."""
+    """The forecast use case, the same for the API, the jobs, the CLI and the schedules: read
+    the inputs in a short transaction, fit in a worker process with no transaction open and no
+    connection held, store the run in a short write transaction (with `on_stored`'s writes,
+    which may refuse the run by raising)."""
     inputs = await transactions.read(lambda session: _inputs(session, actor, activity_id, request))
     with FORECAST_DURATION.labels(request.granularity).time():
         try:
@@ -70,7 +72,9 @@ async def create_forecast(
         except Exception as error:
             FORECAST_FAILURES.labels(request.granularity, type(error).__name__).inc()
             raise
-    return await transactions.write(lambda session: _store(session, actor, inputs, request, output))
+    return await transactions.write(
+        lambda session: _store(session, actor, inputs, request, output, on_stored)
+    )
 
 
 @dataclass(frozen=True)
@@ -144,6 +148,7 @@ def _store(
     inputs: _Inputs,
     request: schemas.ForecastCreate,
     output: dict[str, Any],
+    on_stored: Callable[[Session, results.StoredForecast], None] | None,
 ) -> results.StoredForecast:
     run, points = results.new_run(inputs.activity_id, request, output, actor.key_id)
     ForecastRepository(session).add_run(run, points)
@@ -155,7 +160,10 @@ def _store(
         run.id,
         {"activity_id": inputs.activity_id, "method": run.method, "granularity": run.granularity},
     )
-    return results.StoredForecast(run, points, inputs.timezone)
+    stored = results.StoredForecast(run, points, inputs.timezone)
+    if on_stored is not None:
+        on_stored(session, stored)
+    return stored
 
 
 def get_forecast(session: Session, actor: Principal, forecast_id: str) -> results.StoredForecast:

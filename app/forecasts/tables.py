@@ -54,7 +54,10 @@ class ForecastPoint(Base):
 
 
 class ForecastJob(TimestampMixin, Base):
-    """A background forecast of many activities; `results` grows as activities finish."""
+    """A background forecast of many activities; `results` grows as activities finish.
+
+    `status`: queued, running, then completed, partial (some activities failed), failed (all
+    did) or cancelled; `interrupted` only on jobs a version before the task queue left."""
 
     __tablename__ = "forecast_jobs"
 
@@ -62,6 +65,8 @@ class ForecastJob(TimestampMixin, Base):
     contract_id: Mapped[str | None] = mapped_column(ForeignKey("contracts.id"))
     status: Mapped[str] = mapped_column(String(16))
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    activity_ids: Mapped[list[str] | None] = mapped_column(JSON)
+    """The activities the job forecasts (None on jobs made before it was kept)."""
     total: Mapped[int] = mapped_column(Integer)
     done: Mapped[int] = mapped_column(Integer, default=0)
     results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -20,8 +20,12 @@ from app.outlook import comparison, overview, schemas, service
 
 router = APIRouter(route_class=TransactionalRoute, tags=["committed forecasts"])
 
-OUTLOOK_ERRORS = {**READ_ERRORS, **problem_responses(422, 503)}
-"""Besides the read errors: a bad period range (422), a forecast it waited for too long (503)."""
+OUTLOOK_ERRORS = {**READ_ERRORS, **problem_responses(422)}
+"""Besides the read errors: a bad period range (422)."""
+
+
+def _status(pending: bool) -> schemas.ForecastStatus:
+    return "pending" if pending else "stored"
 
 
 def _forecast_out(
@@ -78,11 +82,12 @@ async def get_activity_comparison(
 ) -> object:
     """Per period: commitments, provider forecast, actuals, P(below trigger), expected cost."""
     found = await service.compare_activity(
-        request.app.state.forecast_pool, session, actor, activity_id, first, last
+        request.app.state.queue, session, actor, activity_id, first, last
     )
     return schemas.ComparisonOut(
         activity_id=found.activity.id,
         currency=found.contract.currency,
+        forecast_status=_status(found.forecast_pending),
         periods=[
             schemas.ComparisonPeriodOut(**_row_fields(found.activity, row)) for row in found.rows
         ],
@@ -103,12 +108,13 @@ async def get_contract_comparison(
 ) -> object:
     """Every activity of a contract for one period, with totals in money (dashboards)."""
     found = await service.compare_contract(
-        request.app.state.forecast_pool, session, actor, contract_id, period
+        request.app.state.queue, session, actor, contract_id, period
     )
     return schemas.ContractComparisonOut(
         contract_id=found.contract.id,
         period=str(found.period),
         currency=found.contract.currency,
+        forecast_status=_status(found.forecast_pending),
         activities=[
             schemas.ContractComparisonActivityOut(
                 activity_id=activity.id,
@@ -139,11 +145,12 @@ async def get_scorecard(
     """Bias and MAPE of the binding commitments and of the provider's forecasts made as of the
     same deadlines, over closed periods: who forecasts better."""
     found = await service.score_activity(
-        request.app.state.forecast_pool, session, actor, activity_id, first, last
+        request.app.state.queue, session, actor, activity_id, first, last
     )
     return schemas.ScorecardOut(
         activity_id=found.activity.id,
         billing_unit=found.activity.billing_unit,
+        forecast_status=_status(found.forecast_pending),
         periods=[
             schemas.ScorecardPeriodOut(**{**row.__dict__, "period": str(row.period)})
             for row in found.rows

@@ -11,6 +11,12 @@ from app.core.fields import Money, Quantity, Seconds, UnitPrice, decimal_string
 
 Percent = Annotated[Decimal, decimal_string(2)]
 
+ForecastStatus = Literal["stored", "pending"]
+FORECAST_STATUS = Field(
+    description="`pending`: a provider forecast these figures need was not stored yet; it has "
+    "been queued (the nightly refresh keeps them stored): ask again shortly."
+)
+
 
 class ProviderForecastOut(BaseModel):
     forecast_id: str
@@ -52,6 +58,7 @@ class ComparisonPeriodOut(BaseModel):
 class ComparisonOut(BaseModel):
     activity_id: str
     currency: str
+    forecast_status: ForecastStatus = FORECAST_STATUS
     periods: list[ComparisonPeriodOut]
 
 
@@ -71,6 +78,7 @@ class ContractComparisonOut(BaseModel):
     contract_id: str
     period: str
     currency: str
+    forecast_status: ForecastStatus = FORECAST_STATUS
     activities: list[ContractComparisonActivityOut]
     totals: ComparisonTotalsOut = Field(description="Sums in money over the priced activities.")
 
@@ -98,6 +106,7 @@ class AccuracyOut(BaseModel):
 class ScorecardOut(BaseModel):
     activity_id: str
     billing_unit: str
+    forecast_status: ForecastStatus = FORECAST_STATUS
     periods: list[ScorecardPeriodOut]
     commitment: AccuracyOut
     provider: AccuracyOut

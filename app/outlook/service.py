@@ -1,8 +1,9 @@
 """Use cases of the outlook: compare an activity or a contract, score an activity's accuracy,
 and the portfolio overview.
 
-The comparisons and the scorecard first ask the forecasting pool for the month forecasts they
-lack (`forecasts.ondemand`), then read the rows (`comparison`); those reads run in threads:
+Nothing here fits a model. The comparisons and the scorecard queue the month forecasts they lack
+(`forecasts.ondemand`, kept fresh by the nightly schedule) and say so (`forecast_pending`), then
+read the rows (`comparison`); those reads run in threads:
 these use cases are async only because the forecasts they may wait for are fitted in worker
 processes. The overview reads stored forecasts only and never fits: it is a plain read.
 """
@@ -22,8 +23,8 @@ from app.core.orm import utc_now
 from app.core.pagination import PageParams, encode_cursor
 from app.core.periods import Period
 from app.core.queries import period_range
+from app.core.queue import TaskQueue
 from app.forecasts import ondemand
-from app.forecasts.pool import ForecastPool
 from app.outlook import comparison, overview
 
 
@@ -32,6 +33,8 @@ class ActivityComparison:
     activity: contracts.Activity
     contract: contracts.Contract
     rows: list[comparison.ComparisonRow]
+    forecast_pending: bool
+    """A month forecast the rows need is not stored yet: it has been queued."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class ContractComparison:
     contract: contracts.Contract
     period: Period
     lines: list[tuple[contracts.Activity, comparison.ComparisonRow]]
+    forecast_pending: bool
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,11 @@ class Scorecard:
     rows: list[comparison.ScorecardRow]
     commitment: comparison.Accuracy
     provider: comparison.Accuracy
+    forecast_pending: bool
 
 
 async def compare_activity(
-    pool: ForecastPool,
+    tasks: TaskQueue,
     session: Session,
     actor: Principal,
     activity_id: str,
@@ -59,8 +64,8 @@ async def compare_activity(
 ) -> ActivityComparison:
     """Per period: commitments, provider forecast, actuals, P(below trigger), expected cost."""
     periods, activity, contract = await _activity_over(session, actor, activity_id, first, last)
-    rows = await _compare(pool, session, actor, activity, contract, periods)
-    return ActivityComparison(activity, contract, rows)
+    rows, pending = await _compare(tasks, session, activity, contract, periods)
+    return ActivityComparison(activity, contract, rows, pending)
 
 
 async def _activity_over(
@@ -75,7 +80,7 @@ async def _activity_over(
 
 
 async def compare_contract(
-    pool: ForecastPool, session: Session, actor: Principal, contract_id: str, period_text: str
+    tasks: TaskQueue, session: Session, actor: Principal, contract_id: str, period_text: str
 ) -> ContractComparison:
     """Every activity of a contract for one period, read together (one query per kind of
     row, whatever the number of activities)."""
@@ -86,39 +91,39 @@ async def compare_contract(
         comparison.activities_needing_forecast, session, activities, contract, month
     )
     for activity in missing:
-        await _forecast(pool, session, actor, activity, [ondemand.Span(month, month)])
+        await _request(tasks, session, activity, [ondemand.Span(month, month)])
     rows = await run_in_threadpool(comparison.compare_period, session, activities, contract, month)
     return ContractComparison(
-        contract, month, [(activity, rows[activity.id]) for activity in activities]
+        contract, month, [(activity, rows[activity.id]) for activity in activities], bool(missing)
     )
 
 
 async def _compare(
-    pool: ForecastPool,
+    tasks: TaskQueue,
     session: Session,
-    actor: Principal,
     activity: contracts.Activity,
     contract: contracts.Contract,
     periods: list[Period],
-) -> list[comparison.ComparisonRow]:
-    """Forecast the open periods that lack a month forecast (of every activity of the pool
-    when a period is pooled), then compare."""
+) -> tuple[list[comparison.ComparisonRow], bool]:
+    """Queue the month forecasts the open periods lack (of every activity of the pool when a
+    period is pooled), then compare with what is stored; True if some were lacking."""
     members = await run_in_threadpool(comparison.pool_members, session, activity, contract, periods)
+    pending = False
     for member in members:
         missing = await run_in_threadpool(
             comparison.periods_needing_forecast, session, member, contract, periods
         )
         if missing:
-            span = ondemand.Span(missing[0], missing[-1])
-            await _forecast(pool, session, actor, member, [span])
+            await _request(tasks, session, member, [ondemand.Span(missing[0], missing[-1])])
+            pending = True
     rows: list[comparison.ComparisonRow] = await run_in_threadpool(
         comparison.compare, session, activity, contract, periods
     )
-    return rows
+    return rows, pending
 
 
 async def score_activity(
-    pool: ForecastPool,
+    tasks: TaskQueue,
     session: Session,
     actor: Principal,
     activity_id: str,
@@ -131,32 +136,28 @@ async def score_activity(
     cutoffs = await run_in_threadpool(
         comparison.forecast_cutoffs, session, activity, contract, periods
     )
-    await _forecast(
-        pool,
-        session,
-        actor,
-        activity,
-        [ondemand.Span(period, period, deadline.date()) for period, deadline in cutoffs],
-    )
+    if cutoffs:
+        await _request(
+            tasks,
+            session,
+            activity,
+            [ondemand.Span(period, period, deadline.date()) for period, deadline in cutoffs],
+        )
     rows, committed, provider = await run_in_threadpool(
         comparison.scorecard, session, activity, contract, periods
     )
-    return Scorecard(activity, rows, committed, provider)
+    return Scorecard(activity, rows, committed, provider, bool(cutoffs))
 
 
-async def _forecast(
-    pool: ForecastPool,
-    session: Session,
-    actor: Principal,
-    activity: contracts.Activity,
-    spans: list[ondemand.Span],
+async def _request(
+    tasks: TaskQueue, session: Session, activity: contracts.Activity, spans: list[ondemand.Span]
 ) -> None:
-    """Make the month forecasts of `spans` (if any), counting the contacts the outlook compares
-    with the commitment."""
-    if spans:
-        await ondemand.make_month_forecasts(
-            pool, session, actor, activity.id, spans, comparison.forecast_volume(activity)
-        )
+    """Queue the month forecasts of `spans`, counting the contacts the outlook compares with
+    the commitment."""
+    volume = comparison.forecast_volume(activity)
+    await run_in_threadpool(
+        ondemand.request_month_forecasts, session, tasks, activity.id, spans, volume
+    )
 
 
 # The portfolio overview

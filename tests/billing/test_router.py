@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
+from app.billing.runs import service as runs
 from app.billing.tables import Invoice, InvoiceClock
 from app.core.auth import Role
+from app.core.queue import TASKS
 from app.core.tables import ApiKey, AuditEntry
 
 from billing_scenarios import (
@@ -386,22 +388,55 @@ def test_only_billing_and_admin_generate_and_issue(client, db, admin, role) -> N
     assert generate(client, contract_id, headers).status_code in (403, 404)
 
 
-def test_invoice_run_summarises_every_contract(client, db, admin, billing) -> None:
+def _invoice_run(client, billing, tasks) -> dict:
+    """Start a run, let its batches run, and read it again."""
+    started = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing)
+    assert started.status_code == 202, started.text
+    assert started.json()["status"] == "queued"
+    tasks.drain()
+    read = client.get(f"/v1/invoice-runs/{started.json()['id']}", headers=billing)
+    assert read.status_code == 200, read.text
+    return read.json()
+
+
+def test_invoice_run_summarises_every_contract(client, db, admin, billing, tasks) -> None:
     due, _ = arrange(client, db, admin, [VOICE_100K])
     arrange(client, db, admin, [Stream("voice", "1.20", 100_000, 95_000)])
     generate(client, due, billing)
-    summary = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing).json()
-    assert summary["contracts"] == 2
+    summary = _invoice_run(client, billing, tasks)
+    assert (summary["status"], summary["contracts"], summary["batches_done"]) == ("completed", 2, 1)
     assert (summary["created"], summary["existing"], summary["no_shortfall"]) == (0, 1, 1)
-    assert summary["errors"] == []
+    assert (summary["errors"], summary["invoice_ids"]) == ([], [])
 
 
-def test_invoice_run_creates_missing_invoices_once(client, db, admin, billing) -> None:
-    arrange(client, db, admin, [VOICE_100K])
-    arrange(client, db, admin, [VOICE_100K])
-    first = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing).json()
-    again = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing).json()
+def test_invoice_run_creates_missing_invoices_once(client, db, admin, billing, tasks) -> None:
+    contracts = [arrange(client, db, admin, [VOICE_100K])[0] for _ in range(2)]
+    first = _invoice_run(client, billing, tasks)
+    again = _invoice_run(client, billing, tasks)
     assert (first["created"], again["created"], again["existing"]) == (2, 0, 2)
+    created = [
+        client.get(f"/v1/invoices/{i}", headers=billing).json() for i in first["invoice_ids"]
+    ]
+    assert sorted(invoice["contract_id"] for invoice in created) == sorted(contracts)
+    assert again["invoice_ids"] == []
+
+
+def test_a_batch_run_twice_is_recorded_once(client, db, admin, billing, tasks) -> None:
+    """What a worker killed after its batch committed would leave: the retry adds nothing."""
+    contract_id, _ = arrange(client, db, admin, [VOICE_100K])
+    run = _invoice_run(client, billing, tasks)
+    tasks.submit(
+        TASKS[runs.RUN_BATCH_TASK], {"run_id": run["id"], "batch": 0, "contract_ids": [contract_id]}
+    )
+    tasks.drain()
+    again = client.get(f"/v1/invoice-runs/{run['id']}", headers=billing).json()
+    assert (again["created"], again["existing"], again["batches_done"]) == (1, 0, 1)
+
+
+def test_unknown_invoice_run_is_404_and_client_keys_cannot_read_runs(client, db, billing) -> None:
+    assert client.get("/v1/invoice-runs/run_x", headers=billing).status_code == 404
+    customer = bearer(db, Role.CLIENT, make_client(db, name="C").id)
+    assert client.get("/v1/invoice-runs/run_x", headers=customer).status_code == 403
 
 
 def test_every_state_change_is_audited_with_its_key(client, db, admin, billing) -> None:

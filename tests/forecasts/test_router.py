@@ -296,7 +296,7 @@ def test_other_clients_key_cannot_read_the_forecast(client, db, activity, admin)
     assert client.get(f"/v1/forecasts/{forecast_id}", headers=stranger).status_code == 404
 
 
-def test_job_forecasts_every_activity_of_the_contract(client, db, admin) -> None:
+def test_job_forecasts_every_activity_of_the_contract(client, db, admin, tasks) -> None:
     with_history = _activity_with_history(db, weeks=8)
     without = make_activity(db, _contract_of(db, with_history), name="Nouveau")
     start = _next_monday()
@@ -312,8 +312,10 @@ def test_job_forecasts_every_activity_of_the_contract(client, db, admin) -> None
         },
     )
     assert response.status_code == 202
+    assert response.json()["status"] == "queued"
+    tasks.drain()
     job = client.get(f"/v1/forecast-jobs/{response.json()['id']}", headers=admin).json()
-    assert (job["status"], job["done"], job["total"]) == ("completed", 2, 2)
+    assert (job["status"], job["done"], job["total"]) == ("partial", 2, 2)
     results = {r["activity_id"]: r for r in job["results"]}
     assert results[with_history.id]["forecast_id"].startswith("fct_")
     assert "at least" in results[without.id]["error"]
@@ -325,14 +327,32 @@ def _contract_of(db: Session, activity: Activity) -> Contract:
     return contract
 
 
-def test_unfinished_jobs_are_marked_interrupted_at_start_up(client, db, database) -> None:
-    job = ForecastJob(status="running", request={}, total=3, done=1, results=[])
-    db.add(job)
+def test_unfinished_jobs_are_resumed_at_start_up(client, db, admin) -> None:
+    """A job a previous process left running goes on from where it stopped: the activity
+    already recorded is not forecast again."""
+    first, second = _activity_with_history(db, weeks=8), _activity_with_history(db, weeks=8)
+    start = _next_monday()
+    request = {"granularity": "day", "method": "snaive", "start": str(start), "end": str(start)}
+    job = ForecastJob(
+        status="running",
+        request=request,
+        activity_ids=[first.id, second.id],
+        total=2,
+        done=1,
+        results=[{"activity_id": first.id, "forecast_id": None, "error": "earlier"}],
+    )
+    old = ForecastJob(status="queued", request=request, total=1, done=0, results=[])
+    db.add_all([job, old])
     db.flush()
-    with TestClient(client.app) as restarted:  # entering runs the start-up (lifespan)
+    # Entering runs the start-up (which resumes), leaving the shutdown (which lets tasks end).
+    with TestClient(client.app) as restarted:
         assert restarted.get("/healthz").status_code == 200
     db.expire_all()
-    assert db.get(ForecastJob, job.id).status == "interrupted"
+    resumed = client.get(f"/v1/forecast-jobs/{job.id}", headers=admin).json()
+    assert (resumed["status"], resumed["done"]) == ("partial", 2)
+    assert [r["activity_id"] for r in resumed["results"]] == [first.id, second.id]
+    assert resumed["results"][1]["forecast_id"].startswith("fct_")
+    assert db.get(ForecastJob, old.id).status == "interrupted"
 
 
 def test_ops_key_cannot_start_forecasts(client, db, activity) -> None:

@@ -6,7 +6,6 @@ transaction the other API tests use.
 """
 
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime
@@ -14,7 +13,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
 from app.billing import service as billing
@@ -32,6 +30,7 @@ from app.main import create_app
 from app.volumes import service as volumes
 
 from factories import new_siren
+from live_server import live_server
 
 pytestmark = pytest.mark.integration
 WORKERS = 8
@@ -45,15 +44,8 @@ def live(database_url_factory) -> Iterator[tuple[str, Database]]:
     upgrade_to_head(url)
     database = Database(create_db_engine(url))
     app = create_app(Settings(database_url=url, log_level="WARNING"), database=database)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}", database
-    server.should_exit = True
-    thread.join(timeout=10)
+    with live_server(app) as base:
+        yield base, database
     database.engine.dispose()
 
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from outlook_scenarios import DAILY, THIS_MONTH, commit, days, stable_history
+from outlook_scenarios import DAILY, THIS_MONTH, commit, days, read_once_forecast, stable_history
 
 from app.core.auth import SYSTEM, Role
 from app.volumes import service as volumes
@@ -15,7 +15,7 @@ from factories import bearer, make_activity, make_client, make_contract
 
 
 def test_probability_below_trigger_tracks_how_realistic_the_commitment_is(
-    client, db, stable
+    client, db, stable, tasks
 ) -> None:
     _, activity = stable
     admin = bearer(db, Role.ADMIN)
@@ -35,7 +35,9 @@ def test_probability_below_trigger_tracks_how_realistic_the_commitment_is(
         },
         received_at=(datetime.now(UTC) - timedelta(days=90)).isoformat(),
     )
-    response = client.get(
+    response = read_once_forecast(
+        client,
+        tasks,
         f"/v1/activities/{activity.id}/comparison",
         params={"from": str(true), "to": str(half)},
         headers=bearer(db, Role.OPS),
@@ -53,7 +55,7 @@ def test_probability_below_trigger_tracks_how_realistic_the_commitment_is(
     assert all(row["status"] == "open" for row in rows.values())
 
 
-def test_deviation_compares_commitment_with_provider_forecast(client, db, stable) -> None:
+def test_deviation_compares_commitment_with_provider_forecast(client, db, stable, tasks) -> None:
     _, activity = stable
     admin = bearer(db, Role.ADMIN)
     period = THIS_MONTH.next()
@@ -64,7 +66,9 @@ def test_deviation_compares_commitment_with_provider_forecast(client, db, stable
         {period: 2 * DAILY * days(period)},
         received_at=(datetime.now(UTC) - timedelta(days=90)).isoformat(),
     )
-    [row] = client.get(
+    [row] = read_once_forecast(
+        client,
+        tasks,
         f"/v1/activities/{activity.id}/comparison",
         params={"from": str(period), "to": str(period)},
         headers=admin,
@@ -85,7 +89,7 @@ def test_deviation_compares_commitment_with_provider_forecast(client, db, stable
     ids=["offered contacts", "handled contacts", "production hours"],
 )
 def test_provider_forecast_counts_what_the_contract_bills(
-    client, db, overrides, volume, share
+    client, db, overrides, volume, share, tasks
 ) -> None:
     """A fifth of the calls are abandoned: a contract billed on handled contacts (or on
     production hours) must be compared with a forecast of handled contacts."""
@@ -96,7 +100,9 @@ def test_provider_forecast_counts_what_the_contract_bills(
     db.flush()
     admin = bearer(db, Role.ADMIN)
     period = THIS_MONTH.next()
-    [row] = client.get(
+    [row] = read_once_forecast(
+        client,
+        tasks,
         f"/v1/activities/{activity.id}/comparison",
         params={"from": str(period), "to": str(period)},
         headers=admin,
@@ -130,7 +136,7 @@ def test_closed_period_shows_realised_figures(client, db, stable) -> None:
     assert Decimal(row["expected_shortfall_units"]) == expected_units
 
 
-def test_contract_comparison_totals_money_over_activities(client, db, stable) -> None:
+def test_contract_comparison_totals_money_over_activities(client, db, stable, tasks) -> None:
     _, activity = stable
     admin = bearer(db, Role.ADMIN)
     period = THIS_MONTH.next()
@@ -141,7 +147,9 @@ def test_contract_comparison_totals_money_over_activities(client, db, stable) ->
         {period: DAILY * days(period)},
         received_at=(datetime.now(UTC) - timedelta(days=90)).isoformat(),
     )
-    body = client.get(
+    body = read_once_forecast(
+        client,
+        tasks,
         f"/v1/contracts/{activity.contract_id}/comparison",
         params={"period": str(period)},
         headers=admin,
@@ -154,7 +162,7 @@ def test_contract_comparison_totals_money_over_activities(client, db, stable) ->
 
 
 def test_scorecard_compares_commitments_and_provider_forecasts_with_actuals(
-    client, db, stable
+    client, db, stable, tasks
 ) -> None:
     _, activity = stable
     admin = bearer(db, Role.ADMIN)
@@ -166,7 +174,9 @@ def test_scorecard_compares_commitments_and_provider_forecasts_with_actuals(
         {first: int(1.3 * DAILY * days(first)), last: int(1.3 * DAILY * days(last))},
         received_at=(datetime.now(UTC) - timedelta(days=150)).isoformat(),
     )
-    response = client.get(
+    response = read_once_forecast(
+        client,
+        tasks,
         f"/v1/activities/{activity.id}/scorecard",
         params={"from": str(first), "to": str(last)},
         headers=admin,

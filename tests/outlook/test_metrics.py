@@ -3,7 +3,15 @@
 import io
 
 from fastapi.testclient import TestClient
-from outlook_scenarios import DAILY, LONG_AGO, THIS_MONTH, commit, days, stable_history
+from outlook_scenarios import (
+    DAILY,
+    LONG_AGO,
+    THIS_MONTH,
+    commit,
+    days,
+    read_once_forecast,
+    stable_history,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.core.auth import SYSTEM, Role
@@ -21,11 +29,13 @@ def _samples(client) -> dict[str, list]:
     return {family.name: family.samples for family in text_string_to_metric_families(response.text)}
 
 
-def test_current_period_risk_is_exported_per_contract(client, db, stable) -> None:
+def test_current_period_risk_is_exported_per_contract(client, db, stable, tasks) -> None:
     _, activity = stable
     admin = bearer(db, Role.ADMIN)
     commit(client, admin, activity.id, {THIS_MONTH: 2 * DAILY * days(THIS_MONTH)}, LONG_AGO)
-    client.get(
+    read_once_forecast(
+        client,
+        tasks,
         f"/v1/activities/{activity.id}/comparison",
         params={"from": str(THIS_MONTH), "to": str(THIS_MONTH)},
         headers=admin,

@@ -6,7 +6,15 @@ import io
 from datetime import date
 from decimal import Decimal
 
-from outlook_scenarios import DAILY, LONG_AGO, THIS_MONTH, commit, days, stable_history
+from outlook_scenarios import (
+    DAILY,
+    LONG_AGO,
+    THIS_MONTH,
+    commit,
+    days,
+    read_once_forecast,
+    stable_history,
+)
 from sqlalchemy import event, func, select
 
 from app.core.auth import SYSTEM, Role
@@ -31,11 +39,13 @@ def _only(body: dict, contract_id: str) -> dict:
     return found
 
 
-def test_open_period_figures_equal_the_contract_comparison(client, db, stable) -> None:
+def test_open_period_figures_equal_the_contract_comparison(client, db, stable, tasks) -> None:
     _, activity = stable
     admin = bearer(db, Role.ADMIN)
     commit(client, admin, activity.id, {NEXT_MONTH: 2 * DAILY * days(NEXT_MONTH)}, LONG_AGO)
-    compared = client.get(
+    compared = read_once_forecast(
+        client,
+        tasks,
         f"/v1/contracts/{activity.contract_id}/comparison",
         params={"period": str(NEXT_MONTH)},
         headers=admin,
@@ -171,7 +181,7 @@ def test_queries_do_not_grow_with_the_contracts(client, db) -> None:
     assert counts[0] == counts[1] < 15
 
 
-def test_open_pooled_contract_values_the_simulated_pool(client, db) -> None:
+def test_open_pooled_contract_values_the_simulated_pool(client, db, tasks) -> None:
     """Both activities committed at twice their level: the pool is almost surely below its
     trigger, by about 0.9 × C$ − F$."""
     admin = bearer(db, Role.ADMIN)
@@ -181,7 +191,9 @@ def test_open_pooled_contract_values_the_simulated_pool(client, db) -> None:
         activity = make_activity(db, contract, price=price, name=name, interval_minutes=60)
         volumes.ingest_csv(db, SYSTEM, activity.id, io.BytesIO(stable_history(240)))
         commit(client, admin, activity.id, {NEXT_MONTH: 2 * DAILY * days(NEXT_MONTH)}, LONG_AGO)
-    client.get(
+    read_once_forecast(
+        client,
+        tasks,
         f"/v1/contracts/{contract.id}/comparison",
         params={"period": str(NEXT_MONTH)},
         headers=admin,

@@ -1,0 +1,263 @@
+"""The task queue and the service under the failures an operator meets, on live processes.
+
+procrastinate workers are real `plancher worker` processes over a committed PostgreSQL
+database; the database outage stops and restarts a PostgreSQL server of its own under a running
+uvicorn server; the write during a fit runs against a live server on a SQLite file.
+"""
+
+import io
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+
+from app.core.auth import SYSTEM, Role, issue_key
+from app.core.db import Database, create_db_engine, session_scope
+from app.core.migrations import upgrade_to_head
+from app.core.queue import ProcrastinateQueue
+from app.core.settings import Settings
+from app.forecasts import jobs, schemas
+from app.forecasts.tables import ForecastJob, ForecastRun
+from app.main import create_app
+from app.volumes import service as volumes
+from models.synthetic import DEMO_PROFILES, generate_intervals
+
+from factories import make_activity, make_client, make_contract
+from live_server import live_server
+from pg_server import PostgresServer
+
+pytestmark = pytest.mark.integration
+TODAY = date.today()
+PLANCHER = str(Path(sys.executable).with_name("plancher"))
+
+
+def _history(weeks: int) -> bytes:
+    frame = generate_intervals(
+        DEMO_PROFILES[0], TODAY - timedelta(weeks=weeks), TODAY - timedelta(days=1), seed=11
+    )
+    return frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S+00:00").encode()
+
+
+def _admin_key(database: Database) -> dict[str, str]:
+    with session_scope(database) as session:
+        issued = issue_key(session, Role.ADMIN, None, "test")
+    return {"Authorization": f"Bearer {issued.secret}"}
+
+
+# Workers killed and restarted
+
+
+def _worker(url: str) -> subprocess.Popen[bytes]:
+    """A `plancher worker` in a process group of its own (its fitting processes included),
+    with heartbeats and stall checks fast enough for a test."""
+    env = {
+        **os.environ,
+        "PLANCHER_DATABASE_URL": url,
+        "PLANCHER_WORKER_HEARTBEAT_SECONDS": "0.5",
+        "PLANCHER_WORKER_STALLED_SECONDS": "3",
+        "PLANCHER_WORKER_STALLED_CHECK_CRON": "* * * * * *",
+        "PLANCHER_WORKER_SHUTDOWN_SECONDS": "60",
+        "PLANCHER_SCHEDULE_FORECAST_REFRESH": "",
+        "PLANCHER_SCHEDULE_INVOICE_RUN": "",
+        "PLANCHER_SCHEDULE_IDEMPOTENCY_PURGE": "",
+        "PLANCHER_LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [PLANCHER, "worker", "--concurrency", "1"], env=env, start_new_session=True
+    )
+
+
+def _wait(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def test_a_worker_killed_mid_task_leaves_every_activity_done_exactly_once(
+    database_url_factory,
+) -> None:
+    url = database_url_factory("postgresql")
+    upgrade_to_head(url)
+    database = Database(create_db_engine(url))
+    tasks = ProcrastinateQueue(Settings(database_url=url))
+    start = TODAY + timedelta(days=7)
+    fields = {"granularity": "day", "method": "auto", "start": str(start), "end": str(start)}
+    with session_scope(database) as session:
+        contract = make_contract(session, make_client(session))
+        activities = [make_activity(session, contract, name=f"A{n}") for n in range(3)]
+        for activity in activities:
+            volumes.ingest_csv(session, SYSTEM, activity.id, io.BytesIO(_history(20)))
+        lonely = make_contract(session, make_client(session, name="Sans historique"))
+        empty = make_activity(session, lonely, name="Vide")
+    with session_scope(database) as session:
+        request = schemas.ForecastJobCreate.model_validate({**fields, "contract_id": contract.id})
+        job_id = jobs.create_job(session, tasks, SYSTEM, request).id
+        request = schemas.ForecastJobCreate.model_validate({**fields, "contract_id": lonely.id})
+        failing_id = jobs.create_job(session, tasks, SYSTEM, request).id
+
+    def doing() -> bool:
+        with database.engine.connect() as connection:
+            return bool(
+                connection.scalar(
+                    text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'")
+                )
+            )
+
+    def job(job_id: str) -> ForecastJob:
+        with database.session(write=False) as session:
+            found = session.get(ForecastJob, job_id)
+            assert found is not None
+            return found
+
+    first = _worker(url)
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        _wait(doing, 120, "a task to start")
+        time.sleep(0.5)  # inside the fit
+        os.killpg(first.pid, signal.SIGKILL)  # the worker and its fitting processes
+        first.wait(timeout=10)
+        assert job(job_id).done < 3, "the first worker finished everything: nothing was killed"
+        second = _worker(url)
+        _wait(lambda: job(job_id).status in jobs.FINISHED, 240, "the job to finish")
+        _wait(lambda: job(failing_id).status in jobs.FINISHED, 60, "the failing job to finish")
+        done = job(job_id)
+        assert (done.status, done.done, done.total) == ("completed", 3, 3)
+        assert sorted(r["activity_id"] for r in done.results) == sorted(a.id for a in activities)
+        with database.session(write=False) as session:
+            runs = dict(
+                session.execute(
+                    select(ForecastRun.activity_id, func.count()).group_by(ForecastRun.activity_id)
+                ).all()
+            )
+        assert runs == {activity.id: 1 for activity in activities}
+        failed = job(failing_id)
+        assert (failed.status, failed.done) == ("failed", 1)
+        [outcome] = failed.results
+        assert outcome["activity_id"] == empty.id and "at least" in outcome["error"]
+        # SIGTERM: the worker stops fetching and exits cleanly once its tasks are done.
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=90) == 0
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+        database.engine.dispose()
+
+
+# The database stopped and restarted under a running server
+
+
+@pytest.fixture
+def own_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test's own, which it may stop."""
+    with PostgresServer() as server:
+        yield server
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def test_database_outage_answers_503_then_recovers_without_restart(own_server) -> None:
+    url = own_server.create_database("outage")
+    upgrade_to_head(url)
+    database = Database(create_db_engine(url))
+    app = create_app(Settings(database_url=url, log_level="WARNING"), database=database)
+    headers = _admin_key(database)
+    log = _Lines()
+    logging.getLogger("plancher.database").addHandler(log)
+    try:
+        with live_server(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+            assert http.get("/v1/clients", headers=headers).status_code == 200
+            own_server.pause()
+            during = [
+                http.get("/v1/clients", headers=headers),
+                http.post("/v1/clients", headers=headers, json={"name": "X"}),
+                http.get("/v1/clients", headers=headers),
+            ]
+            ready = http.get("/readyz")
+            for response in during:
+                assert response.status_code == 503, response.text
+                assert response.headers["content-type"] == "application/problem+json"
+                assert int(response.headers["retry-after"]) > 0
+                assert "Traceback" not in response.text
+            assert ready.status_code == 503
+            assert len(log.lines) == 1, log.lines  # once per outage, not per request
+            own_server.resume()
+            deadline = time.monotonic() + 30
+            while (after := http.get("/v1/clients", headers=headers)).status_code == 503:
+                assert time.monotonic() < deadline, "no recovery"
+                time.sleep(0.2)
+            assert after.status_code == 200, after.text
+            assert http.get("/readyz").status_code == 200
+            assert len(log.lines) == 2 and "available again" in log.lines[1], log.lines
+    finally:
+        logging.getLogger("plancher.database").removeHandler(log)
+        database.engine.dispose()
+
+
+# A write during a fit, on SQLite
+
+
+def test_a_write_during_a_fit_on_sqlite_does_not_wait_for_the_fit(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'plancher.db'}"
+    upgrade_to_head(url)
+    database = Database(create_db_engine(url))
+    app = create_app(Settings(database_url=url, log_level="WARNING"), database=database)
+    with session_scope(database) as session:
+        activity = make_activity(session, make_contract(session, make_client(session)))
+        volumes.ingest_csv(session, SYSTEM, activity.id, io.BytesIO(_history(30)))
+    headers = _admin_key(database)
+    start = TODAY + timedelta(days=7)
+    body = {"granularity": "interval", "method": "auto", "start": str(start), "end": str(start)}
+    try:
+        with live_server(app) as base, httpx.Client(base_url=base, timeout=300) as http:
+
+            def write(name: str) -> float:
+                began = time.perf_counter()
+                response = http.post("/v1/clients", headers=headers, json={"name": name})
+                assert response.status_code == 201, response.text
+                return time.perf_counter() - began
+
+            # warm the pool up so that the fit below is a fit, not a process start
+            http.post(f"/v1/activities/{activity.id}/forecasts", headers=headers, json=body)
+            baseline = sorted(write(f"Base {n}") for n in range(5))[2]
+            fitting: dict[str, float] = {}
+
+            def fit() -> None:
+                began = time.perf_counter()
+                with httpx.Client(base_url=base, timeout=300) as other:
+                    response = other.post(
+                        f"/v1/activities/{activity.id}/forecasts", headers=headers, json=body
+                    )
+                assert response.status_code == 201, response.text
+                fitting["seconds"] = time.perf_counter() - began
+
+            fitter = threading.Thread(target=fit)
+            fitter.start()
+            time.sleep(0.4)  # the fit's inputs are read: it is fitting now
+            during = write("During")
+            still_fitting = fitter.is_alive()
+            fitter.join()
+        assert still_fitting, f"the fit ({fitting}) ended before the write: nothing measured"
+        assert during < 20 * baseline + 0.05, (during, baseline, fitting)
+    finally:
+        database.engine.dispose()
