@@ -4,6 +4,7 @@ contract whose activities have binding commitments and October actuals."""
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -100,3 +101,15 @@ def issue_and_correct(client, db, admin, billing) -> tuple[str, dict, dict]:
     )
     correction = client.post(f"/v1/invoices/{draft['id']}/correct", headers=billing).json()
     return contract_id, issued, correction
+
+
+def invoice_run(client: TestClient, billing: dict[str, str], tasks: Any) -> dict[str, Any]:
+    """Start an invoice run of PERIOD, let its batches run (`tasks.drain()`), read it again."""
+    started = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing)
+    assert started.status_code == 202, started.text
+    assert started.json()["status"] == "queued"
+    tasks.drain()
+    read = client.get(f"/v1/invoice-runs/{started.json()['id']}", headers=billing)
+    assert read.status_code == 200, read.text
+    result: dict[str, Any] = read.json()
+    return result

@@ -8,7 +8,7 @@ from app.billing import service
 from app.billing.tables import Invoice
 from app.core.tables import AuditEntry
 
-from billing_scenarios import PERIOD, VOICE_100K, Stream, arrange, generate
+from billing_scenarios import PERIOD, VOICE_100K, Stream, arrange, generate, invoice_run
 
 POOLED = [Stream("voice", "1.20", 50_000, 40_000), Stream("email", "2.00", 10_000, 5_000)]
 MIXED = [Stream("voice", "1.20", 100_000, 70_000), Stream("chat", "0.80", 20_000, 21_000)]
@@ -37,9 +37,9 @@ def _comparable(invoice: dict) -> dict:
     return figures
 
 
-def test_run_drafts_equal_one_generation_per_contract(client, db, admin, billing) -> None:
+def test_run_drafts_equal_one_generation_per_contract(client, db, admin, billing, tasks) -> None:
     contracts = _arranged(client, db, admin)
-    summary = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing).json()
+    summary = invoice_run(client, billing, tasks)
     assert (summary["created"], summary["no_shortfall"], summary["errors"]) == (4, 1, [])
     by_contract = {
         invoice.contract_id: invoice.id
@@ -57,9 +57,9 @@ def test_run_drafts_equal_one_generation_per_contract(client, db, admin, billing
         assert _comparable(from_run) == _comparable(single.json()), kind
 
 
-def test_a_run_batch_has_one_stamp_and_one_audit_entry(client, db, admin, billing) -> None:
+def test_a_run_batch_has_one_stamp_and_one_audit_entry(client, db, admin, billing, tasks) -> None:
     contracts = _arranged(client, db, admin)
-    client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing)
+    invoice_run(client, billing, tasks)
     invoices = db.scalars(select(Invoice).where(Invoice.period == PERIOD)).all()
     assert len({invoice.updated_at for invoice in invoices}) == 1
     assert all(invoice.created_at == invoice.updated_at for invoice in invoices)
@@ -83,11 +83,11 @@ def test_a_run_batch_has_one_stamp_and_one_audit_entry(client, db, admin, billin
     ).all()
 
 
-def test_each_batch_is_audited_once(client, db, admin, billing, monkeypatch) -> None:
+def test_each_batch_is_audited_once(client, db, admin, billing, tasks, monkeypatch) -> None:
     """Batches of two contracts: the four invoices are named by two entries."""
     _arranged(client, db, admin)
     monkeypatch.setattr(service, "RUN_BATCH", 2)
-    summary = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing).json()
+    summary = invoice_run(client, billing, tasks)
     assert (summary["contracts"], summary["created"]) == (5, 4)
     entries = db.scalars(
         select(AuditEntry).where(

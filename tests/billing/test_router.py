@@ -21,6 +21,7 @@ from billing_scenarios import (
     Stream,
     arrange,
     generate,
+    invoice_run,
     issue_and_correct,
     shortfall,
 )
@@ -388,22 +389,11 @@ def test_only_billing_and_admin_generate_and_issue(client, db, admin, role) -> N
     assert generate(client, contract_id, headers).status_code in (403, 404)
 
 
-def _invoice_run(client, billing, tasks) -> dict:
-    """Start a run, let its batches run, and read it again."""
-    started = client.post("/v1/invoice-runs", json={"period": PERIOD}, headers=billing)
-    assert started.status_code == 202, started.text
-    assert started.json()["status"] == "queued"
-    tasks.drain()
-    read = client.get(f"/v1/invoice-runs/{started.json()['id']}", headers=billing)
-    assert read.status_code == 200, read.text
-    return read.json()
-
-
 def test_invoice_run_summarises_every_contract(client, db, admin, billing, tasks) -> None:
     due, _ = arrange(client, db, admin, [VOICE_100K])
     arrange(client, db, admin, [Stream("voice", "1.20", 100_000, 95_000)])
     generate(client, due, billing)
-    summary = _invoice_run(client, billing, tasks)
+    summary = invoice_run(client, billing, tasks)
     assert (summary["status"], summary["contracts"], summary["batches_done"]) == ("completed", 2, 1)
     assert (summary["created"], summary["existing"], summary["no_shortfall"]) == (0, 1, 1)
     assert (summary["errors"], summary["invoice_ids"]) == ([], [])
@@ -411,8 +401,8 @@ def test_invoice_run_summarises_every_contract(client, db, admin, billing, tasks
 
 def test_invoice_run_creates_missing_invoices_once(client, db, admin, billing, tasks) -> None:
     contracts = [arrange(client, db, admin, [VOICE_100K])[0] for _ in range(2)]
-    first = _invoice_run(client, billing, tasks)
-    again = _invoice_run(client, billing, tasks)
+    first = invoice_run(client, billing, tasks)
+    again = invoice_run(client, billing, tasks)
     assert (first["created"], again["created"], again["existing"]) == (2, 0, 2)
     created = [
         client.get(f"/v1/invoices/{i}", headers=billing).json() for i in first["invoice_ids"]
@@ -424,7 +414,7 @@ def test_invoice_run_creates_missing_invoices_once(client, db, admin, billing, t
 def test_a_batch_run_twice_is_recorded_once(client, db, admin, billing, tasks) -> None:
     """What a worker killed after its batch committed would leave: the retry adds nothing."""
     contract_id, _ = arrange(client, db, admin, [VOICE_100K])
-    run = _invoice_run(client, billing, tasks)
+    run = invoice_run(client, billing, tasks)
     tasks.submit(
         TASKS[runs.RUN_BATCH_TASK], {"run_id": run["id"], "batch": 0, "contract_ids": [contract_id]}
     )
