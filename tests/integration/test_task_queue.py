@@ -227,7 +227,8 @@ def test_a_write_during_a_fit_on_sqlite_does_not_wait_for_the_fit(tmp_path) -> N
         volumes.ingest_csv(session, SYSTEM, activity.id, io.BytesIO(_history(30)))
     headers = _admin_key(database)
     start = TODAY + timedelta(days=7)
-    body = {"granularity": "interval", "method": "auto", "start": str(start), "end": str(start)}
+    end = start + timedelta(days=13)  # two weeks of intervals: a fit of seconds
+    body = {"granularity": "interval", "method": "auto", "start": str(start), "end": str(end)}
     try:
         with live_server(app) as base, httpx.Client(base_url=base, timeout=300) as http:
 

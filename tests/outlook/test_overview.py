@@ -208,12 +208,14 @@ def test_open_pooled_contract_values_the_simulated_pool(client, db, tasks) -> No
     assert position["expected_shortfall_amount"] == pooled["expected_shortfall_amount"]
 
 
-def test_forecast_to_date_is_rounded_like_the_other_quantities(client, db, stable) -> None:
+def test_forecast_to_date_is_rounded_like_the_other_quantities(client, db, stable, tasks) -> None:
     """This month, partly elapsed: the forecast pro rata of the time elapsed, to 0.001 unit."""
     _, activity = stable
     admin = bearer(db, Role.ADMIN)
     commit(client, admin, activity.id, {THIS_MONTH: DAILY * days(THIS_MONTH)}, LONG_AGO)
-    client.get(
+    read_once_forecast(
+        client,
+        tasks,
         f"/v1/contracts/{activity.contract_id}/comparison",
         params={"period": str(THIS_MONTH)},
         headers=admin,
@@ -225,7 +227,7 @@ def test_forecast_to_date_is_rounded_like_the_other_quantities(client, db, stabl
     assert 0 <= to_date <= Decimal(line["provider_forecast"]["units"])
 
 
-def test_an_open_pooled_month_compares_on_the_pool(client, db) -> None:
+def test_an_open_pooled_month_compares_on_the_pool(client, db, tasks) -> None:
     """Voice committed at twice its level (alone almost surely below its trigger), email at
     half (alone never): the pool, valued in money, is mostly above its trigger. Every activity
     row of the contract and of the activity comparisons carries the pool's probability and
@@ -239,7 +241,9 @@ def test_an_open_pooled_month_compares_on_the_pool(client, db) -> None:
         committed = percent * DAILY * days(NEXT_MONTH) // 100
         commit(client, admin, activity.id, {NEXT_MONTH: committed}, LONG_AGO)
         ids[name] = activity.id
-    compared = client.get(
+    compared = read_once_forecast(
+        client,
+        tasks,
         f"/v1/contracts/{contract.id}/comparison",
         params={"period": str(NEXT_MONTH)},
         headers=admin,
