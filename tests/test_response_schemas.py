@@ -21,19 +21,18 @@ from app.billing import schemas as billing
 from app.billing.shortfall import Shortfall
 from app.billing.tables import Invoice
 from app.commitments import schemas as commitments
-from app.commitments.tables import Adjustment, CommitmentLine
+from app.commitments.tables import Adjustment
 from app.contracts import schemas as contracts
 from app.contracts.tables import Activity, ActivityPrice, Client, Contract, ContractAmendment
 from app.contracts.terms import Terms
 from app.forecasts import schemas as forecasts
-from app.forecasts.tables import ForecastJob, SpecialDay
+from app.forecasts.tables import ForecastJob, ForecastRun, SpecialDay
 from app.outlook import schemas as outlook
 from app.outlook.overview import PooledPosition
 
 SOURCES: dict[type[BaseModel], type] = {
     billing.ShortfallOut: Shortfall,
     commitments.AdjustmentOut: Adjustment,
-    commitments.CommitmentLineOut: CommitmentLine,
     contracts.ActivityOut: Activity,
     contracts.AmendmentOut: ContractAmendment,
     contracts.ClientOut: Client,
@@ -41,6 +40,7 @@ SOURCES: dict[type[BaseModel], type] = {
     contracts.PriceOut: ActivityPrice,
     contracts.TermsOut: Terms,
     forecasts.ForecastJobOut: ForecastJob,
+    forecasts.ForecastSummaryOut: ForecastRun,
     forecasts.SpecialDayOut: SpecialDay,
     outlook.OverviewInvoiceOut: Invoice,
     outlook.OverviewPooledOut: PooledPosition,
