@@ -46,8 +46,9 @@ SOURCES: dict[type[BaseModel], type] = {
     outlook.OverviewPooledOut: PooledPosition,
 }
 """Each response schema built from attributes, and the type of the object it is built from."""
-FROM_MAPPINGS = {contracts.ContractDetailOut}
-"""Inherit `from_attributes` but are built from a mapping (a contract with its terms)."""
+FROM_MAPPINGS = {contracts.ContractDetailOut, contracts.PriceResultOut}
+"""Inherit `from_attributes` but are built from a mapping (a contract with its terms, a price
+row with the invoices a back-dated one touches)."""
 
 
 def _attributes(source: type) -> set[str]:
