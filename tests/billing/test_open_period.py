@@ -8,7 +8,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from outlook_scenarios import DAILY, LONG_AGO, THIS_MONTH, commit, days, stable_history
+from outlook_scenarios import (
+    DAILY,
+    LONG_AGO,
+    THIS_MONTH,
+    commit,
+    days,
+    read_once_forecast,
+    stable_history,
+)
 
 from app.core.auth import SYSTEM
 from app.core.periods import Period, period_bounds
@@ -74,13 +82,17 @@ def test_a_month_not_yet_started_has_no_projection(client, db, admin, billing) -
     assert [line["status"] for line in preview["lines"]] == ["open"]
 
 
-def test_a_stored_forecast_projects_the_rest_of_the_month(client, db, admin, billing) -> None:
+def test_a_stored_forecast_projects_the_rest_of_the_month(
+    client, db, admin, billing, tasks
+) -> None:
     """Actuals to date plus the forecast's share of the time left, not the pro rata."""
     contract = make_contract(db, make_client(db), starts_on=date(2020, 1, 1))
     activity = make_activity(db, contract, interval_minutes=60)
     volumes.ingest_csv(db, SYSTEM, activity.id, io.BytesIO(stable_history(240)))
     commit(client, admin, activity.id, {THIS_MONTH: DAILY * days(THIS_MONTH)}, LONG_AGO)
-    compared = client.get(
+    compared = read_once_forecast(
+        client,
+        tasks,
         f"/v1/contracts/{contract.id}/comparison",
         params={"period": str(THIS_MONTH)},
         headers=admin,
