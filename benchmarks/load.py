@@ -21,7 +21,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -141,6 +140,7 @@ def _load_portfolio(url: str, contracts: int, path: Path) -> None:
 
     from app.commitments import schemas as commitment_schemas
     from app.commitments import service as commitments
+    from app.commitments.submission import Received
     from app.core.auth import SYSTEM, Principal, Role, issue_key
     from app.core.db import Database, create_db_engine, session_scope
     from app.core.periods import Period
@@ -175,8 +175,10 @@ def _load_portfolio(url: str, contracts: int, path: Path) -> None:
                     session,
                     admin,
                     activity.id,
-                    commitment_schemas.CommitmentCreate(
-                        received_at=datetime.now(UTC) - timedelta(days=120), lines=lines
+                    Received.of(
+                        commitment_schemas.CommitmentCreate(
+                            received_at=datetime.now(UTC) - timedelta(days=120), lines=lines
+                        )
                     ),
                 )
                 rows.append(("activity", activity.id))
@@ -198,6 +200,8 @@ def main() -> None:
     import argparse
 
     sys.path.insert(0, str(ROOT / "tests"))
+    from servers import served
+
     from pg_server import PostgresServer
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -215,60 +219,43 @@ def main() -> None:
         subprocess.run([PLANCHER, "db", "upgrade"], env=env, check=True, capture_output=True)
         portfolio = Path(scratch) / "portfolio.csv"
         _load_portfolio(url, contracts, portfolio)
-        port = 8765
-        serve = subprocess.Popen(
-            [PLANCHER, "serve", "--port", str(port)], env={**env, "PLANCHER_FORECAST_WORKERS": "1"}
-        )
         workers = [
             subprocess.Popen([PLANCHER, "worker", "--concurrency", "1"], env=env) for _ in range(2)
         ]
+        server_env = {**env, "PLANCHER_FORECAST_WORKERS": "1"}
         try:
-            _wait_ready(f"http://127.0.0.1:{port}/readyz")
-            stats = Path(scratch) / "stats"
-            subprocess.run(
-                [
-                    str(Path(sys.executable).with_name("locust")),
-                    "-f",
-                    __file__,
-                    "--headless",
-                    "--users",
-                    str(users),
-                    "--spawn-rate",
-                    str(users),
-                    "--run-time",
-                    f"{seconds}s",
-                    "--host",
-                    f"http://127.0.0.1:{port}",
-                    "--csv",
-                    str(stats),
-                    "--only-summary",
-                    "--loglevel",
-                    "ERROR",
-                ],
-                env={**os.environ, "PLANCHER_LOAD_PORTFOLIO": str(portfolio)},
-                check=False,
-                capture_output=True,
-            )
-            _report(stats, users, seconds)
+            with served([PLANCHER, "serve", "--port"], server_env, "/readyz") as (base, _):
+                stats = Path(scratch) / "stats"
+                subprocess.run(
+                    [
+                        str(Path(sys.executable).with_name("locust")),
+                        "-f",
+                        __file__,
+                        "--headless",
+                        "--users",
+                        str(users),
+                        "--spawn-rate",
+                        str(users),
+                        "--run-time",
+                        f"{seconds}s",
+                        "--host",
+                        base,
+                        "--csv",
+                        str(stats),
+                        "--only-summary",
+                        "--loglevel",
+                        "ERROR",
+                    ],
+                    env={**os.environ, "PLANCHER_LOAD_PORTFOLIO": str(portfolio)},
+                    check=False,
+                    capture_output=True,
+                )
+                _report(stats, users, seconds)
         finally:
-            for process in (*workers, serve):
+            for process in workers:
                 process.terminate()
-            for process in (*workers, serve):
+            for process in workers:
                 process.wait(timeout=120)
-
-
-def _wait_ready(url: str) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("the server did not become ready")
 
 
 def _report(stats: Path, users: int, seconds: int) -> None:

@@ -17,9 +17,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]]:
+def served(
+    command: list[str], env: dict[str, str], ready: str = "/healthz"
+) -> Iterator[tuple[str, int]]:
     """`command` with a free port appended, started with `env` added to this environment and
-    waited for until `/healthz` answers; yields its base URL and pid, and stops it after."""
+    waited for until `ready` answers; yields its base URL and pid, and stops it after."""
     port = free_port()
     process = subprocess.Popen(
         [*command, str(port)],
@@ -31,7 +33,7 @@ def served(command: list[str], env: dict[str, str]) -> Iterator[tuple[str, int]]
     try:
         for _ in range(600):
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"{base}{ready}", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)

@@ -158,8 +158,7 @@ class ActivityCalendar:
         years = _years(slots)
         names = public_holidays(self.country, years)
         holiday: BoolArray = np.array([day.date() in names for day in slots], dtype=bool)
-        closed = self.closed_holidays(slots)
-        rebound = np.concatenate(([False], closed[:-1] & ~closed[1:]))
+        rebound = first_open_after_closure(self.closed_holidays(slots))
         school = _school_days(self.country, years) or {}
         on_school_holiday = np.array([day.date() in school for day in slots], dtype=bool)
         return np.asarray(~(holiday | rebound | on_school_holiday), dtype=bool)
@@ -236,6 +235,12 @@ def learn_calendar(daily: pd.Series, country: str) -> ActivityCalendar:
     )
 
 
+def first_open_after_closure(closed: BoolArray) -> BoolArray:
+    """Which slots are the first open day after a closed holiday (the ``rebound`` day that
+    catches up), given which slots are closed holidays."""
+    return np.asarray(np.concatenate(([False], closed[:-1] & ~closed[1:])), dtype=bool)
+
+
 def features(calendar: ActivityCalendar, days: pd.DatetimeIndex, history_days: int) -> pd.DataFrame:
     """Calendar regressors for the open-weekday slots `days` (history then future).
 
@@ -250,7 +255,7 @@ def features(calendar: ActivityCalendar, days: pd.DatetimeIndex, history_days: i
 
     closed = calendar.closed_holidays(days)
     names = public_holidays(calendar.country, years)
-    frame["rebound"] = np.concatenate(([False], closed[:-1] & ~closed[1:])).astype(np.float64)
+    frame["rebound"] = first_open_after_closure(closed).astype(np.float64)
     is_holiday = np.array([day.date() in names for day in days], dtype=bool)
     frame["open_holiday"] = (is_holiday & ~closed).astype(np.float64)
 

@@ -19,6 +19,7 @@ own rows rather than leave them unfinished.
 """
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -284,11 +285,10 @@ class ProcrastinateQueue:
         if lock is None:
             self._deferrer(session, name, lock).defer(**arguments)
             return
-        try:
-            with session.begin_nested():  # a refused insert must not abort the caller's work
-                self._deferrer(session, name, lock).defer(**arguments)
-        except procrastinate.exceptions.AlreadyEnqueued:
-            pass
+        # Already queued under this lock: the same work is pending, nothing more to queue. The
+        # savepoint keeps the refused insert from aborting the caller's work.
+        with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued), session.begin_nested():
+            self._deferrer(session, name, lock).defer(**arguments)
 
     def _deferrer(self, session: Session, name: str, lock: str | None) -> Any:
         """procrastinate's deferrer on the session's connection. Asking the session for it
