@@ -35,7 +35,7 @@ Options: ``--quick`` (3 activities, 3 origins), ``--workers N`` (default 2), and
 part of it: ``--profiles NAME[,NAME...]`` (synthetic activities whose name contains one of
 these), ``--levels day|interval|month`` (default day and interval), ``--origins N`` (the first
 N origins), ``--anchor-cache DIR`` (keep the anchors' fits between runs, keyed by a hash of the
-history they saw). Not a test.
+history they saw), ``--dump FILE`` (pickle every scored window, to analyse them). Not a test.
 """
 
 from __future__ import annotations
@@ -343,7 +343,9 @@ def cached_anchors(
         cached: dict[str, dict[str, np.ndarray]] = pickle.loads(path.read_bytes())
         return cached
     result = fit()
-    path.write_bytes(pickle.dumps(result))
+    partial = path.with_suffix(f".{os.getpid()}.partial")
+    partial.write_bytes(pickle.dumps(result))
+    partial.replace(path)  # atomic: a run in parallel never reads half a file
     return result
 
 
@@ -697,6 +699,13 @@ def report(results: list[Scored]) -> None:
         over = {a: r for a, r in ratios.items() if r > 1.05}
         worst = max(ratios, key=lambda a: ratios[a])
         print(f"pooled: auto / best anchor ({best_anchor}) = {pooled:.3f}  (target <= 0.90)")
+
+        mean_wape = {m: float(np.mean([wape(level, m, a) for a in activities])) for m in methods}
+        equal = min(anchors, key=mean_wape.__getitem__)
+        print(
+            f"equal weights (mean of the series' WAPE, not weighed by volume): auto / best "
+            f"anchor ({equal}) = {mean_wape['auto'] / mean_wape[equal]:.3f}"
+        )
         print(
             f"series above 1.05 x their best anchor: {len(over)} of {len(ratios)}"
             f"; worst {worst} {ratios[worst]:.3f}"
@@ -727,6 +736,7 @@ def main() -> None:
     parser.add_argument(
         "--anchor-cache", type=Path, help="directory keeping the anchors' fits between runs"
     )
+    parser.add_argument("--dump", type=Path, help="pickle every scored window to this file")
     args = parser.parse_args()
     global LEVELS_RUN, MONTH_LEADS, ANCHOR_CACHE
     if args.anchor_cache:
@@ -771,6 +781,8 @@ def main() -> None:
     )
     for key, value in sorted(seconds.items()):
         print(f"  mean seconds per window, {key}: {value / n_windows:.2f}")
+    if args.dump:
+        args.dump.write_bytes(pickle.dumps(results))
     report(results)
     report_months(results)
 

@@ -40,16 +40,43 @@ class BacktestPlan:
     def for_series(
         cls, n: int, horizon: int, min_train: int, n_origins: int = N_ORIGINS
     ) -> BacktestPlan | None:
-        """Windows of the requested horizon, shortened if the history is too short for them;
-        None when not even one-step windows fit after `min_train` observations."""
-        horizon = min(horizon, (n - min_train) // n_origins)
-        if horizon < 1:
+        """Windows of the requested horizon, the last ones of the history; None when there is
+        not room for `n_origins` distinct origins after `min_train` observations.
+
+        When non-overlapping windows do not fit, the windows keep the requested horizon (as far
+        as the history allows) and overlap, rather than shrink: a method is judged at the lead
+        time it will forecast. Shrunk to a week, the windows of a two-month history made a
+        seasonal naive look 40 % better than exponential smoothing on a real series where, 20
+        days out, it was twice as bad: repeating last week is good for a week.
+        """
+        room = n - min_train
+        if room < n_origins:
             return None
-        return cls(tuple(n - k * horizon for k in range(n_origins, 0, -1)), horizon)
+        if room >= n_origins * horizon:
+            return cls(tuple(n - k * horizon for k in range(n_origins, 0, -1)), horizon)
+        horizon = min(horizon, room - (n_origins - 1))
+        step = (room - horizon) // (n_origins - 1)
+        last = n - horizon
+        return cls(tuple(last - k * step for k in range(n_origins - 1, -1, -1)), horizon)
+
+    @property
+    def effective_windows(self) -> float:
+        """How many independent windows the backtest is worth: overlapping windows share
+        their errors, so the span they cover counts, in windows of the horizon."""
+        span = self.cuts[-1] + self.horizon - self.cuts[0]
+        return float(min(len(self.cuts), span / self.horizon))
 
     def windows(self, values: npt.NDArray[Element]) -> list[npt.NDArray[Element]]:
         """The slices of `values` each origin forecasts."""
         return [values[cut : cut + self.horizon] for cut in self.cuts]
+
+    def disjoint_lengths(self) -> tuple[int, ...]:
+        """How much of each window is not forecast by a later origin: the whole horizon when
+        the windows do not overlap, else up to the next origin (the last window whole)."""
+        ends = [*self.cuts[1:], self.cuts[-1] + self.horizon]
+        return tuple(
+            min(end, cut + self.horizon) - cut for cut, end in zip(self.cuts, ends, strict=True)
+        )
 
 
 @dataclass(frozen=True)

@@ -241,6 +241,10 @@ def first_open_after_closure(closed: BoolArray) -> BoolArray:
     return np.asarray(np.concatenate(([False], closed[:-1] & ~closed[1:])), dtype=bool)
 
 
+WORKED_HOLIDAY_COLUMN = "open_holiday"
+"""The regressor of public holidays worked; a history without one has no such column."""
+
+
 def features(calendar: ActivityCalendar, days: pd.DatetimeIndex, history_days: int) -> pd.DataFrame:
     """Calendar regressors for the open-weekday slots `days` (history then future).
 
@@ -257,7 +261,7 @@ def features(calendar: ActivityCalendar, days: pd.DatetimeIndex, history_days: i
     names = public_holidays(calendar.country, years)
     frame["rebound"] = first_open_after_closure(closed).astype(np.float64)
     is_holiday = np.array([day.date() in names for day in days], dtype=bool)
-    frame["open_holiday"] = (is_holiday & ~closed).astype(np.float64)
+    frame[WORKED_HOLIDAY_COLUMN] = (is_holiday & ~closed).astype(np.float64)
 
     if history_days >= ANNUAL_MIN_HISTORY_DAYS:
         angle = 2 * np.pi * (days.day_of_year.to_numpy() - 1) / 365.25

@@ -74,11 +74,17 @@ class Selection:
         return len(self.members) > 1
 
 
-def select(per_origin_wape: dict[str, FloatArray], pooled_wape: dict[str, float]) -> Selection:
+def select(
+    per_origin_wape: dict[str, FloatArray],
+    pooled_wape: dict[str, float],
+    effective_origins: float | None = None,
+) -> Selection:
     """Choose among candidates from their WAPE at each backtest origin (same origins for all).
 
     `pooled_wape` ranks them (errors over actuals summed over the origins); `per_origin_wape`
-    gives the paired differences that say whether a gap is noise.
+    gives the paired differences that say whether a gap is noise. `effective_origins` is what
+    the origins are worth when their windows overlap (`BacktestPlan.effective_windows`): the
+    standard error of the mean difference is taken over that many, not over the origins.
     """
     if not pooled_wape:
         raise ValueError("select needs at least one scored candidate")
@@ -89,9 +95,10 @@ def select(per_origin_wape: dict[str, FloatArray], pooled_wape: dict[str, float]
         differences = per_origin_wape[alias] - per_origin_wape[best]
         margin = float(np.mean(differences))
         spread = float(np.std(differences, ddof=1)) if differences.size > 1 else 0.0
+        worth = differences.size if effective_origins is None else effective_origins
         noise = float(
             np.clip(
-                NOISE_Z * spread / np.sqrt(differences.size),
+                NOISE_Z * spread / np.sqrt(max(min(worth, differences.size), 1.0)),
                 RELATIVE_TIE * pooled_wape[best],
                 NEVER_TIE * pooled_wape[best],
             )
