@@ -4,7 +4,7 @@ Other domains (billing, comparison) ask `resolve_period` for the figures of one 
 period; it applies the pure rule of `binding.py` to what is stored.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -262,18 +262,23 @@ def resolve_period(
 
 
 def resolve_periods(
-    session: Session, activities: Sequence[tuple[Activity, Contract]], period: Period
+    session: Session,
+    activities: Sequence[tuple[Activity, Contract]],
+    period: Period,
+    in_force: Mapping[str, contracts.Terms] | None = None,
 ) -> dict[str, PeriodCommitment]:
     """`resolve_period` for many activities in a few queries (invoice runs over thousands of
-    contracts read every activity's versions at once)."""
+    contracts read every activity's versions at once). `in_force`: the contracts' terms of
+    `period`, when the caller has read them already (the portfolio overview)."""
     repository = CommitmentRepository(session)
     ids = [activity.id for activity, _ in activities]
     stored: dict[str, list[tuple[CommitmentLine, CommitmentVersion]]] = {i: [] for i in ids}
     for line, version in repository.lines_for(ids, str(period)):
         stored[line.activity_id].append((line, version))
     adjustments = repository.adjustment_totals(ids, str(period))
-    unique = list({contract.id: contract for _, contract in activities}.values())
-    in_force = contracts.terms_for(session, unique, period)
+    if in_force is None:
+        unique = list({contract.id: contract for _, contract in activities}.values())
+        in_force = contracts.terms_for(session, unique, period)
     return {
         activity.id: _resolve(
             activity,

@@ -11,7 +11,7 @@ missing ones (`periods_needing_forecast`), then builds the rows here.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -144,14 +144,22 @@ def compare_period(
 
 
 def compare_many(
-    session: Session, pairs: Sequence[tuple[Activity, Contract]], period: Period, now: datetime
+    session: Session,
+    pairs: Sequence[tuple[Activity, Contract]],
+    period: Period,
+    now: datetime,
+    in_force: Mapping[str, contracts.Terms] | None = None,
 ) -> dict[str, ComparisonRow]:
     """The comparison row of `period` for many activities in a few queries, keyed by activity
     id: the one path of the per-activity comparison and of the portfolio overview, so that
     their figures cannot differ. A closed period's row is the activity's own rule result:
     `compare` replaces it with what the shortfall bills (a pool's status and amount), and the
-    overview values a closed pool itself with the same rule (`overview._pooled`)."""
-    committed = resolve_periods(session, pairs, period)
+    overview values a closed pool itself with the same rule (`overview._pooled`). `in_force`:
+    the contracts' terms of `period` when the caller has read them (the overview needs them
+    too); they are read once and shared with the commitments' resolution."""
+    if in_force is None:
+        in_force = contracts.terms_for(session, list({c.id: c for _, c in pairs}.values()), period)
+    committed = resolve_periods(session, pairs, period, in_force)
     found = forecasts.month_forecasts(
         session,
         [
@@ -163,16 +171,21 @@ def compare_many(
         period,
     )
     totals = _actuals_to_date(session, pairs, period, now)
-    in_force = contracts.terms_for(session, list({c.id: c for _, c in pairs}.values()), period)
+    judged = {
+        contract.id: (
+            contract_terms(in_force[contract.id]),
+            is_period_closed(period, ZoneInfo(contract.timezone), now),
+        )
+        for _, contract in pairs
+    }
     return {
         activity.id: _row(
             activity,
-            contract_terms(in_force[contract.id]),
+            *judged[contract.id],
             period,
             committed[activity.id],
             found.get(activity.id),
             actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS)),
-            is_period_closed(period, ZoneInfo(contract.timezone), now),
         )
         for activity, contract in pairs
     }
@@ -341,12 +354,14 @@ def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
 def _row(
     activity: Activity,
     terms: rules.ContractTerms,
+    closed: bool,
     period: Period,
     figures: PeriodCommitment,
     forecast: forecasts.MonthForecast | None,
     actual: Decimal,
-    closed: bool,
 ) -> ComparisonRow:
+    """A closed period is judged by the charter rule on its actual; an open one sets the
+    band limits of the commitment against the forecast's simulated totals."""
     price = rules.price_in_force(
         [(row.effective_from, row.unit_price) for row in activity.prices], period.first_day
     )
@@ -362,15 +377,19 @@ def _row(
     forecast_total = (
         forecast_units(activity, forecast.volume, forecast.aht_seconds) if forecast else None
     )
-    evaluation = rules.evaluate_activity(
-        terms, figures.committed, figures.adjustments, actual, price
-    )
+    status = "open"
     expected: risk.Outlook | None = None
-    if figures.committed is not None and closed:
-        expected = risk.realised(actual, evaluation.trigger, evaluation.shortfall_units)
+    if closed:
+        evaluation = rules.evaluate_activity(
+            terms, figures.committed, figures.adjustments, actual, price
+        )
+        status = evaluation.status.value
+        if figures.committed is not None:
+            expected = risk.realised(actual, evaluation.trigger, evaluation.shortfall_units)
     elif figures.committed is not None and forecast is not None:
+        trigger, floor = rules.band_limits(terms, figures.committed, figures.adjustments)
         samples = sample_units(activity, forecast.samples, forecast.aht_seconds)
-        expected = risk.outlook(samples, evaluation.trigger, evaluation.floor)
+        expected = risk.outlook(samples, trigger, floor)
     deviation = None
     if figures.committed is not None and forecast_total is not None:
         deviation = risk.deviation_pct(figures.committed, forecast_total)
@@ -394,7 +413,7 @@ def _row(
         expected_shortfall_units=expected.expected_shortfall_units if expected else None,
         expected_shortfall_amount=amount,
         unit_price=price,
-        status=evaluation.status.value if closed else "open",
+        status=status,
     )
 
 
