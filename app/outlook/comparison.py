@@ -178,6 +178,12 @@ def compare_many(
         )
         for _, contract in pairs
     }
+    cases = {
+        activity.id: case
+        for activity, contract in pairs
+        if (case := _open_case(activity, *judged[contract.id], committed[activity.id], found))
+    }
+    estimates = dict(zip(cases, risk.outlooks(list(cases.values())), strict=True))
     return {
         activity.id: _row(
             activity,
@@ -186,9 +192,26 @@ def compare_many(
             committed[activity.id],
             found.get(activity.id),
             actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS)),
+            estimates.get(activity.id),
         )
         for activity, contract in pairs
     }
+
+
+def _open_case(
+    activity: Activity,
+    terms: rules.ContractTerms,
+    closed: bool,
+    figures: PeriodCommitment,
+    found: dict[str, forecasts.MonthForecast],
+) -> risk.Case | None:
+    """What an open period's estimate is made of: the forecast's simulated totals in billing
+    units, set against the band limits of the commitment (None without either)."""
+    forecast = found.get(activity.id)
+    if closed or figures.committed is None or forecast is None:
+        return None
+    trigger, floor = rules.band_limits(terms, figures.committed, figures.adjustments)
+    return sample_units(activity, forecast.samples, forecast.aht_seconds), trigger, floor
 
 
 def contract_terms(in_force: contracts.Terms) -> rules.ContractTerms:
@@ -359,9 +382,10 @@ def _row(
     figures: PeriodCommitment,
     forecast: forecasts.MonthForecast | None,
     actual: Decimal,
+    estimate: risk.Outlook | None,
 ) -> ComparisonRow:
-    """A closed period is judged by the charter rule on its actual; an open one sets the
-    band limits of the commitment against the forecast's simulated totals."""
+    """A closed period is judged by the charter rule on its actual; an open one carries the
+    `estimate` of its case (`_open_case`), made with every other activity's."""
     price = rules.price_in_force(
         [(row.effective_from, row.unit_price) for row in activity.prices], period.first_day
     )
@@ -377,8 +401,7 @@ def _row(
     forecast_total = (
         forecast_units(activity, forecast.volume, forecast.aht_seconds) if forecast else None
     )
-    status = "open"
-    expected: risk.Outlook | None = None
+    status, expected = "open", estimate
     if closed:
         evaluation = rules.evaluate_activity(
             terms, figures.committed, figures.adjustments, actual, price
@@ -386,10 +409,6 @@ def _row(
         status = evaluation.status.value
         if figures.committed is not None:
             expected = risk.realised(actual, evaluation.trigger, evaluation.shortfall_units)
-    elif figures.committed is not None and forecast is not None:
-        trigger, floor = rules.band_limits(terms, figures.committed, figures.adjustments)
-        samples = sample_units(activity, forecast.samples, forecast.aht_seconds)
-        expected = risk.outlook(samples, trigger, floor)
     deviation = None
     if figures.committed is not None and forecast_total is not None:
         deviation = risk.deviation_pct(figures.committed, forecast_total)
