@@ -21,7 +21,7 @@ from app.commitments.repository import CommitmentRepository
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.contracts import dependents
 from app.contracts import service as contracts
-from app.contracts.service import Activity, Contract
+from app.contracts.service import Activity, ActivityFacts, Contract
 from app.core import audit, checks
 from app.core.auth import Principal, Role
 from app.core.charter import BillingUnit, committed_quantity
@@ -263,7 +263,7 @@ def resolve_period(
 
 def resolve_periods(
     session: Session,
-    activities: Sequence[tuple[Activity, Contract]],
+    activities: Sequence[tuple[ActivityFacts, Contract]],
     period: Period,
     in_force: Mapping[str, contracts.Terms] | None = None,
 ) -> dict[str, PeriodCommitment]:
@@ -293,7 +293,7 @@ def resolve_periods(
 
 
 def _resolve(
-    activity: Activity,
+    activity: ActivityFacts,
     contract: Contract,
     deadline_days: int,
     period: Period,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.billing import rules, shortfall
 from app.commitments.service import PeriodCommitment, resolve_periods
 from app.contracts import service as contracts
-from app.contracts.service import Activity, Contract
+from app.contracts.service import Activity, ActivityFacts, Contract
 from app.core import charter
 from app.core.orm import utc_now
 from app.core.periods import Period, is_period_closed, period_bounds
@@ -145,7 +145,7 @@ def compare_period(
 
 def compare_many(
     session: Session,
-    pairs: Sequence[tuple[Activity, Contract]],
+    pairs: Sequence[tuple[ActivityFacts, Contract]],
     period: Period,
     now: datetime,
     in_force: Mapping[str, contracts.Terms] | None = None,
@@ -157,8 +157,9 @@ def compare_many(
     overview values a closed pool itself with the same rule (`overview._pooled`). `in_force`:
     the contracts' terms of `period` when the caller has read them (the overview needs them
     too); they are read once and shared with the commitments' resolution."""
+    unique = list({contract.id: contract for _, contract in pairs}.values())
     if in_force is None:
-        in_force = contracts.terms_for(session, list({c.id: c for _, c in pairs}.values()), period)
+        in_force = contracts.terms_for(session, unique, period)
     committed = resolve_periods(session, pairs, period, in_force)
     found = forecasts.month_forecasts(
         session,
@@ -176,7 +177,7 @@ def compare_many(
             contract_terms(in_force[contract.id]),
             is_period_closed(period, ZoneInfo(contract.timezone), now),
         )
-        for _, contract in pairs
+        for contract in unique
     }
     cases = {
         activity.id: case
@@ -199,7 +200,7 @@ def compare_many(
 
 
 def _open_case(
-    activity: Activity,
+    activity: ActivityFacts,
     terms: rules.ContractTerms,
     closed: bool,
     figures: PeriodCommitment,
@@ -226,7 +227,7 @@ def contract_terms(in_force: contracts.Terms) -> rules.ContractTerms:
 
 
 def _actuals_to_date(
-    session: Session, pairs: Sequence[tuple[Activity, Contract]], period: Period, now: datetime
+    session: Session, pairs: Sequence[tuple[ActivityFacts, Contract]], period: Period, now: datetime
 ) -> dict[str, volumes.PeriodActuals]:
     """Totals of the period up to now, one query per time zone (a period's instants depend on
     the zone)."""
@@ -281,7 +282,7 @@ class PoolOutlook:
 
 
 def pooled_rows(
-    terms: rules.ContractTerms, lines: Sequence[tuple[Activity, ComparisonRow]]
+    terms: rules.ContractTerms, lines: Sequence[tuple[ActivityFacts, ComparisonRow]]
 ) -> tuple[PoolOutlook, dict[str, ComparisonRow]]:
     """The pool's outlook and each activity's open row judged in it: the pool's probability,
     and its expected amount billed once for the contract (`pooled_shortfall_amount`), never
@@ -303,7 +304,7 @@ def _in_pool(row: ComparisonRow, pool: PoolOutlook) -> ComparisonRow:
 
 
 def pool_outlook(
-    terms: rules.ContractTerms, lines: Sequence[tuple[Activity, ComparisonRow]]
+    terms: rules.ContractTerms, lines: Sequence[tuple[ActivityFacts, ComparisonRow]]
 ) -> PoolOutlook:
     """P(A$ < trigger$) and the expected shortfall from the activities' simulated totals valued
     at their prices, sample i with sample i (the runs are independent simulations, so this
@@ -332,7 +333,7 @@ def _effective(row: ComparisonRow) -> Decimal:
 
 def _simulated_pool(
     terms: rules.ContractTerms,
-    pool: list[tuple[Activity, ComparisonRow]],
+    pool: list[tuple[ActivityFacts, ComparisonRow]],
     committed_value: Decimal,
 ) -> risk.Outlook | None:
     """None unless every committed activity has a stored forecast with simulated totals."""
@@ -364,7 +365,7 @@ def forecast_value(rows: Sequence[ComparisonRow]) -> Decimal | None:
     )
 
 
-def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
+def actual_units(activity: ActivityFacts, totals: volumes.PeriodActuals) -> Decimal:
     return charter.actual_quantity(
         charter.BillingUnit(activity.billing_unit),
         charter.VolumeBasis(activity.volume_basis),
@@ -375,7 +376,7 @@ def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
 
 
 def _row(
-    activity: Activity,
+    activity: ActivityFacts,
     terms: rules.ContractTerms,
     closed: bool,
     period: Period,

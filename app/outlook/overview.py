@@ -27,7 +27,7 @@ _PERCENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class ActivityPosition:
-    activity: contracts.Activity
+    activity: contracts.ActivityFacts
     row: comparison.ComparisonRow
     forecast_to_date: Decimal | None
     """The forecast pro rata of the time elapsed (month forecasts are what is stored), to the
@@ -69,7 +69,7 @@ def positions(
     terms in force are read once for the rows and the contracts' judgements; what depends
     only on a contract's time zone (the share of the month elapsed) is computed once per
     zone."""
-    activities = contracts.activities_of(session, [contract.id for contract in contract_list])
+    activities = contracts.activity_rows(session, [contract.id for contract in contract_list])
     contract_of = {contract.id: contract for contract in contract_list}
     pairs = [(activity, contract_of[activity.contract_id]) for activity in activities]
     in_force = contracts.terms_for(session, contract_list, period)
@@ -110,7 +110,7 @@ def _elapsed_share(period: Period, timezone: ZoneInfo, now: datetime) -> Decimal
 
 
 def _activity_position(
-    activity: contracts.Activity, row: comparison.ComparisonRow, elapsed: Decimal
+    activity: contracts.ActivityFacts, row: comparison.ComparisonRow, elapsed: Decimal
 ) -> ActivityPosition:
     to_date = None
     if row.provider_forecast_units is not None:
