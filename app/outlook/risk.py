@@ -62,7 +62,7 @@ def outlooks(cases: Sequence[Case]) -> list[Outlook]:
                 probability_below_trigger=float(probability),
                 expected_shortfall_units=round_units(Decimal(repr(float(shortfall)))),
             )
-    return [outlook for outlook in found if outlook is not None]
+    return [estimate for estimate in found if estimate is not None]
 
 
 def realised(actual: Decimal, trigger: Decimal, shortfall_units: Decimal) -> Outlook:
