@@ -230,6 +230,20 @@ def evaluate_activity(
     )
 
 
+def band_limits(
+    terms: ContractTerms, committed: Decimal, adjustments: Decimal
+) -> tuple[Decimal, Decimal]:
+    """The trigger and floor, in units, of a commitment whose period is still open: the
+    figures :func:`evaluate_activity` reports, without judging an actual that is not known
+    yet (the outlook sets them against simulated totals, for every activity of a portfolio)."""
+    effective = _effective(committed, adjustments)
+    with localcontext(ARITHMETIC):
+        return (
+            _settle(effective * terms.trigger_ratio),
+            _settle(effective * terms.floor_ratio),
+        )
+
+
 @dataclass(frozen=True)
 class ActivityFigures:
     """One activity's inputs to a pooled evaluation (the arguments of :func:`evaluate_activity`)."""

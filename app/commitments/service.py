@@ -4,7 +4,7 @@ Other domains (billing, comparison) ask `resolve_period` for the figures of one 
 period; it applies the pure rule of `binding.py` to what is stored.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +21,7 @@ from app.commitments.repository import CommitmentRepository
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.contracts import dependents
 from app.contracts import service as contracts
-from app.contracts.service import Activity, Contract
+from app.contracts.service import Activity, ActivityFacts, Contract
 from app.core import audit, checks
 from app.core.auth import Principal, Role
 from app.core.charter import BillingUnit, committed_quantity
@@ -262,18 +262,23 @@ def resolve_period(
 
 
 def resolve_periods(
-    session: Session, activities: Sequence[tuple[Activity, Contract]], period: Period
+    session: Session,
+    activities: Sequence[tuple[ActivityFacts, Contract]],
+    period: Period,
+    in_force: Mapping[str, contracts.Terms] | None = None,
 ) -> dict[str, PeriodCommitment]:
     """`resolve_period` for many activities in a few queries (invoice runs over thousands of
-    contracts read every activity's versions at once)."""
+    contracts read every activity's versions at once). `in_force`: the contracts' terms of
+    `period`, when the caller has read them already (the portfolio overview)."""
     repository = CommitmentRepository(session)
     ids = [activity.id for activity, _ in activities]
     stored: dict[str, list[tuple[CommitmentLine, CommitmentVersion]]] = {i: [] for i in ids}
     for line, version in repository.lines_for(ids, str(period)):
         stored[line.activity_id].append((line, version))
     adjustments = repository.adjustment_totals(ids, str(period))
-    unique = list({contract.id: contract for _, contract in activities}.values())
-    in_force = contracts.terms_for(session, unique, period)
+    if in_force is None:
+        unique = list({contract.id: contract for _, contract in activities}.values())
+        in_force = contracts.terms_for(session, unique, period)
     return {
         activity.id: _resolve(
             activity,
@@ -288,7 +293,7 @@ def resolve_periods(
 
 
 def _resolve(
-    activity: Activity,
+    activity: ActivityFacts,
     contract: Contract,
     deadline_days: int,
     period: Period,

@@ -1,11 +1,13 @@
 """All SQL of the reference-data domain."""
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
+from app.contracts.facts import ActivityRow, PriceRow
 from app.contracts.tables import Activity, ActivityPrice, Client, Contract, ContractAmendment
 from app.core.pagination import PageParams
 from app.core.repository import Repository
@@ -89,6 +91,49 @@ class ActivityRepository(Repository[Activity]):
                 .options(selectinload(Activity.prices))
                 .order_by(Activity.id)
             ).all()
+        return found
+
+    def rows_for_contracts(self, contract_ids: Sequence[str]) -> list[ActivityRow]:
+        """`for_contracts` as plain rows: the columns of the activities and of their prices,
+        in the same order."""
+        found: list[ActivityRow] = []
+        for first in range(0, len(contract_ids), _IN_CLAUSE_SIZE):
+            batch = contract_ids[first : first + _IN_CLAUSE_SIZE]
+            prices: dict[str, list[PriceRow]] = defaultdict(list)
+            for activity_id, effective_from, unit_price in self.session.execute(
+                select(
+                    ActivityPrice.activity_id,
+                    ActivityPrice.effective_from,
+                    ActivityPrice.unit_price,
+                )
+                .join(Activity, Activity.id == ActivityPrice.activity_id)
+                .where(Activity.contract_id.in_(batch))
+                .order_by(ActivityPrice.effective_from)
+            ):
+                prices[activity_id].append(PriceRow(effective_from, unit_price))
+            found += [
+                ActivityRow(
+                    row.id,
+                    row.contract_id,
+                    row.name,
+                    row.billing_unit,
+                    row.volume_basis,
+                    row.reference_aht_seconds,
+                    tuple(prices[row.id]),
+                )
+                for row in self.session.execute(
+                    select(
+                        Activity.id,
+                        Activity.contract_id,
+                        Activity.name,
+                        Activity.billing_unit,
+                        Activity.volume_basis,
+                        Activity.reference_aht_seconds,
+                    )
+                    .where(Activity.contract_id.in_(batch))
+                    .order_by(Activity.id)
+                )
+            ]
         return found
 
     def list_page(

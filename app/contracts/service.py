@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.contracts import dependents, schemas, terms
+from app.contracts.facts import ActivityFacts as ActivityFacts
+from app.contracts.facts import ActivityRow as ActivityRow
 from app.contracts.repository import (
     ActivityRepository,
     AmendmentRepository,
@@ -467,6 +469,12 @@ def activities_of(session: Session, contract_ids: Sequence[str]) -> list[Activit
     """The activities (with prices) of many contracts at once, for batch computations that
     have already checked who may see those contracts."""
     return ActivityRepository(session).for_contracts(contract_ids)
+
+
+def activity_rows(session: Session, contract_ids: Sequence[str]) -> list[ActivityRow]:
+    """`activities_of` as plain rows, for a reader of every activity of a portfolio (see
+    `facts`)."""
+    return ActivityRepository(session).rows_for_contracts(contract_ids)
 
 
 def contracts_in_force(session: Session, period_start: date, period_end: date) -> list[Contract]:

@@ -179,10 +179,14 @@ def risk_bar(probability: float | None) -> Markup:
     """A bar as long as the probability of falling below the trigger, coloured by level."""
     if probability is None:
         return Markup('<svg class="risk" viewBox="0 0 100 10" aria-hidden="true"></svg>')
+    track = '<rect width="100" height="10" rx="2" class="risk-track"/>'
+    if probability == 0:
+        # No simulated total below the trigger, or a closed month above it: the track alone
+        # (the sliver kept for small risks would read as some risk).
+        return Markup(f'<svg class="risk" viewBox="0 0 100 10" aria-hidden="true">{track}</svg>')
     level = "high" if probability >= 0.5 else "medium" if probability >= 0.2 else "low"
     width = max(probability * 100, 1.5)
     return Markup(
-        '<svg class="risk" viewBox="0 0 100 10" aria-hidden="true">'
-        '<rect width="100" height="10" rx="2" class="risk-track"/>'
+        f'<svg class="risk" viewBox="0 0 100 10" aria-hidden="true">{track}'
         f'<rect width="{width:.1f}" height="10" rx="2" class="risk-{level}"/></svg>'
     )

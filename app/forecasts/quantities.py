@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from app.contracts.service import Activity
+from app.contracts.service import ActivityFacts
 from app.core import charter
 from app.forecasts.repository import FloatArray
 from app.forecasts.schemas import Volume
@@ -15,7 +15,7 @@ from app.forecasts.schemas import Volume
 _SECONDS_PER_HOUR = Decimal(3600)
 
 
-def forecast_volume(activity: Activity) -> Volume:
+def forecast_volume(activity: ActivityFacts) -> Volume:
     """The contacts a provider forecast must count to be compared with the commitment and the
     actuals: handled ones when the contract bills handled contacts, or production hours (which
     only handled contacts consume); offered ones otherwise."""
@@ -27,7 +27,9 @@ def forecast_volume(activity: Activity) -> Volume:
     return "offered"
 
 
-def forecast_units(activity: Activity, contacts: Decimal, aht_seconds: Decimal | None) -> Decimal:
+def forecast_units(
+    activity: ActivityFacts, contacts: Decimal, aht_seconds: Decimal | None
+) -> Decimal:
     """A forecast of contacts in the activity's billing unit: hours use the forecast AHT (or
     the reference AHT when the forecast has none)."""
     if activity.billing_unit == charter.BillingUnit.CONTACT:
@@ -37,7 +39,7 @@ def forecast_units(activity: Activity, contacts: Decimal, aht_seconds: Decimal |
 
 
 def sample_units(
-    activity: Activity, samples: Sequence[float] | FloatArray, aht_seconds: Decimal | None
+    activity: ActivityFacts, samples: Sequence[float] | FloatArray, aht_seconds: Decimal | None
 ) -> FloatArray:
     """`forecast_units` of the simulated totals, as floats, at once: they only feed
     probabilities, and a Decimal per sample would cost seconds over a portfolio."""

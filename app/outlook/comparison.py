@@ -11,7 +11,7 @@ missing ones (`periods_needing_forecast`), then builds the rows here.
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.billing import rules, shortfall
 from app.commitments.service import PeriodCommitment, resolve_periods
 from app.contracts import service as contracts
-from app.contracts.service import Activity, Contract
+from app.contracts.service import Activity, ActivityFacts, Contract
 from app.core import charter
 from app.core.orm import utc_now
 from app.core.periods import Period, is_period_closed, period_bounds
@@ -144,14 +144,23 @@ def compare_period(
 
 
 def compare_many(
-    session: Session, pairs: Sequence[tuple[Activity, Contract]], period: Period, now: datetime
+    session: Session,
+    pairs: Sequence[tuple[ActivityFacts, Contract]],
+    period: Period,
+    now: datetime,
+    in_force: Mapping[str, contracts.Terms] | None = None,
 ) -> dict[str, ComparisonRow]:
     """The comparison row of `period` for many activities in a few queries, keyed by activity
     id: the one path of the per-activity comparison and of the portfolio overview, so that
     their figures cannot differ. A closed period's row is the activity's own rule result:
     `compare` replaces it with what the shortfall bills (a pool's status and amount), and the
-    overview values a closed pool itself with the same rule (`overview._pooled`)."""
-    committed = resolve_periods(session, pairs, period)
+    overview values a closed pool itself with the same rule (`overview._pooled`). `in_force`:
+    the contracts' terms of `period` when the caller has read them (the overview needs them
+    too); they are read once and shared with the commitments' resolution."""
+    unique = list({contract.id: contract for _, contract in pairs}.values())
+    if in_force is None:
+        in_force = contracts.terms_for(session, unique, period)
+    committed = resolve_periods(session, pairs, period, in_force)
     found = forecasts.month_forecasts(
         session,
         [
@@ -163,19 +172,47 @@ def compare_many(
         period,
     )
     totals = _actuals_to_date(session, pairs, period, now)
-    in_force = contracts.terms_for(session, list({c.id: c for _, c in pairs}.values()), period)
+    judged = {
+        contract.id: (
+            contract_terms(in_force[contract.id]),
+            is_period_closed(period, ZoneInfo(contract.timezone), now),
+        )
+        for contract in unique
+    }
+    cases = {
+        activity.id: case
+        for activity, contract in pairs
+        if (case := _open_case(activity, *judged[contract.id], committed[activity.id], found))
+    }
+    estimates = dict(zip(cases, risk.outlooks(list(cases.values())), strict=True))
     return {
         activity.id: _row(
             activity,
-            contract_terms(in_force[contract.id]),
+            *judged[contract.id],
             period,
             committed[activity.id],
             found.get(activity.id),
             actual_units(activity, totals.get(activity.id, volumes.NO_ACTUALS)),
-            is_period_closed(period, ZoneInfo(contract.timezone), now),
+            estimates.get(activity.id),
         )
         for activity, contract in pairs
     }
+
+
+def _open_case(
+    activity: ActivityFacts,
+    terms: rules.ContractTerms,
+    closed: bool,
+    figures: PeriodCommitment,
+    found: dict[str, forecasts.MonthForecast],
+) -> risk.Case | None:
+    """What an open period's estimate is made of: the forecast's simulated totals in billing
+    units, set against the band limits of the commitment (None without either)."""
+    forecast = found.get(activity.id)
+    if closed or figures.committed is None or forecast is None:
+        return None
+    trigger, floor = rules.band_limits(terms, figures.committed, figures.adjustments)
+    return sample_units(activity, forecast.samples, forecast.aht_seconds), trigger, floor
 
 
 def contract_terms(in_force: contracts.Terms) -> rules.ContractTerms:
@@ -190,7 +227,7 @@ def contract_terms(in_force: contracts.Terms) -> rules.ContractTerms:
 
 
 def _actuals_to_date(
-    session: Session, pairs: Sequence[tuple[Activity, Contract]], period: Period, now: datetime
+    session: Session, pairs: Sequence[tuple[ActivityFacts, Contract]], period: Period, now: datetime
 ) -> dict[str, volumes.PeriodActuals]:
     """Totals of the period up to now, one query per time zone (a period's instants depend on
     the zone)."""
@@ -245,7 +282,7 @@ class PoolOutlook:
 
 
 def pooled_rows(
-    terms: rules.ContractTerms, lines: Sequence[tuple[Activity, ComparisonRow]]
+    terms: rules.ContractTerms, lines: Sequence[tuple[ActivityFacts, ComparisonRow]]
 ) -> tuple[PoolOutlook, dict[str, ComparisonRow]]:
     """The pool's outlook and each activity's open row judged in it: the pool's probability,
     and its expected amount billed once for the contract (`pooled_shortfall_amount`), never
@@ -267,7 +304,7 @@ def _in_pool(row: ComparisonRow, pool: PoolOutlook) -> ComparisonRow:
 
 
 def pool_outlook(
-    terms: rules.ContractTerms, lines: Sequence[tuple[Activity, ComparisonRow]]
+    terms: rules.ContractTerms, lines: Sequence[tuple[ActivityFacts, ComparisonRow]]
 ) -> PoolOutlook:
     """P(A$ < trigger$) and the expected shortfall from the activities' simulated totals valued
     at their prices, sample i with sample i (the runs are independent simulations, so this
@@ -296,7 +333,7 @@ def _effective(row: ComparisonRow) -> Decimal:
 
 def _simulated_pool(
     terms: rules.ContractTerms,
-    pool: list[tuple[Activity, ComparisonRow]],
+    pool: list[tuple[ActivityFacts, ComparisonRow]],
     committed_value: Decimal,
 ) -> risk.Outlook | None:
     """None unless every committed activity has a stored forecast with simulated totals."""
@@ -328,7 +365,7 @@ def forecast_value(rows: Sequence[ComparisonRow]) -> Decimal | None:
     )
 
 
-def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
+def actual_units(activity: ActivityFacts, totals: volumes.PeriodActuals) -> Decimal:
     return charter.actual_quantity(
         charter.BillingUnit(activity.billing_unit),
         charter.VolumeBasis(activity.volume_basis),
@@ -339,14 +376,17 @@ def actual_units(activity: Activity, totals: volumes.PeriodActuals) -> Decimal:
 
 
 def _row(
-    activity: Activity,
+    activity: ActivityFacts,
     terms: rules.ContractTerms,
+    closed: bool,
     period: Period,
     figures: PeriodCommitment,
     forecast: forecasts.MonthForecast | None,
     actual: Decimal,
-    closed: bool,
+    estimate: risk.Outlook | None,
 ) -> ComparisonRow:
+    """A closed period is judged by the charter rule on its actual; an open one carries the
+    `estimate` of its case (`_open_case`), made with every other activity's."""
     price = rules.price_in_force(
         [(row.effective_from, row.unit_price) for row in activity.prices], period.first_day
     )
@@ -362,15 +402,14 @@ def _row(
     forecast_total = (
         forecast_units(activity, forecast.volume, forecast.aht_seconds) if forecast else None
     )
-    evaluation = rules.evaluate_activity(
-        terms, figures.committed, figures.adjustments, actual, price
-    )
-    expected: risk.Outlook | None = None
-    if figures.committed is not None and closed:
-        expected = risk.realised(actual, evaluation.trigger, evaluation.shortfall_units)
-    elif figures.committed is not None and forecast is not None:
-        samples = sample_units(activity, forecast.samples, forecast.aht_seconds)
-        expected = risk.outlook(samples, evaluation.trigger, evaluation.floor)
+    status, expected = "open", estimate
+    if closed:
+        evaluation = rules.evaluate_activity(
+            terms, figures.committed, figures.adjustments, actual, price
+        )
+        status = evaluation.status.value
+        if figures.committed is not None:
+            expected = risk.realised(actual, evaluation.trigger, evaluation.shortfall_units)
     deviation = None
     if figures.committed is not None and forecast_total is not None:
         deviation = risk.deviation_pct(figures.committed, forecast_total)
@@ -394,7 +433,7 @@ def _row(
         expected_shortfall_units=expected.expected_shortfall_units if expected else None,
         expected_shortfall_amount=amount,
         unit_price=price,
-        status=evaluation.status.value if closed else "open",
+        status=status,
     )
 
 

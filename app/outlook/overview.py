@@ -27,7 +27,7 @@ _PERCENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class ActivityPosition:
-    activity: contracts.Activity
+    activity: contracts.ActivityFacts
     row: comparison.ComparisonRow
     forecast_to_date: Decimal | None
     """The forecast pro rata of the time elapsed (month forecasts are what is stored), to the
@@ -65,17 +65,25 @@ class ContractPosition:
 def positions(
     session: Session, contract_list: Sequence[contracts.Contract], period: Period, now: datetime
 ) -> list[ContractPosition]:
-    """The positions of `contract_list` (already scoped to the caller) for `period`."""
-    activities = contracts.activities_of(session, [contract.id for contract in contract_list])
+    """The positions of `contract_list` (already scoped to the caller) for `period`. The
+    terms in force are read once for the rows and the contracts' judgements; what depends
+    only on a contract's time zone (the share of the month elapsed) is computed once per
+    zone."""
+    activities = contracts.activity_rows(session, [contract.id for contract in contract_list])
     contract_of = {contract.id: contract for contract in contract_list}
     pairs = [(activity, contract_of[activity.contract_id]) for activity in activities]
-    rows = comparison.compare_many(session, pairs, period, now)
     in_force = contracts.terms_for(session, contract_list, period)
+    rows = comparison.compare_many(session, pairs, period, now, in_force)
     period_invoices = invoices.period_invoices(session, list(contract_of), period)
+    elapsed = {
+        zone: _elapsed_share(period, ZoneInfo(zone), now)
+        for zone in {contract.timezone for contract in contract_list}
+    }
     by_contract: dict[str, list[ActivityPosition]] = {contract.id: [] for contract in contract_list}
     for activity, contract in pairs:
-        elapsed = _elapsed_share(period, ZoneInfo(contract.timezone), now)
-        by_contract[contract.id].append(_activity_position(activity, rows[activity.id], elapsed))
+        by_contract[contract.id].append(
+            _activity_position(activity, rows[activity.id], elapsed[contract.timezone])
+        )
     return sorted(
         (
             _contract_position(
@@ -102,7 +110,7 @@ def _elapsed_share(period: Period, timezone: ZoneInfo, now: datetime) -> Decimal
 
 
 def _activity_position(
-    activity: contracts.Activity, row: comparison.ComparisonRow, elapsed: Decimal
+    activity: contracts.ActivityFacts, row: comparison.ComparisonRow, elapsed: Decimal
 ) -> ActivityPosition:
     to_date = None
     if row.provider_forecast_units is not None:

@@ -8,14 +8,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from app.contracts import service as contracts
 from app.core.auth import ReaderKey
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, problem_responses
 from app.core.pagination import PageDep
 from app.core.queries import FirstPeriod, LastPeriod, PeriodQuery
 from app.core.routing import TransactionalRoute
-from app.forecasts import service as forecasts
 from app.outlook import comparison, overview, schemas, service
 
 router = APIRouter(route_class=TransactionalRoute, tags=["committed forecasts"])
@@ -28,15 +26,14 @@ def _status(pending: bool) -> schemas.ForecastStatus:
     return "pending" if pending else "stored"
 
 
-def _forecast_out(
-    activity: contracts.Activity, forecast: forecasts.MonthForecast | None
-) -> schemas.ProviderForecastOut | None:
-    if forecast is None:
+def _forecast_out(row: comparison.ComparisonRow) -> schemas.ProviderForecastOut | None:
+    forecast = row.provider_forecast
+    if forecast is None or row.provider_forecast_units is None:
         return None
     return schemas.ProviderForecastOut(
         forecast_id=forecast.forecast_id,
         volume=forecast.volume,
-        units=comparison.forecast_units(activity, forecast.volume, forecast.aht_seconds),
+        units=row.provider_forecast_units,
         lower_80=forecast.bounds.get("lower_80"),
         upper_80=forecast.bounds.get("upper_80"),
         lower_95=forecast.bounds.get("lower_95"),
@@ -45,7 +42,7 @@ def _forecast_out(
     )
 
 
-def _row_fields(activity: contracts.Activity, row: comparison.ComparisonRow) -> dict[str, object]:
+def _row_fields(row: comparison.ComparisonRow) -> dict[str, object]:
     return {
         "period": str(row.period),
         "deadline": row.deadline,
@@ -56,7 +53,7 @@ def _row_fields(activity: contracts.Activity, row: comparison.ComparisonRow) -> 
         "committed_latest": row.committed_latest,
         "latest_commitment_id": row.latest_commitment_id,
         "adjustments": row.adjustments,
-        "provider_forecast": _forecast_out(activity, row.provider_forecast),
+        "provider_forecast": _forecast_out(row),
         "actual": row.actual,
         "deviation_pct": row.deviation_pct,
         "probability_below_trigger": row.probability_below_trigger,
@@ -88,9 +85,7 @@ async def get_activity_comparison(
         activity_id=found.activity.id,
         currency=found.contract.currency,
         forecast_status=_status(found.forecast_pending),
-        periods=[
-            schemas.ComparisonPeriodOut(**_row_fields(found.activity, row)) for row in found.rows
-        ],
+        periods=[schemas.ComparisonPeriodOut(**_row_fields(row)) for row in found.rows],
     )
 
 
@@ -119,7 +114,7 @@ async def get_contract_comparison(
             schemas.ContractComparisonActivityOut(
                 activity_id=activity.id,
                 activity_name=activity.name,
-                **_row_fields(activity, row),
+                **_row_fields(row),
             )
             for activity, row in found.lines
         ],
@@ -178,7 +173,7 @@ def _activity_position_out(position: overview.ActivityPosition) -> schemas.Overv
         forecast_status="stored" if position.row.provider_forecast else "not_stored",
         forecast_to_date=position.forecast_to_date,
         pace_pct=position.pace_pct,
-        **_row_fields(position.activity, position.row),
+        **_row_fields(position.row),
     )
 
 

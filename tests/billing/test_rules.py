@@ -12,6 +12,7 @@ from app.billing.rules import (
     BandStatus,
     ContractTerms,
     ShortfallReason,
+    band_limits,
     evaluate_activity,
     evaluate_pooled,
     invoice_totals,
@@ -291,6 +292,19 @@ def test_shortfall_is_never_negative(
     result = evaluate_activity(terms, committed, adjustments, actual, price)
     assert result.shortfall_units >= 0
     assert result.amount >= 0
+
+
+@given(
+    terms=contract_terms(),
+    committed=quantities,
+    adjustments=quantities,
+    actual=quantities,
+)
+def test_band_limits_are_the_trigger_and_floor_the_rule_reports(
+    terms: ContractTerms, committed: Decimal, adjustments: Decimal, actual: Decimal
+) -> None:
+    result = evaluate_activity(terms, committed, adjustments, actual, PRICE)
+    assert band_limits(terms, committed, adjustments) == (result.trigger, result.floor)
 
 
 @given(

@@ -157,18 +157,23 @@ def test_bad_parameters_are_named(client, db) -> None:
 
 def _statements_of(db, request) -> int:
     """How many SQL statements `request()` sends."""
-    statements: list[object] = []
+    return len(_sent(db, request))
 
-    def count(*args: object) -> None:
-        statements.append(args[2])
+
+def _sent(db, request) -> list[str]:
+    """The SQL statements `request()` sends."""
+    statements: list[str] = []
+
+    def record(*args: object) -> None:
+        statements.append(str(args[2]))
 
     engine = db.get_bind()
-    event.listen(engine, "before_cursor_execute", count)
+    event.listen(engine, "before_cursor_execute", record)
     try:
         request()
     finally:
-        event.remove(engine, "before_cursor_execute", count)
-    return len(statements)
+        event.remove(engine, "before_cursor_execute", record)
+    return statements
 
 
 def test_queries_do_not_grow_with_the_contracts(client, db) -> None:
@@ -179,6 +184,16 @@ def test_queries_do_not_grow_with_the_contracts(client, db) -> None:
             arrange(client, db, admin, POOLED_STREAMS, evaluation="pooled")
         counts.append(_statements_of(db, lambda: _overview(client, admin)))
     assert counts[0] == counts[1] < 15
+
+
+def test_the_terms_in_force_are_read_once(client, db) -> None:
+    """The rows, the commitments' deadlines and the contracts' judgements share one read of
+    the amendments (they were read three times)."""
+    admin = bearer(db, Role.ADMIN)
+    for evaluation in ("pooled", "per_activity"):
+        arrange(client, db, admin, POOLED_STREAMS, evaluation=evaluation)
+    sent = _sent(db, lambda: _overview(client, admin))
+    assert len([sql for sql in sent if "FROM contract_amendments" in sql]) == 1
 
 
 def test_open_pooled_contract_values_the_simulated_pool(client, db, tasks) -> None:
