@@ -5,10 +5,12 @@ the endpoint runs, commits after it succeeds and rolls back on any error. Endpoi
 only `flush()`. `SessionDep` hands that session to a route.
 """
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -21,8 +23,24 @@ connection per request (a new SQLite connection re-runs its pragmas; a PostgreSQ
 backend)."""
 
 
+def decode_json(text: str | bytes) -> Any:
+    """A JSON column's value, decoded by orjson, about three times faster than the standard
+    decoder on the invoices' lines and computations (which a page of 50 invoices decodes a
+    hundred of: a sixth of its time with the standard decoder).
+
+    The standard decoder takes over for the text orjson refuses (a lone UTF-16 surrogate
+    escape, which `json.dumps` writes for a lone surrogate in a string), so every stored value
+    still reads. One difference remains: an integer beyond 64 bits reads as a float; the
+    service stores none (its integers are counts, days and milliseconds)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for `url`, with SQLite made transactional and foreign-key enforcing."""
+    """An engine for `url`, with SQLite made transactional and foreign-key enforcing, and
+    JSON columns read by `decode_json`."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -30,10 +48,18 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=POOL_SIZE,
             max_overflow=20,
+            json_deserializer=decode_json,
         )
         _make_sqlite_transactional(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=20)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=20,
+        json_deserializer=decode_json,
+    )
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

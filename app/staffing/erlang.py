@@ -27,8 +27,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from scipy.special import gammainc
-
 Real = float | Decimal
 """A number accepted from callers; ``int`` is included, as everywhere a float is."""
 
@@ -415,6 +413,11 @@ def _log_queue_sum(c: float, z: float) -> float:
     far below ``c``) or where its own series is truncated (huge ``c``, see
     :data:`_SCIPY_SHAPE_LIMIT`); both cases have ``z < c`` and are summed directly instead.
     """
+    # scipy.special is imported on the first sizing, not with the app (the API server and the
+    # dashboard import this module): it is some 25 MB of resident memory and a second of
+    # start-up for a server that may never size a team. After the first call it is a lookup.
+    from scipy.special import gammainc
+
     if z == 0.0:
         return 0.0
     if z < c and c > _SCIPY_SHAPE_LIMIT and c - z > 4.0 * math.sqrt(c):

@@ -6,9 +6,7 @@ import threading
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import facturx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from weasyprint import HTML
 
 from app.billing.einvoice.document import Document, money
 
@@ -63,6 +61,11 @@ def html(document: Document, *, preview: bool, missing: tuple[str, ...] = ()) ->
 
 
 def _pdf(markup: str) -> bytes:
+    # WeasyPrint and factur-x (with fontTools, Pango's bindings and the XSDs) are imported on
+    # the first rendering, not with the app: they are some 40 MB of resident memory and seconds
+    # of start-up that a server which renders no PDF, or a worker, would carry for nothing.
+    from weasyprint import HTML
+
     with _RENDERING:
         pdf: bytes = HTML(string=markup, base_url=str(TEMPLATES)).write_pdf(pdf_variant="pdf/a-3b")
     return pdf
@@ -70,6 +73,8 @@ def _pdf(markup: str) -> bytes:
 
 def factur_x(document: Document, cii: bytes) -> bytes:
     """The Factur-X PDF of an issued invoice: PDF/A-3 with `cii` as `factur-x.xml`."""
+    import facturx  # on first use, like WeasyPrint (see `_pdf`)
+
     title = "Avoir" if document.kind == "credit_note" else "Facture"
     result: bytes = facturx.generate_from_binary(
         _pdf(html(document, preview=False)),
