@@ -150,6 +150,29 @@ def get_contract(session: Session, actor: Principal, contract_id: str) -> Contra
     return contract
 
 
+def contract_of_body(session: Session, actor: Principal, contract_id: str) -> Contract:
+    """The contract a body's `contract_id` names. An unknown one, or another client's (which is
+    not revealed), is a bad field like any other: a 422 naming `contract_id`."""
+    problems = contract_id_problems(session, actor, {"contract_id": contract_id})
+    if problems:
+        raise failed(problems)
+    return get_contract(session, actor, contract_id)
+
+
+def contract_id_problems(
+    session: Session, actor: Principal, fields: dict[str, Any]
+) -> list[FieldError]:
+    """`contract_of_body`'s problem, for a check run on a body the schema refused too."""
+    contract_id = fields.get("contract_id")
+    if contract_id is None:
+        return []
+    try:
+        get_contract(session, actor, contract_id)
+    except NotFound:
+        return [FieldError("body", "contract_id", f"no contract with id {contract_id}")]
+    return []
+
+
 def list_contracts(
     session: Session, actor: Principal, params: PageParams, client_id: str | None
 ) -> tuple[Sequence[Contract], str | None]:

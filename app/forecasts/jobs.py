@@ -16,10 +16,10 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 
 from app.contracts import service as contracts
-from app.core import audit, queue
+from app.core import audit, checks, queue
 from app.core.auth import Principal
 from app.core.db import Database, session_scope
-from app.core.errors import Conflict, NotFound, Problem
+from app.core.errors import Conflict, FieldError, NotFound, Problem
 from app.core.orm import utc_now
 from app.forecasts import schemas, service
 from app.forecasts.repository import ForecastRepository
@@ -40,13 +40,21 @@ FORECAST_ACTIVITY = "forecasts.activity"
 FINISHED = ("completed", "partial", "failed", "cancelled", "interrupted")
 
 
+def check_new_job(session: Session, actor: Principal, raw: checks.RawRequest) -> list[FieldError]:
+    """What the stored data refuses in a job request (an unknown contract), for the schema's
+    422 too."""
+    fields = checks.salvage(schemas.ForecastJobCreate, raw.body)
+    return contracts.contract_id_problems(session, actor, fields)
+
+
 def create_job(
     session: Session, tasks: queue.TaskQueue, actor: Principal, data: schemas.ForecastJobCreate
 ) -> ForecastJob:
     """Record a queued job for the activities of a contract, or of every contract the key
     may see, and queue one task per activity in the same transaction."""
     if data.contract_id is not None:
-        activities = contracts.all_activities(session, actor, data.contract_id)
+        contract = contracts.contract_of_body(session, actor, data.contract_id)
+        activities = contracts.all_activities(session, actor, contract.id)
     else:
         activities = contracts.visible_activities(session, actor)
     job = ForecastJob(

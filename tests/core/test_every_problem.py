@@ -1,14 +1,17 @@
 """Every problem of a request in one response: the schema's errors and the checks against the
 stored data (the contract, the client) together, for bodies and queries alike."""
 
-from datetime import date
+import io
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.core.auth import Role
+from app.core.auth import SYSTEM, Role
+from app.volumes import service as volumes
+from models.synthetic import DEMO_PROFILES, generate_intervals
 
 from factories import bearer, make_activity, make_client, make_contract
 
@@ -186,3 +189,107 @@ def test_an_offered_load_too_large_is_named_with_a_missing_field(
     response = client.post(path, json=body, headers=admin)
     fields = _fields(response)
     assert ("body", "volume") in fields and ("body", "answer_time_seconds") in fields
+
+
+def test_a_label_query_with_a_json_body_is_named_with_the_bodys_problems(
+    client: TestClient, activity: Any, admin: dict[str, str]
+) -> None:
+    body = {"lines": [{"period": "2024-01", "volume": "abc", "aht_seconds": 60}]}
+    response = client.post(
+        f"/v1/activities/{activity.id}/commitments",
+        params={"label": "S48"},
+        json=body,
+        headers=admin,
+    )
+    assert _fields(response) == {
+        ("query", "label"),  # only a CSV body takes its label in the query
+        ("body", "lines.0.volume"),
+        ("body", "lines.0.period"),  # the contract: before it starts
+    }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"contract_id": "ctr_nope", "period": "2026-13"},
+        {"contract_id": "ctr_nope", "period": "2026-01"},
+    ],
+    ids=["with-a-bad-period", "alone"],
+)
+def test_an_unknown_contract_to_invoice_is_a_bad_field(
+    client: TestClient, admin: dict[str, str], body: dict[str, str]
+) -> None:
+    response = client.post("/v1/invoices", json=body, headers=admin)
+    fields = _fields(response)
+    assert ("body", "contract_id") in fields
+    assert (("body", "period") in fields) == (body["period"] == "2026-13")
+
+
+def test_an_unknown_contract_to_forecast_is_named_with_the_schema_errors(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    body = {"contract_id": "ctr_nope", "start": "2026-12-01", "end": "2026-12-31", "levels": [10]}
+    response = client.post("/v1/forecast-jobs", json=body, headers=admin)
+    assert _fields(response) == {("body", "contract_id"), ("body", "levels.0")}
+
+
+def test_another_clients_contract_to_forecast_looks_like_a_missing_one(
+    client: TestClient, db: Session, activity: Any
+) -> None:
+    stranger = bearer(db, Role.CLIENT, make_client(db).id)
+    body = {"contract_id": activity.contract_id, "start": "2026-12-01", "end": "2026-12-31"}
+    response = client.post("/v1/forecast-jobs", json=body, headers=stranger)
+    assert _fields(response) == {("body", "contract_id")}
+    assert activity.contract_id in response.json()["errors"][0]["reason"]
+
+
+@pytest.fixture
+def day_forecast(client: TestClient, db: Session, admin: dict[str, str]) -> dict[str, Any]:
+    """A day forecast with a 95 % interval only: staffing needs an interval forecast, and it
+    has no 80 % bound."""
+    activity = make_activity(db, make_contract(db, make_client(db)))
+    today = date.today()
+    history = generate_intervals(
+        DEMO_PROFILES[0], today - timedelta(weeks=3), today - timedelta(days=1), seed=5
+    )
+    csv = history.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S+00:00").encode()
+    volumes.ingest_csv(db, SYSTEM, activity.id, io.BytesIO(csv))
+    start = today + timedelta(days=1)
+    body = {"granularity": "day", "method": "snaive", "levels": [95], "start": str(start)}
+    response = client.post(
+        f"/v1/activities/{activity.id}/forecasts", json={**body, "end": str(start)}, headers=admin
+    )
+    assert response.status_code == 201, response.text
+    forecast: dict[str, Any] = response.json()
+    return forecast
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        (  # the schema refuses answer_time_seconds: the route's check adds the forecast's
+            {"service_level_target": "80", "answer_time_seconds": "abc", "quantile": "upper_80"},
+            {"service_level_target", "answer_time_seconds"},
+        ),
+        (  # the schema accepts every field: the service names the forecast's problems
+            {"service_level_target": "0.8", "answer_time_seconds": "20", "quantile": "upper_80"},
+            set(),
+        ),
+    ],
+    ids=["schema-errors-too", "forecast-problems-only"],
+)
+def test_a_forecast_that_cannot_be_staffed_is_named_with_the_bad_targets(
+    client: TestClient,
+    admin: dict[str, str],
+    day_forecast: dict[str, Any],
+    params: dict[str, str],
+    expected: set[str],
+) -> None:
+    response = client.get(
+        f"/v1/forecasts/{day_forecast['id']}/staffing", params=params, headers=admin
+    )
+    assert _fields(response) == {
+        ("path", "forecast_id"),  # a day forecast: staffing needs intervals
+        ("query", "quantile"),  # no 80 % bound in this forecast
+        *(("query", name) for name in expected),
+    }
