@@ -64,12 +64,12 @@ def check_new_invoice(
     """What the stored data refuses in an invoice request (an unknown contract), for the
     schema's 422 too."""
     fields = checks.salvage(schemas.InvoiceCreate, raw.body)
-    return contracts.contract_id_problems(session, actor, fields)
+    return contracts.contract_id_problems(session, actor, fields.get("contract_id"))
 
 
 def generate(session: Session, actor: Principal, contract_id: str, period_text: str) -> Generated:
     """The draft invoice of (contract, period): created once, returned as is afterwards."""
-    contract = contracts.contract_of_body(session, actor, contract_id)
+    contract = contracts.contract_named(session, actor, contract_id)
     period = parse_period(period_text, location="body")
     if not contracts.in_force(contract, period):
         ends = f" to {contract.ends_on}" if contract.ends_on else ""

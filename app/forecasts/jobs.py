@@ -44,7 +44,7 @@ def check_new_job(session: Session, actor: Principal, raw: checks.RawRequest) ->
     """What the stored data refuses in a job request (an unknown contract), for the schema's
     422 too."""
     fields = checks.salvage(schemas.ForecastJobCreate, raw.body)
-    return contracts.contract_id_problems(session, actor, fields)
+    return contracts.contract_id_problems(session, actor, fields.get("contract_id"))
 
 
 def create_job(
@@ -53,7 +53,7 @@ def create_job(
     """Record a queued job for the activities of a contract, or of every contract the key
     may see, and queue one task per activity in the same transaction."""
     if data.contract_id is not None:
-        contract = contracts.contract_of_body(session, actor, data.contract_id)
+        contract = contracts.contract_named(session, actor, data.contract_id)
         activities = contracts.all_activities(session, actor, contract.id)
     else:
         activities = contracts.visible_activities(session, actor)

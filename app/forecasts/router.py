@@ -105,6 +105,7 @@ def cancel_forecast_job(job_id: str, session: SessionDep, actor: ForecastKey) ->
     response_model=schemas.ForecastJobPage,
     responses={**READ_ERRORS, **problem_responses(422)},
 )
+@checks.checked_by(listing.check_job_filters)
 def list_forecast_jobs(
     session: SessionDep,
     actor: ReaderKey,
