@@ -91,7 +91,9 @@ def cancel_job(session: Session, actor: Principal, job_id: str) -> ForecastJob:
     get_job(session, actor, job_id)
     job = ForecastRepository(session).lock_job(job_id)
     if job.status in FINISHED:
-        raise Conflict(f"The job is already {job.status}; only a queued or running job stops.")
+        raise Conflict(
+            f"The job is already {job.status}; only a queued or running job can be cancelled."
+        )
     job.status = "cancelled"
     job.finished_at = utc_now()
     audit.record(session, actor, "forecast_job.cancelled", "forecast_job", job.id, {})

@@ -164,7 +164,7 @@ class _PatienceRule(BaseModel):
         aht = info.data.get("aht_seconds")
         if patience is not None and aht is not None and patience > MAX_PATIENCE_TO_AHT * aht:
             raise ValueError(
-                f"at most {MAX_PATIENCE_TO_AHT:,} times aht_seconds; callers that patient "
+                f"at most {MAX_PATIENCE_TO_AHT:,} times aht_seconds; callers so patient "
                 "practically never abandon: use the erlang_c model"
             )
         return patience

@@ -160,8 +160,11 @@ def _forecast_problems(stored: StoredForecast, quantile: str) -> list[FieldError
             " interval forecast of offered contacts"
         )
         problems.append(FieldError("path", "forecast_id", reason))
-    if quantile != "volume" and quantile not in (points[0].bounds if points else {}):
-        problems.append(FieldError("query", "quantile", "not a level of this forecast"))
+    bounds = sorted(points[0].bounds) if points else []
+    if quantile != "volume" and quantile not in bounds:
+        has = f"its bounds are {', '.join(bounds)}" if bounds else "it has no bounds"
+        reason = f"this forecast has no {quantile} bound ({has}); volume is always available"
+        problems.append(FieldError("query", "quantile", reason))
     return problems
 
 

@@ -20,6 +20,7 @@ from app.core.auth import Principal
 from app.core.errors import FieldError, ValidationFailed
 from app.core.fields import canonical_decimal
 from app.core.pagination import decode_cursor, encode_cursor
+from app.core.wording import counted
 from app.volumes import parsing
 from app.volumes.aggregation import Granularity, period_starts, weighted_aht_seconds
 from app.volumes.repository import VolumeRepository
@@ -147,7 +148,7 @@ def _rejected(errors: list[parsing.RowError], total: int, location: str) -> Vali
     ]
     more = f" (the first {len(listed)} are listed)" if total > len(listed) else ""
     problem = ValidationFailed(
-        f"{total} invalid value(s); nothing was written{more}.", errors=field_errors
+        f"{counted(total, 'invalid value')}; nothing was written{more}.", errors=field_errors
     )
     problem.extra["error_count"] = total
     return problem

@@ -1,8 +1,7 @@
 """Every problem of a request in one response: the schema's errors and the checks against the
 stored data (the contract, the client) together, for bodies and queries alike."""
 
-import io
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.contracts.tables import Contract
-from app.core.auth import SYSTEM, Role
+from app.core.auth import Role
+from app.forecasts.tables import ForecastRun
 from app.main import create_app
-from app.volumes import service as volumes
-from models.synthetic import DEMO_PROFILES, generate_intervals
 
 from factories import bearer, make_activity, make_client, make_contract
 
@@ -375,24 +373,23 @@ def test_another_clients_contract_to_forecast_looks_like_a_missing_one(
 
 
 @pytest.fixture
-def day_forecast(client: TestClient, db: Session, admin: dict[str, str]) -> dict[str, Any]:
-    """A day forecast with a 95 % interval only: staffing needs an interval forecast, and it
-    has no 80 % bound."""
-    activity = make_activity(db, make_contract(db, make_client(db)))
-    today = date.today()
-    history = generate_intervals(
-        DEMO_PROFILES[0], today - timedelta(weeks=3), today - timedelta(days=1), seed=5
+def day_forecast(db: Session, activity: Any) -> ForecastRun:
+    """A stored day forecast with a 95 % interval only: staffing needs an interval forecast,
+    and it has no 80 % bound."""
+    run = ForecastRun(
+        activity_id=activity.id,
+        granularity="day",
+        start=date(2026, 12, 1),
+        end=date(2026, 12, 1),
+        method_requested="snaive",
+        method="snaive",
+        levels=[95],
+        volume="offered",
+        backtest=[],
     )
-    csv = history.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S+00:00").encode()
-    volumes.ingest_csv(db, SYSTEM, activity.id, io.BytesIO(csv))
-    start = today + timedelta(days=1)
-    body = {"granularity": "day", "method": "snaive", "levels": [95], "start": str(start)}
-    response = client.post(
-        f"/v1/activities/{activity.id}/forecasts", json={**body, "end": str(start)}, headers=admin
-    )
-    assert response.status_code == 201, response.text
-    forecast: dict[str, Any] = response.json()
-    return forecast
+    db.add(run)
+    db.flush()
+    return run
 
 
 @pytest.mark.parametrize(
@@ -412,18 +409,18 @@ def day_forecast(client: TestClient, db: Session, admin: dict[str, str]) -> dict
 def test_a_forecast_that_cannot_be_staffed_is_named_with_the_bad_targets(
     client: TestClient,
     admin: dict[str, str],
-    day_forecast: dict[str, Any],
+    day_forecast: ForecastRun,
     params: dict[str, str],
     expected: set[str],
 ) -> None:
-    response = client.get(
-        f"/v1/forecasts/{day_forecast['id']}/staffing", params=params, headers=admin
-    )
+    response = client.get(f"/v1/forecasts/{day_forecast.id}/staffing", params=params, headers=admin)
     assert _fields(response) == {
         ("path", "forecast_id"),  # a day forecast: staffing needs intervals
         ("query", "quantile"),  # no 80 % bound in this forecast
         *(("query", name) for name in expected),
     }
+    reasons = {error["field"]: error["reason"] for error in response.json()["errors"]}
+    assert reasons["quantile"].startswith("this forecast has no upper_80 bound")
 
 
 NAMED_CASES = {
