@@ -246,7 +246,7 @@ def _forecast_contract(
     tasks.shutdown(timeout=1)
     with database.session(write=False) as session:
         status = jobs.get_job(session, SYSTEM, job.id).status
-    typer.echo(f"job {job.id} {status}: {job.total} activities")
+    typer.echo(f"job {job.id} {status}: {counted(job.total, 'activity', 'activities')}")
 
 
 @cli.command()

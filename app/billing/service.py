@@ -120,8 +120,9 @@ def _ensure_invoiceable(shortfall: Shortfall) -> None:
         )
     unpriced = shortfall.unpriced_activities
     if unpriced:
+        which = "activity" if len(unpriced) == 1 else "activities"
         raise Conflict(
-            f"No price is in force on {shortfall.period.first_day} for activities "
+            f"No price is in force on {shortfall.period.first_day} for {which} "
             f"{', '.join(unpriced)}: add a price row before invoicing."
         )
 

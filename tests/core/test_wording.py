@@ -35,6 +35,10 @@ def test_a_count_takes_the_noun_in_its_number(count: int, expected: str) -> None
     assert counted(count, "invalid value") == expected
 
 
+def test_an_irregular_plural_is_given() -> None:
+    assert [counted(n, "activity", "activities") for n in (1, 3)] == ["1 activity", "3 activities"]
+
+
 def test_a_rejected_upload_counts_its_values_in_words(client: TestClient, db: Session) -> None:
     activity = make_activity(db, make_contract(db, make_client(db)))
     records = [{"interval_start": "2026-01-05T08:00:00+01:00", "offered": "abc", "handled": 0}]
