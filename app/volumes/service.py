@@ -17,7 +17,7 @@ from app.contracts import dependents
 from app.contracts import service as contracts
 from app.core import audit
 from app.core.auth import Principal
-from app.core.errors import FieldError, ValidationFailed
+from app.core.errors import FieldError, ValidationFailed, failed
 from app.core.fields import canonical_decimal
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.wording import counted
@@ -195,6 +195,17 @@ def check_bound(value: str) -> str:
     return value
 
 
+def _interval_cursor(cursor: str) -> datetime:
+    """The last instant of the previous page of intervals. Another list's cursor decodes too
+    (every cursor is base64), but is not an instant: it is named like any foreign cursor."""
+    try:
+        return datetime.fromisoformat(decode_cursor(cursor))
+    except ValueError:
+        raise failed(
+            [FieldError("query", "cursor", "not a cursor returned by a previous page")]
+        ) from None
+
+
 def read_volumes(
     session: Session,
     actor: Principal,
@@ -214,7 +225,7 @@ def read_volumes(
         )
     repository = VolumeRepository(session)
     if granularity is Granularity.INTERVAL:
-        after = datetime.fromisoformat(decode_cursor(cursor)) if cursor else None
+        after = _interval_cursor(cursor) if cursor else None
         page = repository.read_page(activity.id, low, high, after, limit + 1)
         rows = [
             VolumeRow(
