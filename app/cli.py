@@ -12,6 +12,7 @@ from app.core.auth import SYSTEM, Role, issue_key, list_keys, revoke_key
 from app.core.db import Database, create_db_engine, session_scope
 from app.core.migrations import PROJECT_ROOT, upgrade_to_head
 from app.core.settings import get_settings
+from app.core.wording import counted
 
 if TYPE_CHECKING:
     from app.forecasts.pool import ForecastPool
@@ -60,7 +61,7 @@ def db_purge_idempotency() -> None:
     start-up); for a daily cron on a long-running server."""
     settings = get_settings()
     purged = idempotency.purge(_database(), settings.idempotency_retention_hours)
-    typer.echo(f"{purged} expired idempotency record(s) purged")
+    typer.echo(f"{counted(purged, 'expired idempotency record')} purged")
 
 
 @db_cli.command("upgrade")
@@ -245,7 +246,7 @@ def _forecast_contract(
     tasks.shutdown(timeout=1)
     with database.session(write=False) as session:
         status = jobs.get_job(session, SYSTEM, job.id).status
-    typer.echo(f"job {job.id} {status}: {job.total} activities")
+    typer.echo(f"job {job.id} {status}: {counted(job.total, 'activity', 'activities')}")
 
 
 @cli.command()

@@ -192,7 +192,7 @@ def test_expired_idempotency_records_are_purged_at_start_up_and_by_command(
         assert restarted.get("/healthz").status_code == 200
     assert _idempotency_keys(sqlite_url) == {"new"}
     _age_idempotency_record(sqlite_url, "new", hours=25)
-    assert "1 expired idempotency record(s) purged" in _run("db", "purge-idempotency")
+    assert "1 expired idempotency record purged" in _run("db", "purge-idempotency")
     assert _idempotency_keys(sqlite_url) == set()
 
 

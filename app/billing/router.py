@@ -102,6 +102,7 @@ def get_shortfall(
         **WRITE_ERRORS,
     },
 )
+@checks.checked_by(service.check_new_invoice)
 def create_invoice(
     body: schemas.InvoiceCreate, response: Response, session: SessionDep, actor: BillingKey
 ) -> object:

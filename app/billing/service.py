@@ -58,9 +58,18 @@ class Generated:
     shortfall: Shortfall | None
 
 
+def check_new_invoice(
+    session: Session, actor: Principal, raw: checks.RawRequest
+) -> list[FieldError]:
+    """What the stored data refuses in an invoice request (an unknown contract), for the
+    schema's 422 too."""
+    fields = checks.salvage(schemas.InvoiceCreate, raw.body)
+    return contracts.contract_id_problems(session, actor, fields.get("contract_id"))
+
+
 def generate(session: Session, actor: Principal, contract_id: str, period_text: str) -> Generated:
     """The draft invoice of (contract, period): created once, returned as is afterwards."""
-    contract = contracts.get_contract(session, actor, contract_id)
+    contract = contracts.contract_named(session, actor, contract_id)
     period = parse_period(period_text, location="body")
     if not contracts.in_force(contract, period):
         ends = f" to {contract.ends_on}" if contract.ends_on else ""
@@ -111,8 +120,9 @@ def _ensure_invoiceable(shortfall: Shortfall) -> None:
         )
     unpriced = shortfall.unpriced_activities
     if unpriced:
+        which = "activity" if len(unpriced) == 1 else "activities"
         raise Conflict(
-            f"No price is in force on {shortfall.period.first_day} for activities "
+            f"No price is in force on {shortfall.period.first_day} for {which} "
             f"{', '.join(unpriced)}: add a price row before invoicing."
         )
 

@@ -10,7 +10,7 @@ from app.commitments.tables import CommitmentLine, CommitmentVersion
 from app.core import checks, media, openapi
 from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
-from app.core.errors import READ_ERRORS, WRITE_ERRORS, FieldError, failed, problem_responses
+from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
 from app.core.fields import PeriodText
 from app.core.orm import utc_now
 from app.core.pagination import PageDep
@@ -60,11 +60,7 @@ LabelQuery = Annotated[
 async def _received(request: Request, label: str | None) -> submission.Received:
     if media.media_type(request) == media.CSV:
         return submission.Received("csv", text=await media.csv_text(request), label=label)
-    if label is not None:
-        raise failed(
-            [FieldError("query", "label", "only for a CSV body; JSON sends it in the body")]
-        )
-    return submission.Received("json", body=await media.json_body(request))
+    return submission.Received("json", body=await media.json_body(request), label=label)
 
 
 @router.post(

@@ -26,11 +26,13 @@ ACTIVITY_COLUMN = "activity"
 LINE_COLUMNS = ("period", "volume", "aht_seconds")
 REQUIRED_COLUMNS = ("period", "volume")
 _HEADER_ROW = 1
+_LABEL_WITH_JSON = FieldError("query", "label", "only for a CSV body; JSON sends it in the body")
 
 
 @dataclass(frozen=True)
 class Received:
-    """What the router read: a parsed JSON body, or the CSV text and the `label` query."""
+    """What the router read: a parsed JSON body or the CSV text, and the `label` query (which
+    only a CSV body may have: JSON sends its label in the body)."""
 
     form: Literal["json", "csv"]
     body: Any = None
@@ -74,7 +76,8 @@ def read(received: Received, activities: Sequence[Activity] | None) -> Submissio
         (whose CSV names each line's activity) and None for one activity's form. Blank lines are
     skipped; errors still name the file's own line numbers."""
     if received.form == "json":
-        return Submission(received.body, "json")
+        problems = [] if received.label is None else [_LABEL_WITH_JSON]
+        return Submission(received.body, "json", problems)
     return _read_csv(received.text, received.label, activities)
 
 

@@ -152,6 +152,31 @@ def get_contract(session: Session, actor: Principal, contract_id: str) -> Contra
     return contract
 
 
+def contract_named(
+    session: Session, actor: Principal, contract_id: str, location: str = "body"
+) -> Contract:
+    """The contract a request field `contract_id` names (in the body or the query). An unknown
+    one, or another client's (which is not revealed), is a bad field like any other: a 422
+    naming `contract_id`."""
+    problems = contract_id_problems(session, actor, contract_id, location)
+    if problems:
+        raise failed(problems)
+    return get_contract(session, actor, contract_id)
+
+
+def contract_id_problems(
+    session: Session, actor: Principal, contract_id: str | None, location: str = "body"
+) -> list[FieldError]:
+    """`contract_named`'s problem, for a check run on a request the schema refused too."""
+    if contract_id is None:
+        return []
+    try:
+        get_contract(session, actor, contract_id)
+    except NotFound:
+        return [FieldError(location, "contract_id", f"no contract with id {contract_id}")]
+    return []
+
+
 def list_contracts(
     session: Session, actor: Principal, params: PageParams, client_id: str | None
 ) -> tuple[Sequence[Contract], str | None]:

@@ -5,11 +5,12 @@ FastAPI validates the whole body and query before the endpoint runs, so a schema
 (`volume: "abc"`) used to hide what the service checks against the contract (a period outside
 it, a period given twice, a missing AHT for an hourly activity). A route names such a check with
 `@checked_by(check)`. The service calls the same check on valid input; when the schema failed,
-the route class calls it on the raw request and reports both in one 422. A check reads the raw
-request tolerantly: `salvage` gives it the fields of a raw object that are valid on their own,
-and it checks only those.
+the route class calls it on the raw request (path, query and body) and reports both in one 422.
+A check reads the raw request tolerantly: `salvage` gives it the fields of a raw object that are
+valid on their own, and it checks only those.
 """
 
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -29,11 +30,12 @@ from app.core.errors import FieldError, Problem, failed, validation_problem
 
 @dataclass(frozen=True)
 class RawRequest:
-    """What a check may read: the path parameters as sent, the body as parsed JSON (None when
-    there is none or it is not JSON)."""
+    """What a check may read: the path and query parameters as sent, the body as parsed JSON
+    (None when there is none or it is not JSON)."""
 
     path: Mapping[str, str]
     body: Any = None
+    query: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 Check = Callable[[Session, Principal, RawRequest], list[FieldError]]
@@ -94,6 +96,7 @@ def completing(
             raw = RawRequest(
                 path=dict(request.path_params),
                 body=_json_or_none(await request.body()),
+                query=dict(request.query_params),
             )
             session: Session = request.state.db
             principal: Principal = request.state.principal

@@ -16,10 +16,10 @@ from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 
 from app.contracts import service as contracts
-from app.core import audit, queue
+from app.core import audit, checks, queue
 from app.core.auth import Principal
 from app.core.db import Database, session_scope
-from app.core.errors import Conflict, NotFound, Problem
+from app.core.errors import Conflict, FieldError, NotFound, Problem
 from app.core.orm import utc_now
 from app.forecasts import schemas, service
 from app.forecasts.repository import ForecastRepository
@@ -40,13 +40,21 @@ FORECAST_ACTIVITY = "forecasts.activity"
 FINISHED = ("completed", "partial", "failed", "cancelled", "interrupted")
 
 
+def check_new_job(session: Session, actor: Principal, raw: checks.RawRequest) -> list[FieldError]:
+    """What the stored data refuses in a job request (an unknown contract), for the schema's
+    422 too."""
+    fields = checks.salvage(schemas.ForecastJobCreate, raw.body)
+    return contracts.contract_id_problems(session, actor, fields.get("contract_id"))
+
+
 def create_job(
     session: Session, tasks: queue.TaskQueue, actor: Principal, data: schemas.ForecastJobCreate
 ) -> ForecastJob:
     """Record a queued job for the activities of a contract, or of every contract the key
     may see, and queue one task per activity in the same transaction."""
     if data.contract_id is not None:
-        activities = contracts.all_activities(session, actor, data.contract_id)
+        contract = contracts.contract_named(session, actor, data.contract_id)
+        activities = contracts.all_activities(session, actor, contract.id)
     else:
         activities = contracts.visible_activities(session, actor)
     job = ForecastJob(
@@ -83,7 +91,9 @@ def cancel_job(session: Session, actor: Principal, job_id: str) -> ForecastJob:
     get_job(session, actor, job_id)
     job = ForecastRepository(session).lock_job(job_id)
     if job.status in FINISHED:
-        raise Conflict(f"The job is already {job.status}; only a queued or running job stops.")
+        raise Conflict(
+            f"The job is already {job.status}; only a queued or running job can be cancelled."
+        )
     job.status = "cancelled"
     job.finished_at = utc_now()
     audit.record(session, actor, "forecast_job.cancelled", "forecast_job", job.id, {})

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from app.contracts import service as contracts
+from app.core import checks
 from app.core.auth import Principal
+from app.core.errors import FieldError
 from app.core.pagination import PageParams
 from app.forecasts.repository import ForecastRepository
 from app.forecasts.tables import ForecastJob, ForecastRun
@@ -28,6 +30,14 @@ def list_forecasts(
     return ForecastRepository(session).runs_page(activity.id, granularity, volume, params)
 
 
+def check_job_filters(
+    session: Session, actor: Principal, raw: checks.RawRequest
+) -> list[FieldError]:
+    """What the stored data refuses in a job list's filters (an unknown contract), for the
+    query's 422 too."""
+    return contracts.contract_id_problems(session, actor, raw.query.get("contract_id"), "query")
+
+
 def list_jobs(
     session: Session,
     actor: Principal,
@@ -39,7 +49,7 @@ def list_jobs(
     client key never sees the jobs over all contracts (as `jobs.get_job`)."""
     contract_ids: list[str] | None = None
     if contract_id is not None:
-        contract_ids = [contracts.get_contract(session, actor, contract_id).id]
+        contract_ids = [contracts.contract_named(session, actor, contract_id, "query").id]
     elif actor.scoped_client_id is not None:
         visible = contracts.visible_activities(session, actor)
         contract_ids = sorted({activity.contract_id for activity in visible})

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from app.core import checks
 from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
@@ -79,6 +80,7 @@ def job_out(job: ForecastJob) -> schemas.ForecastJobOut:
     response_model=schemas.ForecastJobOut,
     responses=WRITE_ERRORS,
 )
+@checks.checked_by(jobs.check_new_job)
 def create_forecast_job(
     body: schemas.ForecastJobCreate, request: Request, session: SessionDep, actor: ForecastKey
 ) -> object:
@@ -103,6 +105,7 @@ def cancel_forecast_job(job_id: str, session: SessionDep, actor: ForecastKey) ->
     response_model=schemas.ForecastJobPage,
     responses={**READ_ERRORS, **problem_responses(422)},
 )
+@checks.checked_by(listing.check_job_filters)
 def list_forecast_jobs(
     session: SessionDep,
     actor: ReaderKey,

@@ -25,6 +25,7 @@ from app.core.orm import utc_now
 from app.core.periods import Period, local_midnight
 from app.core.queue import FittingPool
 from app.core.transactions import Transactions
+from app.core.wording import counted
 from app.forecasts import results, schemas
 from app.forecasts.repository import FloatArray, ForecastRepository, PointRow
 from app.forecasts.tables import ForecastPoint, SpecialDay
@@ -329,7 +330,7 @@ def forecast_on_grid(session: Session, scope: dependents.Scope) -> list[str]:
     if not scope.activity_ids:
         return []
     return [
-        f"{count} interval forecast(s) of activity {activity_id} from {first} to {last}"
+        f"{counted(count, 'interval forecast')} of activity {activity_id} from {first} to {last}"
         for activity_id, count, first, last in ForecastRepository(session).interval_runs(
             scope.activity_ids
         )

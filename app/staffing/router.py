@@ -7,7 +7,6 @@ They are plain `def` routes: the maths is CPU work and runs in the thread pool, 
 loop.
 """
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -57,28 +56,14 @@ def staffing_evaluate(
     response_model=schemas.ForecastStaffingOut,
     responses={**READ_ERRORS, **problem_responses(422)},
 )
+@checks.checked_by(service.check_forecast_staffing)
 def forecast_staffing(
     forecast_id: str,
     session: SessionDep,
     actor: ReaderKey,
-    service_level_target: Annotated[Decimal, Query(description="In (0, 1), e.g. 0.80.")],
-    answer_time_seconds: Annotated[Decimal, Query(description="e.g. 20.")],
-    shrinkage: Annotated[Decimal, Query(description="In [0, 1).")] = Decimal(0),
-    max_occupancy: Annotated[Decimal, Query(description="In (0, 1].")] = Decimal(1),
-    model: schemas.StaffingModel = schemas.StaffingModel.ERLANG_C,
-    patience_seconds: Annotated[Decimal | None, Query(description="For erlang_a.")] = None,
-    quantile: Annotated[
-        schemas.Quantile, Query(description="Staff for the forecast or a bound (risk).")
-    ] = "volume",
+    query: Annotated[schemas.ForecastStaffingQuery, Query()],
 ) -> object:
     """Agents, service level, occupancy and FTE per interval of an interval forecast, and
     agent-hours per day."""
-    targets = {
-        "service_level_target": service_level_target,
-        "answer_time_seconds": answer_time_seconds,
-        "shrinkage": shrinkage,
-        "max_occupancy": max_occupancy,
-        "model": model,
-        "patience_seconds": patience_seconds,
-    }
-    return service.forecast_staffing(session, actor, forecast_id, targets, quantile)
+    targets = query.model_dump(exclude={"quantile"})
+    return service.forecast_staffing(session, actor, forecast_id, targets, query.quantile)

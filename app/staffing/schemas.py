@@ -127,18 +127,32 @@ PatienceSeconds = Annotated[
 ]
 
 
-class _IntervalInput(BaseModel):
-    """Unknown fields are refused by name: a misspelt `max_occupency` silently ignored would
-    size the wrong thing."""
+ServiceLevelTarget = Annotated[
+    Decimal,
+    Field(
+        gt=0,
+        lt=1,
+        description="Share of all contacts to answer within `answer_time_seconds`, in (0, 1).",
+        examples=["0.80"],
+    ),
+]
+MaxOccupancy = Annotated[
+    Decimal,
+    Field(
+        gt=0,
+        le=1,
+        description="Cap on the share of time agents spend on contacts, in (0, 1]; 1 (the "
+        f"default) means no cap. `offered_load / max_occupancy` may not exceed {MAX_AGENTS:,}.",
+        examples=["0.85"],
+    ),
+]
 
-    model_config = ConfigDict(extra="forbid")
 
-    volume: Volume
-    interval_minutes: IntervalMinutes
-    aht_seconds: AhtSeconds
+class _PatienceRule(BaseModel):
+    """The patience a model takes: required by Erlang A, refused by Erlang C."""
 
-    # Subclasses declare `model` before `patience_seconds`, so both it and `aht_seconds` are
-    # in `info.data` here when they were valid themselves.
+    # Subclasses declare `model` before `patience_seconds`, so both it and `aht_seconds` (when
+    # there is one) are in `info.data` here when they were valid themselves.
     @field_validator("patience_seconds", check_fields=False)
     @classmethod
     def _patience_fits_the_model(cls, patience: Decimal | None, info: ValidationInfo) -> Any:
@@ -150,30 +164,29 @@ class _IntervalInput(BaseModel):
         aht = info.data.get("aht_seconds")
         if patience is not None and aht is not None and patience > MAX_PATIENCE_TO_AHT * aht:
             raise ValueError(
-                f"at most {MAX_PATIENCE_TO_AHT:,} times aht_seconds; callers that patient "
+                f"at most {MAX_PATIENCE_TO_AHT:,} times aht_seconds; callers so patient "
                 "practically never abandon: use the erlang_c model"
             )
         return patience
 
 
+class _IntervalInput(_PatienceRule):
+    """Unknown fields are refused by name: a misspelt `max_occupency` silently ignored would
+    size the wrong thing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    volume: Volume
+    interval_minutes: IntervalMinutes
+    aht_seconds: AhtSeconds
+
+
 class StaffingSizingRequest(_IntervalInput):
     """One interval and the service targets to size it for."""
 
-    service_level_target: Decimal = Field(
-        gt=0,
-        lt=1,
-        description="Share of all contacts to answer within `answer_time_seconds`, in (0, 1).",
-        examples=["0.80"],
-    )
+    service_level_target: ServiceLevelTarget
     answer_time_seconds: AnswerTimeSeconds
-    max_occupancy: Decimal = Field(
-        default=Decimal(1),
-        gt=0,
-        le=1,
-        description="Cap on the share of time agents spend on contacts, in (0, 1]; 1 (the "
-        f"default) means no cap. `offered_load / max_occupancy` may not exceed {MAX_AGENTS:,}.",
-        examples=["0.85"],
-    )
+    max_occupancy: MaxOccupancy = Decimal(1)
     shrinkage: Shrinkage = Decimal(0)
     model: ModelName = StaffingModel.ERLANG_C
     patience_seconds: PatienceSeconds = None
@@ -234,6 +247,21 @@ class StaffingOut(BaseModel):
 # Staffing of an interval forecast
 
 Quantile = Literal["volume", "lower_80", "upper_80", "lower_95", "upper_95"]
+
+
+class ForecastStaffingQuery(_PatienceRule):
+    """The query of a forecast's staffing: the service targets, checked by the same types as
+    one interval's so that every bad one is named at once, and the quantile to staff for."""
+
+    service_level_target: ServiceLevelTarget
+    answer_time_seconds: AnswerTimeSeconds
+    shrinkage: Shrinkage = Decimal(0)
+    max_occupancy: MaxOccupancy = Decimal(1)
+    model: ModelName = StaffingModel.ERLANG_C
+    patience_seconds: PatienceSeconds = None
+    quantile: Quantile = Field(
+        default="volume", description="Staff for the forecast or one of its bounds (risk)."
+    )
 
 
 class ForecastStaffingInterval(StaffingOut):

@@ -18,6 +18,7 @@ from app.core.auth import Principal
 from app.core.errors import FieldError, failed, field_errors_from
 from app.core.wording import with_article
 from app.forecasts import service as forecasts
+from app.forecasts.results import StoredForecast
 from app.staffing import erlang, schemas
 from app.staffing.schemas import MAX_AGENTS, MAX_OFFERED_LOAD, StaffingModel
 
@@ -139,6 +140,34 @@ def _out(result: erlang.StaffingResult, load: float, model: StaffingModel) -> sc
     )
 
 
+def check_forecast_staffing(
+    session: Session, actor: Principal, raw: checks.RawRequest
+) -> list[FieldError]:
+    """What the stored forecast refuses (its kind, a quantile it has not), for the query's
+    422 too."""
+    stored = forecasts.get_forecast(session, actor, raw.path["forecast_id"])
+    quantile = checks.salvage(schemas.ForecastStaffingQuery, raw.query).get("quantile", "volume")
+    return _forecast_problems(stored, quantile)
+
+
+def _forecast_problems(stored: StoredForecast, quantile: str) -> list[FieldError]:
+    run, points = stored.run, stored.points
+    problems = []
+    if run.granularity != "interval" or run.volume != "offered":
+        what = with_article(f"{run.granularity} forecast of {run.volume} contacts")
+        reason = (
+            f"is {what}; staffing sizes the offered traffic of each interval: it needs an"
+            " interval forecast of offered contacts"
+        )
+        problems.append(FieldError("path", "forecast_id", reason))
+    bounds = sorted(points[0].bounds) if points else []
+    if quantile != "volume" and quantile not in bounds:
+        has = f"its bounds are {', '.join(bounds)}" if bounds else "it has no bounds"
+        reason = f"this forecast has no {quantile} bound ({has}); volume is always available"
+        problems.append(FieldError("query", "quantile", reason))
+    return problems
+
+
 def forecast_staffing(
     session: Session,
     actor: Principal,
@@ -151,20 +180,9 @@ def forecast_staffing(
     stored = forecasts.get_forecast(session, actor, forecast_id)
     run, points, timezone = stored.run, stored.points, stored.timezone
     activity = contracts.get_activity(session, actor, run.activity_id)
-    if run.granularity != "interval" or run.volume != "offered":
-        what = with_article(f"{run.granularity} forecast of {run.volume} contacts")
-        raise failed(
-            [
-                FieldError(
-                    "path",
-                    "forecast_id",
-                    f"is {what}; staffing sizes the offered traffic of each interval: it needs"
-                    " an interval forecast of offered contacts",
-                )
-            ]
-        )
-    if quantile != "volume" and f"{quantile}" not in (points[0].bounds if points else {}):
-        raise failed([FieldError("query", "quantile", "not a level of this forecast")])
+    problems = _forecast_problems(stored, quantile)
+    if problems:
+        raise failed(problems)
     model = _sizing_request(targets, Decimal(0), Decimal(1), activity.interval_minutes).model
     intervals = []
     for point in points:

@@ -17,9 +17,10 @@ from app.contracts import dependents
 from app.contracts import service as contracts
 from app.core import audit
 from app.core.auth import Principal
-from app.core.errors import FieldError, ValidationFailed
+from app.core.errors import FieldError, ValidationFailed, failed
 from app.core.fields import canonical_decimal
 from app.core.pagination import decode_cursor, encode_cursor
+from app.core.wording import counted
 from app.volumes import parsing
 from app.volumes.aggregation import Granularity, period_starts, weighted_aht_seconds
 from app.volumes.repository import VolumeRepository
@@ -147,7 +148,7 @@ def _rejected(errors: list[parsing.RowError], total: int, location: str) -> Vali
     ]
     more = f" (the first {len(listed)} are listed)" if total > len(listed) else ""
     problem = ValidationFailed(
-        f"{total} invalid value(s); nothing was written{more}.", errors=field_errors
+        f"{counted(total, 'invalid value')}; nothing was written{more}.", errors=field_errors
     )
     problem.extra["error_count"] = total
     return problem
@@ -194,6 +195,17 @@ def check_bound(value: str) -> str:
     return value
 
 
+def _interval_cursor(cursor: str) -> datetime:
+    """The last instant of the previous page of intervals. Another list's cursor decodes too
+    (every cursor is base64), but is not an instant: it is named like any foreign cursor."""
+    try:
+        return datetime.fromisoformat(decode_cursor(cursor))
+    except ValueError:
+        raise failed(
+            [FieldError("query", "cursor", "not a cursor returned by a previous page")]
+        ) from None
+
+
 def read_volumes(
     session: Session,
     actor: Principal,
@@ -213,7 +225,7 @@ def read_volumes(
         )
     repository = VolumeRepository(session)
     if granularity is Granularity.INTERVAL:
-        after = datetime.fromisoformat(decode_cursor(cursor)) if cursor else None
+        after = _interval_cursor(cursor) if cursor else None
         page = repository.read_page(activity.id, low, high, after, limit + 1)
         rows = [
             VolumeRow(

@@ -15,6 +15,7 @@ from app.core.queue import TASKS
 from app.core.tables import ApiKey, AuditEntry
 
 from billing_scenarios import (
+    BEFORE_DEADLINE,
     MID_PERIOD,
     PERIOD,
     VOICE_100K,
@@ -489,3 +490,19 @@ def test_paying_a_draft_is_refused_in_plain_english(client, db, admin, billing) 
     response = client.post(f"/v1/invoices/{invoice_id}/mark-paid", headers=billing)
     assert response.status_code == 409
     assert response.json()["detail"].endswith("only an issued invoice can be marked paid.")
+
+
+def test_an_unpriced_activity_is_named_in_the_singular(client, db, admin, billing) -> None:
+    contract = make_contract(db, make_client(db), starts_on=date(2025, 1, 1))
+    activity = make_activity(db, contract, price=None)
+    version = {"received_at": BEFORE_DEADLINE, "lines": [{"period": PERIOD, "volume": 1000}]}
+    committed = client.post(
+        f"/v1/activities/{activity.id}/commitments", json=version, headers=admin
+    )
+    assert committed.status_code == 201, committed.text
+    response = generate(client, contract.id, billing)  # a shortfall: nothing was handled
+    assert response.status_code == 409, response.text
+    assert (
+        f"No price is in force on 2026-10-01 for activity {activity.id}:"
+        in (response.json()["detail"])
+    )

@@ -183,7 +183,7 @@ def test_the_grid_of_an_interval_forecast_is_kept(client, db, admin) -> None:
     )
     assert forecast.status_code == 201, forecast.text
     response = _regrid(client, admin, activity.id, 60)
-    _refused(response, "volume intervals", f"1 interval forecast(s) of activity {activity.id}")
+    _refused(response, "volume intervals", f"1 interval forecast of activity {activity.id}")
 
 
 def test_a_grid_with_nothing_on_it_may_change(client, db, admin) -> None:

@@ -1,4 +1,5 @@
-"""Generated messages read as English: "an issued invoice", "an interval forecast"."""
+"""Generated messages read as English: "an issued invoice", "an interval forecast", "1 invalid
+value", "2 invalid values"."""
 
 from datetime import date
 
@@ -7,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.core.auth import Role
-from app.core.wording import with_article
+from app.core.wording import counted, with_article
 from app.forecasts.tables import ForecastRun
 
 from factories import bearer, make_activity, make_client, make_contract
@@ -24,6 +25,29 @@ from factories import bearer, make_activity, make_client, make_contract
 )
 def test_the_article_follows_the_first_letter(phrase: str, expected: str) -> None:
     assert with_article(phrase) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "expected"),
+    [(0, "0 invalid values"), (1, "1 invalid value"), (2, "2 invalid values")],
+)
+def test_a_count_takes_the_noun_in_its_number(count: int, expected: str) -> None:
+    assert counted(count, "invalid value") == expected
+
+
+def test_an_irregular_plural_is_given() -> None:
+    assert [counted(n, "activity", "activities") for n in (1, 3)] == ["1 activity", "3 activities"]
+
+
+def test_a_rejected_upload_counts_its_values_in_words(client: TestClient, db: Session) -> None:
+    activity = make_activity(db, make_contract(db, make_client(db)))
+    records = [{"interval_start": "2026-01-05T08:00:00+01:00", "offered": "abc", "handled": 0}]
+    response = client.post(
+        f"/v1/activities/{activity.id}/volumes",
+        json={"records": records},
+        headers=bearer(db, Role.ADMIN),
+    )
+    assert response.json()["detail"] == "1 invalid value; nothing was written."
 
 
 def test_staffing_a_handled_forecast_names_it_grammatically(

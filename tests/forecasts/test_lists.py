@@ -125,10 +125,20 @@ def test_a_client_key_lists_its_own_contracts_jobs_only(client, db) -> None:
     response = client.get(
         "/v1/forecast-jobs", params={"contract_id": other_contract.id}, headers=headers
     )
-    assert response.status_code == 404
+    assert response.status_code == 422  # named as a bad filter, as a missing contract is
+    assert [(e["location"], e["field"]) for e in response.json()["errors"]] == [
+        ("query", "contract_id")
+    ]
 
 
 def test_a_bad_status_and_limit_are_named_together(client, admin) -> None:
     response = client.get("/v1/forecast-jobs", params={"status": "x", "limit": 0}, headers=admin)
     assert response.status_code == 422
     assert {e["field"] for e in response.json()["errors"]} == {"status", "limit"}
+
+
+def test_an_unknown_contract_is_named_with_a_bad_status(client, admin) -> None:
+    params = {"status": "x", "contract_id": "ctr_nope"}
+    response = client.get("/v1/forecast-jobs", params=params, headers=admin)
+    assert response.status_code == 422
+    assert {e["field"] for e in response.json()["errors"]} == {"status", "contract_id"}

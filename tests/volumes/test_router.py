@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.auth import Role
+from app.core.pagination import encode_cursor
 from app.volumes.tables import IntervalActual
 
 from factories import bearer, make_activity, make_client, make_contract
@@ -312,6 +313,20 @@ def test_interval_level_pages_through_every_interval_once(client, db, activity, 
         if cursor is None:
             break
     assert seen == [0, 1, 2, 3, 4]
+
+
+def test_another_lists_cursor_on_the_interval_read_is_a_named_problem(
+    client, activity, admin
+) -> None:
+    """Every cursor is base64, so an id cursor of another list decodes; it is no instant."""
+    params = {"start": "2026-10-01", "end": "2026-10-02", "granularity": "interval"}
+    response = client.get(
+        f"/v1/activities/{activity.id}/volumes",
+        params={**params, "cursor": encode_cursor("act_01")},
+        headers=admin,
+    )
+    assert response.status_code == 422, response.text
+    assert [(e["location"], e["field"]) for e in response.json()["errors"]] == [("query", "cursor")]
 
 
 def test_reading_with_end_before_start_is_refused(client, activity, admin) -> None:
