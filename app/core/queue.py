@@ -23,7 +23,7 @@ import contextlib
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import CancelledError, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -156,6 +156,16 @@ class LocalQueue:
         self.paused = False
         """Hold tasks back until `drain()` (tests, whose requests share one connection)."""
         self._backlog: list[tuple[TaskSpec, dict[str, Any], str | None]] = []
+        self._background: list[Future[None]] = []
+
+    def runtime(self) -> Runtime:
+        """What the tasks run with: the app's database, fitting pool and settings."""
+        return self._runtime_of(self)
+
+    def keep_running(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `work()` on the runner's thread until `shutdown` (the schedules,
+        `core.scheduler`)."""
+        self._background.append(asyncio.run_coroutine_threadsafe(work(), self._ensure_loop()))
 
     @property
     def turn(self) -> asyncio.Lock:
@@ -209,7 +219,7 @@ class LocalQueue:
     async def _run(self, spec: TaskSpec, arguments: dict[str, Any], lock: str | None) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._concurrency)
-        runtime = self._runtime_of(self)
+        runtime = self.runtime()
         try:
             async with self._slots:
                 await _attempts(spec, runtime, arguments)
@@ -255,6 +265,9 @@ class LocalQueue:
     def shutdown(self, timeout: float) -> None:
         """Let running tasks finish (up to `timeout` s), then stop the thread. A task cut short
         leaves its rows unfinished, and the start-up resumes it."""
+        for work in self._background:
+            work.cancel()
+        self._background.clear()
         if not self.drain(timeout):
             log.warning("%d task(s) still running at shutdown", len(self._running))
         if self._loop is not None:
