@@ -30,7 +30,8 @@ from app.core.heap import freeze_startup_heap
 from app.core.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.migrations import current_revision, head_revision
 from app.core.outage import Outage, install_outage_handlers
-from app.core.queue import LocalQueue, ProcrastinateQueue, Runtime, TaskQueue
+from app.core.queue import LocalQueue, ProcrastinateQueue, Runtime, TaskQueue, schedules
+from app.core.scheduler import LocalScheduler
 from app.core.settings import Settings, get_settings
 from app.core.transactions import DatabaseTransactions
 from app.dashboard.router import router as dashboard_router
@@ -56,13 +57,18 @@ Errors are `application/problem+json` (RFC 9457). Money and quantities are decim
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Freeze the start-up heap (`core.heap`), resume the forecast jobs a previous process left
-    unfinished (embedded task runner) and purge expired idempotency records; at exit (SIGTERM
-    included, once uvicorn has drained the requests in flight) let running tasks finish, then
-    stop the forecasting workers."""
+    """Freeze the start-up heap (`core.heap`); on the embedded task runner, start the schedules
+    (`core.scheduler`) and resume the forecast jobs a previous process left unfinished; purge
+    expired idempotency records; at exit (SIGTERM included, once uvicorn has drained the
+    requests in flight) stop the schedules, let running tasks finish, then stop the
+    forecasting workers."""
     log = logging.getLogger("plancher")
     freeze_startup_heap()
     tasks = app.state.queue
+    if isinstance(tasks, LocalQueue):
+        crons = schedules(app.state.settings)
+        if crons:
+            tasks.keep_running(LocalScheduler(tasks, crons).run)
     try:
         if isinstance(tasks, LocalQueue):
             resumed = await run_in_threadpool(jobs.resume_unfinished, app.state.database, tasks)

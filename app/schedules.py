@@ -8,7 +8,8 @@
 - `schedule_idempotency_purge` (daily): forget expired idempotency keys.
 
 procrastinate runs them on PostgreSQL (`app.core.queue.procrastinate_app`): whichever worker
-comes first defers the occurrence, and the queueing lock keeps it to one at a time.
+comes first defers the occurrence, and the queueing lock keeps it to one at a time. On SQLite
+the server runs them itself (`app.core.scheduler`).
 """
 
 import logging

@@ -11,13 +11,30 @@ after the other: the wall time not spent inside a task (fetching it, recording i
 waking up on NOTIFY), divided by the number of tasks. The baseline of the speed-up is the
 one-worker round of the same run.
 
-    .venv/bin/python benchmarks/forecast_scale.py [--activities 200] [--method snaive] [--quick]
+What is serial shows in two more figures per round: the tasks' own seconds added up (from
+procrastinate's events), and the parallelism, that sum over the wall time. Two workers that
+never wait for each other reach a parallelism near 2; if they do and the wall time still does
+not halve, each task took longer: the cores were busy with something else (the load average
+is printed at each round's start and end). With `--rounds N`, the 1- and 2-worker rounds
+alternate N times, so that a change of the machine's load hits both alike, and each 2-worker
+round is compared with the 1-worker round just before it.
+
+Linux shares the CPU between sessions first (`kernel.sched_autogroup_enabled`), then between
+the processes of a session: on a machine that other sessions keep busy, two workers started
+from this script's session share one session's part of the CPU, and cannot run faster than one.
+`--own-sessions` starts each worker in a session of its own, as separate services (systemd
+units, containers) are: the speed-up then shows whether the workers wait for each other, while
+the machine's two cores can only be shown on an idle machine.
+
+    .venv/bin/python benchmarks/forecast_scale.py [--activities 200] [--method auto]
+        [--rounds 1] [--quick]
 """
 
 import argparse
 import io
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -59,9 +76,12 @@ def populate(database: Database, activities: int, weeks: int) -> str:
         return contract.id
 
 
-def round_of(database: Database, url: str, contract_id: str, method: str, workers: int) -> dict:
-    """Start `workers` worker processes, queue a day job and an interval job over every
-    activity once they are ready, and time them from procrastinate's events."""
+def round_of(
+    database: Database, url: str, contract_id: str, method: str, workers: int, sessions: bool
+) -> dict:
+    """Start `workers` worker processes (each in a session of its own with `sessions`), queue
+    a day job and an interval job over every activity once they are ready, and time them from
+    procrastinate's events."""
     env = {
         **os.environ,
         "PLANCHER_DATABASE_URL": url,
@@ -71,7 +91,9 @@ def round_of(database: Database, url: str, contract_id: str, method: str, worker
         "PLANCHER_SCHEDULE_IDEMPOTENCY_PURGE": "",
     }
     processes = [
-        subprocess.Popen([PLANCHER, "worker", "--concurrency", "1"], env=env)
+        subprocess.Popen(
+            [PLANCHER, "worker", "--concurrency", "1"], env=env, start_new_session=sessions
+        )
         for _ in range(workers)
     ]
     try:
@@ -146,12 +168,24 @@ def _timing(database: Database, job_ids: list[str]) -> dict:
     }
 
 
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--activities", type=int, default=200)
     parser.add_argument("--weeks", type=int, default=10, help="Weeks of history.")
-    parser.add_argument("--method", default="snaive", help="Forecast method of both jobs.")
+    parser.add_argument(
+        "--method", default="auto", help="Forecast method of both jobs (auto: CPU-bound fits)."
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="Pairs of 1- and 2-worker rounds.")
     parser.add_argument("--quick", action="store_true", help="20 activities, for a first look.")
+    parser.add_argument(
+        "--own-sessions",
+        action="store_true",
+        help="Start each worker in a session of its own, as separate services are deployed.",
+    )
     args = parser.parse_args()
     activities = 20 if args.quick else args.activities
     with PostgresServer() as server:
@@ -165,24 +199,35 @@ def main() -> None:
             f"{args.method}, day + interval jobs ({2 * activities} tasks per round); "
             f"set up in {time.perf_counter() - began:.0f} s"
         )
-        rounds = {}
-        for workers in (1, 2):
-            rounds[workers] = result = round_of(database, url, contract_id, args.method, workers)
+        speedups, overheads = [], []
+        for _ in range(args.rounds):
+            rounds = {}
+            for workers in (1, 2):
+                before = _load()
+                rounds[workers] = result = round_of(
+                    database, url, contract_id, args.method, workers, args.own_sessions
+                )
+                print(
+                    f"{workers} worker process(es): {result['wall']:.1f} s for "
+                    f"{result['tasks']} tasks, {result['wall'] / activities:.3f} s per activity "
+                    f"(day + interval); tasks' own seconds {result['inside']:.1f}, parallelism "
+                    f"{result['inside'] / result['wall']:.2f}; {result['unfinished']} not done; "
+                    f"load average {before} -> {_load()}"
+                )
+            one = rounds[1]
+            speedups.append(one["wall"] / rounds[2]["wall"])
+            overheads.append((one["wall"] - one["inside"]) / one["tasks"])
             print(
-                f"{workers} worker process(es): {result['wall']:.1f} s for {result['tasks']} "
-                f"tasks, {result['wall'] / activities:.3f} s per activity (day + interval), "
-                f"{result['unfinished']} not done"
+                f"speed-up with 2 workers: {speedups[-1]:.2f} x (baseline: the 1-worker round "
+                "just before; target >= 1.8 x)"
             )
-        one = rounds[1]
-        overhead = (one["wall"] - one["inside"]) / one["tasks"]
         print(
-            f"speed-up with 2 workers: {one['wall'] / rounds[2]['wall']:.2f} x "
-            "(baseline: the 1-worker round above; target >= 1.8 x)"
+            "queue overhead per task (1 worker, outside the task): "
+            + ", ".join(f"{1000 * overhead:.1f}" for overhead in overheads)
+            + " ms (target < 20 ms)"
         )
-        print(
-            f"queue overhead per task (1 worker, outside the task): {1000 * overhead:.1f} ms "
-            "(target < 20 ms)"
-        )
+        if args.rounds > 1:
+            print(f"median speed-up: {statistics.median(speedups):.2f} x over {args.rounds} pairs")
         database.engine.dispose()
 
 

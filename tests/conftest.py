@@ -101,7 +101,16 @@ def settings(migrated_url: str) -> Settings:
     # Tasks run in the test's process and transaction on both databases (`tasks` drains them);
     # the procrastinate queue and its workers are tested on committed databases
     # (tests/integration).
-    return Settings(database_url=migrated_url, max_request_bytes=1_000_000, task_queue="local")
+    # The schedules are off: a test that enters the app's lifespan would otherwise start the
+    # embedded scheduler on the test's one connection (tests/core/test_scheduler.py runs it).
+    return Settings(
+        database_url=migrated_url,
+        max_request_bytes=1_000_000,
+        task_queue="local",
+        schedule_forecast_refresh="",
+        schedule_invoice_run="",
+        schedule_idempotency_purge="",
+    )
 
 
 @pytest.fixture(scope="session")

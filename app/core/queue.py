@@ -20,18 +20,20 @@ own rows rather than leave them unfinished.
 
 import asyncio
 import contextlib
+import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import CancelledError, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import procrastinate
+from pebble import ProcessExpired
 from procrastinate.connector import BaseConnector
 from procrastinate.job_context import JobContext
-from sqlalchemy import event, make_url
+from sqlalchemy import event, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -43,9 +45,11 @@ log = logging.getLogger("plancher.queue")
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
     BrokenProcessPool,
+    ProcessExpired,
     ConnectionError,
 )
-"""Errors worth another attempt: the database or a fitting process was briefly unavailable."""
+"""Errors worth another attempt: the database or a fitting process was briefly unavailable
+(a fitting process that died mid-fit: `ProcessExpired`; every one of them: `BrokenProcessPool`)."""
 
 
 class FittingPool(Protocol):
@@ -118,6 +122,12 @@ class TaskQueue(Protocol):
         that transaction commits. With a `lock`, a task already queued under it is enough."""
         ...
 
+    def abort(self, session: Session, name: str, **arguments: Any) -> None:
+        """Once the session's transaction commits, stop the tasks `name` whose arguments
+        include `arguments`: those queued never start, those running are cancelled (their
+        fit stops with them, see `forecasts.pool`) and are not retried."""
+        ...
+
 
 def retry_wait(settings: Settings, attempt: int) -> float:
     """Seconds before attempt `attempt + 1` (exponential, as procrastinate computes it)."""
@@ -141,11 +151,21 @@ class LocalQueue:
         self._started = threading.Lock()
         self._slots: asyncio.Semaphore | None = None
         self._turn: asyncio.Lock | None = None
-        self._running: set[Future[None]] = set()
+        self._running: dict[Future[None], tuple[str, dict[str, Any]]] = {}
         self._locks: set[str] = set()
         self.paused = False
         """Hold tasks back until `drain()` (tests, whose requests share one connection)."""
         self._backlog: list[tuple[TaskSpec, dict[str, Any], str | None]] = []
+        self._background: list[Future[None]] = []
+
+    def runtime(self) -> Runtime:
+        """What the tasks run with: the app's database, fitting pool and settings."""
+        return self._runtime_of(self)
+
+    def keep_running(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run `work()` on the runner's thread until `shutdown` (the schedules,
+        `core.scheduler`)."""
+        self._background.append(asyncio.run_coroutine_threadsafe(work(), self._ensure_loop()))
 
     @property
     def turn(self) -> asyncio.Lock:
@@ -159,6 +179,25 @@ class LocalQueue:
     ) -> None:
         spec = TASKS[name]
         session.info.setdefault(_DEFERRED, []).append(lambda: self.submit(spec, arguments, lock))
+
+    def abort(self, session: Session, name: str, **arguments: Any) -> None:
+        session.info.setdefault(_DEFERRED, []).append(lambda: self.stop(name, arguments))
+
+    def stop(self, name: str, arguments: dict[str, Any]) -> None:
+        """Drop the tasks `name` held back and cancel those running whose arguments include
+        `arguments` (see `TaskQueue.abort`)."""
+        kept = []
+        for held in self._backlog:
+            spec, held_arguments, lock = held
+            if spec.name == name and _includes(held_arguments, arguments):
+                if lock is not None:
+                    self._locks.discard(lock)
+            else:
+                kept.append(held)
+        self._backlog = kept
+        for future, (running, running_arguments) in list(self._running.items()):
+            if running == name and _includes(running_arguments, arguments):
+                future.cancel()  # raises CancelledError inside the task, on its own loop
 
     def submit(self, spec: TaskSpec, arguments: dict[str, Any], lock: str | None = None) -> None:
         """Start a task now (after a commit, or at start-up for work to resume)."""
@@ -174,13 +213,13 @@ class LocalQueue:
     def _start(self, spec: TaskSpec, arguments: dict[str, Any], lock: str | None) -> None:
         loop = self._ensure_loop()
         future = asyncio.run_coroutine_threadsafe(self._run(spec, arguments, lock), loop)
-        self._running.add(future)
-        future.add_done_callback(self._running.discard)
+        self._running[future] = (spec.name, arguments)
+        future.add_done_callback(lambda done: self._running.pop(done, None))
 
     async def _run(self, spec: TaskSpec, arguments: dict[str, Any], lock: str | None) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._concurrency)
-        runtime = self._runtime_of(self)
+        runtime = self.runtime()
         try:
             async with self._slots:
                 await _attempts(spec, runtime, arguments)
@@ -210,6 +249,8 @@ class LocalQueue:
                     future.result(timeout)
                 except TimeoutError:
                     return False
+                except CancelledError:
+                    pass  # aborted (`stop`): nothing went wrong
                 except Exception:
                     log.exception("task failed")
         return True
@@ -224,6 +265,9 @@ class LocalQueue:
     def shutdown(self, timeout: float) -> None:
         """Let running tasks finish (up to `timeout` s), then stop the thread. A task cut short
         leaves its rows unfinished, and the start-up resumes it."""
+        for work in self._background:
+            work.cancel()
+        self._background.clear()
         if not self.drain(timeout):
             log.warning("%d task(s) still running at shutdown", len(self._running))
         if self._loop is not None:
@@ -246,6 +290,10 @@ async def _attempts(spec: TaskSpec, runtime: Runtime, arguments: dict[str, Any])
                 return
             log.warning("task %s: %s; retrying", spec.name, type(error).__name__)
             await asyncio.sleep(retry_wait(runtime.settings, attempt))
+
+
+def _includes(arguments: dict[str, Any], wanted: dict[str, Any]) -> bool:
+    return all(arguments.get(key) == value for key, value in wanted.items())
 
 
 _DEFERRED = "plancher.deferred_tasks"
@@ -289,6 +337,20 @@ class ProcrastinateQueue:
         # savepoint keeps the refused insert from aborting the caller's work.
         with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued), session.begin_nested():
             self._deferrer(session, name, lock).defer(**arguments)
+
+    def abort(self, session: Session, name: str, **arguments: Any) -> None:
+        """procrastinate's abort on the session's connection: queued jobs are cancelled, and
+        the worker running one is told (NOTIFY, at commit) to cancel its asyncio task."""
+        connection = session.connection().connection.driver_connection
+        wanted = session.scalars(
+            text(
+                "SELECT id FROM procrastinate_jobs WHERE task_name = :name"
+                " AND args @> CAST(:arguments AS jsonb) AND status IN ('todo', 'doing')"
+            ),
+            {"name": name, "arguments": json.dumps(arguments)},
+        )
+        for job_id in wanted.all():
+            self.app.job_manager.cancel_job_by_id(job_id, abort=True, connection=connection)
 
     def _deferrer(self, session: Session, name: str, lock: str | None) -> Any:
         """procrastinate's deferrer on the session's connection. Asking the session for it

@@ -1,4 +1,5 @@
-"""Tables owned by the shared infrastructure: API keys, idempotency records, audit log."""
+"""Tables owned by the shared infrastructure: API keys, idempotency records, audit log, the
+embedded runner's schedule claims."""
 
 from datetime import datetime
 from typing import Any
@@ -64,3 +65,15 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(40))
     request_id: Mapped[str | None] = mapped_column(String(64))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ScheduleRun(Base):
+    """The latest occurrence of a schedule that the embedded runner claimed (`core.scheduler`):
+    the row that keeps an occurrence to one run however many servers share the database file,
+    and tells a server starting again which occurrence it missed."""
+
+    __tablename__ = "schedule_runs"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -6,7 +6,8 @@ records the outcome in the job in one transaction, holding the job row's lock: a
 already recorded (a task retried after its worker was killed, having got that far) is never
 recorded twice, and its run is then not stored either. An activity that fails for good is
 recorded with its error; the last outcome ends the job `completed`, `partial` (some activities
-failed) or `failed` (all of them). A cancelled job stores nothing more.
+failed) or `failed` (all of them). A cancelled job stores nothing more, and its running fits
+are stopped.
 """
 
 import contextlib
@@ -86,8 +87,12 @@ def get_job(session: Session, actor: Principal, job_id: str) -> ForecastJob:
     return job
 
 
-def cancel_job(session: Session, actor: Principal, job_id: str) -> ForecastJob:
-    """Stop a job: its tasks not yet done store nothing; what was stored stays."""
+def cancel_job(
+    session: Session, tasks: queue.TaskQueue, actor: Principal, job_id: str
+) -> ForecastJob:
+    """Stop a job: its tasks still queued never start, the fits running for it are stopped
+    (once this transaction commits), and none of them stores anything; what was stored
+    stays."""
     get_job(session, actor, job_id)
     job = ForecastRepository(session).lock_job(job_id)
     if job.status in FINISHED:
@@ -96,6 +101,7 @@ def cancel_job(session: Session, actor: Principal, job_id: str) -> ForecastJob:
         )
     job.status = "cancelled"
     job.finished_at = utc_now()
+    tasks.abort(session, FORECAST_ACTIVITY, job_id=job.id)
     audit.record(session, actor, "forecast_job.cancelled", "forecast_job", job.id, {})
     return job
 

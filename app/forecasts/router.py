@@ -94,10 +94,12 @@ def create_forecast_job(
     response_model=schemas.ForecastJobOut,
     responses={**WRITE_ERRORS, **problem_responses(404, 409)},
 )
-def cancel_forecast_job(job_id: str, session: SessionDep, actor: ForecastKey) -> object:
-    """Stop a queued or running job: its activities not done yet are not forecast (409 once
-    the job has finished)."""
-    return job_out(jobs.cancel_job(session, actor, job_id))
+def cancel_forecast_job(
+    job_id: str, request: Request, session: SessionDep, actor: ForecastKey
+) -> object:
+    """Stop a queued or running job: its activities not done yet are not forecast and the
+    fits in progress are stopped (409 once the job has finished)."""
+    return job_out(jobs.cancel_job(session, request.app.state.queue, actor, job_id))
 
 
 @router.get(

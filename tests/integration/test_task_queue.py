@@ -5,6 +5,7 @@ database; the database outage stops and restarts a PostgreSQL server of its own 
 uvicorn server; the write during a fit runs against a live server on a SQLite file.
 """
 
+import contextlib
 import io
 import logging
 import os
@@ -14,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -263,5 +264,135 @@ def test_a_write_during_a_fit_on_sqlite_does_not_wait_for_the_fit(tmp_path) -> N
             fitter.join()
         assert during, f"the fit ({fitting}) ended before a write did: nothing measured"
         assert max(during) < 20 * baseline + 0.05, (during, baseline, fitting)
+    finally:
+        database.engine.dispose()
+
+
+# Cancelling a job stops its fit in progress
+
+
+def _children(pid: int) -> set[int]:
+    """The live child processes of `pid` (its fitting processes among them)."""
+    found: set[int] = set()
+    for listing in Path(f"/proc/{pid}/task").glob("*/children"):
+        with contextlib.suppress(FileNotFoundError):
+            found |= {int(child) for child in listing.read_text().split()}
+    return found
+
+
+def _cancel_mid_fit(
+    http: httpx.Client, headers: dict[str, str], contract_id: str, fitter_parent: int
+) -> tuple[float, float]:
+    """Run one job to its end to measure its fit; then cancel the same job a third of the way
+    into its fit and time how long until a child process of `fitter_parent` that was alive at
+    the cancel has exited (the one fitting: nothing else there ends on its own); then run the
+    job once more, to see the runner still usable. The fit's seconds, and the seconds to stop."""
+    start = TODAY + timedelta(days=7)
+    body = {
+        "contract_id": contract_id,
+        "granularity": "interval",
+        "method": "auto",
+        "start": str(start),
+        "end": str(start + timedelta(days=13)),
+    }
+
+    def queued() -> str:
+        response = http.post("/v1/forecast-jobs", headers=headers, json=body)
+        assert response.status_code == 202, response.text
+        return str(response.json()["id"])
+
+    def job(job_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = http.get(f"/v1/forecast-jobs/{job_id}", headers=headers).json()
+        return found
+
+    def finished(job_id: str) -> dict[str, Any]:
+        _wait(lambda: job(job_id)["status"] in jobs.FINISHED, 300, "the job to finish")
+        return job(job_id)
+
+    whole = finished(queued())
+    assert whole["status"] == "completed", whole
+    fit = (
+        datetime.fromisoformat(whole["finished_at"]) - datetime.fromisoformat(whole["started_at"])
+    ).total_seconds()
+    cancelled = queued()
+    _wait(lambda: job(cancelled)["status"] == "running", 120, "the job to start")
+    time.sleep(fit / 3)
+    alive = _children(fitter_parent)
+    response = http.post(f"/v1/forecast-jobs/{cancelled}/cancel", headers=headers)
+    began = time.monotonic()
+    assert response.status_code == 200, response.text
+    _wait(lambda: bool(alive - _children(fitter_parent)), fit * 3, "the fit to stop")
+    to_stop = time.monotonic() - began
+    assert (job(cancelled)["status"], job(cancelled)["results"]) == ("cancelled", [])
+    after = finished(queued())
+    assert after["status"] == "completed", after
+    return fit, to_stop
+
+
+def _runs(database: Database) -> int:
+    with database.session(write=False) as session:
+        return int(session.scalar(select(func.count()).select_from(ForecastRun)) or 0)
+
+
+def test_cancel_aborts_the_fit_of_a_procrastinate_worker(database_url_factory) -> None:
+    url = database_url_factory("postgresql")
+    upgrade_to_head(url)
+    database = Database(create_db_engine(url))
+    with session_scope(database) as session:
+        activity = make_activity(session, make_contract(session, make_client(session)))
+        volumes.ingest_csv(session, SYSTEM, activity.id, io.BytesIO(_history(60)))
+    app = create_app(Settings(database_url=url, log_level="WARNING"), database=database)
+    headers = _admin_key(database)
+    worker = _worker(url)
+    try:
+        _wait(lambda: _registered(database), 120, "the worker to load its models")
+        with live_server(app) as base, httpx.Client(base_url=base, timeout=60) as http:
+            fit, to_stop = _cancel_mid_fit(http, headers, activity.contract_id, worker.pid)
+        assert to_stop < fit / 2, (to_stop, fit)
+        with database.engine.connect() as connection:
+            statuses = connection.execute(
+                text(
+                    "SELECT status::text FROM procrastinate_jobs"
+                    " WHERE task_name = :name ORDER BY id"
+                ),
+                {"name": jobs.FORECAST_ACTIVITY},
+            ).scalars()
+            # the middle one was cancelled mid-task, not run to its end
+            assert list(statuses) == ["succeeded", "aborted", "succeeded"]
+        assert _runs(database) == 2  # the first and the last job; nothing of the aborted one
+        assert worker.poll() is None
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+        database.engine.dispose()
+
+
+def _registered(database: Database) -> bool:
+    with database.engine.connect() as connection:
+        return bool(connection.scalar(text("SELECT count(*) FROM procrastinate_workers")))
+
+
+def test_cancel_aborts_the_fit_of_the_embedded_runner(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'plancher.db'}"
+    upgrade_to_head(url)
+    database = Database(create_db_engine(url))
+    with session_scope(database) as session:
+        activity = make_activity(session, make_contract(session, make_client(session)))
+        volumes.ingest_csv(session, SYSTEM, activity.id, io.BytesIO(_history(60)))
+    settings = Settings(
+        database_url=url,
+        log_level="WARNING",
+        forecast_workers=1,
+        schedule_forecast_refresh="",  # no forecast of its own in the count of runs
+    )
+    app = create_app(settings, database=database)
+    for future in app.state.forecast_pool.warm_up():  # a fit, not a process start, is timed
+        future.result()
+    headers = _admin_key(database)
+    try:
+        with live_server(app) as base, httpx.Client(base_url=base, timeout=60) as http:
+            fit, to_stop = _cancel_mid_fit(http, headers, activity.contract_id, os.getpid())
+        assert to_stop < fit / 2, (to_stop, fit)
+        assert _runs(database) == 2  # the first and the last job; nothing of the aborted one
     finally:
         database.engine.dispose()
