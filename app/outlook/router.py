@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
+from app.core import checks
 from app.core.auth import ReaderKey
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, problem_responses
@@ -202,6 +203,7 @@ def _contract_position_out(position: overview.ContractPosition) -> schemas.Overv
     responses={**READ_ERRORS, **problem_responses(422)},
     tags=["overview"],
 )
+@checks.checked_by(service.check_overview_query)
 def get_overview(
     session: SessionDep,
     actor: ReaderKey,

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.contracts import service as contracts
+from app.core import checks
 from app.core.auth import Principal
-from app.core.errors import FieldError, failed
+from app.core.errors import FieldError, ValidationFailed, failed
 from app.core.fields import parse_period
 from app.core.orm import utc_now
-from app.core.pagination import PageParams, encode_cursor
+from app.core.pagination import PageParams, decode_cursor, encode_cursor
 from app.core.periods import Period
 from app.core.queries import period_range
 from app.core.queue import TaskQueue
@@ -249,6 +250,21 @@ def portfolio(
         amount, contract_id = shown[-1].sort_key
         next_cursor = encode_cursor(f"{amount}|{contract_id}")
     return Overview(month, shown, next_cursor, dict(sorted(totals.items())))
+
+
+def check_overview_query(
+    session: Session, actor: Principal, raw: checks.RawRequest
+) -> list[FieldError]:
+    """A cursor of another list (valid as a cursor, not as this list's), for the query's 422
+    too: it is named with the other bad parameters."""
+    cursor = raw.query.get("cursor")
+    if not cursor:
+        return []
+    try:
+        _overview_cursor(decode_cursor(cursor))
+    except ValidationFailed as refused:
+        return list(refused.errors)
+    return []
 
 
 def _overview_cursor(after: str) -> tuple[Decimal, str]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.contracts.tables import Contract
 from app.core.auth import Role
+from app.core.pagination import encode_cursor
 from app.forecasts.tables import ForecastRun
 from app.main import create_app
 
@@ -161,7 +162,11 @@ QUERY_CASES = [
     ),
     ("/v1/clients", {"limit": "0", "cursor": "%%%"}, {"limit", "cursor"}),
     ("/v1/invoices/summary", {"from": "2026-13", "to": "2026"}, {"from", "to"}),
-    ("/v1/overview", {"period": "2026-00", "limit": "-1"}, {"period", "limit"}),
+    (  # a cursor of another list is a cursor, not this list's: named with the rest
+        "/v1/overview",
+        {"period": "2026-00", "limit": "-1", "cursor": encode_cursor("2026-01-01|inv_1")},
+        {"period", "limit", "cursor"},
+    ),
     ("/v1/contracts", {"limit": "0", "cursor": "%%%"}, {"limit", "cursor"}),
     (
         "/v1/contracts/{contract_id}/activities",
