@@ -1,7 +1,8 @@
 """Rolling-origin backtests: score candidates on the last windows of their own history.
 
-Origins are the starts of the last `n_origins` non-overlapping windows of the backtest
-horizon, so the score reflects the recent regime and the requested lead time. A model is
+Origins are the starts of the last `n_origins` windows of the backtest horizon, so the score
+reflects the recent regime and the requested lead time; the windows do not overlap when the
+history has room, else they overlap rather than shrink (`BacktestPlan.for_series`). A model is
 fitted once at the earliest origin and `update`d (parameters kept) at the later ones: cheap,
 and no origin sees data after it.
 
