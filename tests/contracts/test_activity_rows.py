@@ -3,6 +3,7 @@ the same figures as the ORM activities, prices included, in the same order."""
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from app.contracts import service as contracts
 from app.contracts.tables import ActivityPrice
@@ -36,27 +37,18 @@ def test_rows_equal_the_orm_activities_and_their_prices(db) -> None:
     rows = contracts.activity_rows(db, contract_ids)
     orm = contracts.activities_of(db, contract_ids)
     assert len(rows) == 6
-    assert [
-        (
-            row.id,
-            row.contract_id,
-            row.name,
-            row.billing_unit,
-            row.volume_basis,
-            row.reference_aht_seconds,
-            [(price.effective_from, price.unit_price) for price in row.prices],
-        )
-        for row in rows
-    ] == [
-        (
-            activity.id,
-            activity.contract_id,
-            activity.name,
-            activity.billing_unit,
-            activity.volume_basis,
-            activity.reference_aht_seconds,
-            [(price.effective_from, price.unit_price) for price in activity.prices],
-        )
-        for activity in orm
-    ]
+    assert [_facts(row) for row in rows] == [_facts(activity) for activity in orm]
     assert sum(len(row.prices) for row in rows) == 6
+
+
+def _facts(activity: Any) -> tuple[Any, ...]:
+    """What a batch reader needs of an activity, from a plain row or an ORM activity alike."""
+    return (
+        activity.id,
+        activity.contract_id,
+        activity.name,
+        activity.billing_unit,
+        activity.volume_basis,
+        activity.reference_aht_seconds,
+        [(price.effective_from, price.unit_price) for price in activity.prices],
+    )
