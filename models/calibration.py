@@ -21,7 +21,7 @@ error, so a model that was off by 5 % gets intervals that allow for it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.stats import norm, t
@@ -41,6 +41,9 @@ class ErrorModel:
 
     noise_sd: float
     level_variance_per_step: float
+    scores: FloatArray | None = field(default=None, compare=False)
+    """The backtest errors' magnitudes in units of this model's spread, sorted: the day bounds
+    are their conformal quantiles (`Predictive.bounds`)."""
 
     def apply(self, predictive: Predictive) -> Predictive:
         """The model's central forecast with this error model's spread.
@@ -53,7 +56,7 @@ class ErrorModel:
         one_step = float(predictive.sd[0]) if predictive.sd.size else 0.0
         noise = np.full(predictive.mu.size, max(self.noise_sd, one_step))
         sd = np.minimum(np.sqrt(noise**2 + self.level_variance_per_step * steps), MAX_LOG_SD)
-        return Predictive(predictive.mu, sd, np.minimum(noise, sd))
+        return Predictive(predictive.mu, sd, np.minimum(noise, sd), self.scores)
 
 
 def _robust_sd(deviations: FloatArray) -> float:
@@ -102,7 +105,20 @@ def fit_error_model(
     fitted = ErrorModel(
         float(np.sqrt(noise_var)), float(level) * small_sample_widening(len(errors))
     )
-    return replace(fitted, noise_sd=fitted.noise_sd * _tail_factor(fitted, errors, steps))
+    widened = replace(fitted, noise_sd=fitted.noise_sd * _tail_factor(fitted, errors, steps))
+    return replace(widened, scores=np.sort(np.abs(_standardised(widened, errors, steps))))
+
+
+def _standardised(
+    model: ErrorModel, errors: list[FloatArray], steps: list[FloatArray]
+) -> FloatArray:
+    """The errors in units of the model's spread at their step."""
+    return np.concatenate(
+        [
+            e / np.sqrt(model.noise_sd**2 + model.level_variance_per_step * s)
+            for e, s in zip(errors, steps, strict=True)
+        ]
+    )
 
 
 def _tail_factor(model: ErrorModel, errors: list[FloatArray], steps: list[FloatArray]) -> float:
@@ -114,13 +130,7 @@ def _tail_factor(model: ErrorModel, errors: list[FloatArray], steps: list[FloatA
     have their 80 % and 90 % magnitude quantiles at the Gaussian ones; only the noise is
     widened, the level (what month totals rest on) is left as fitted.
     """
-    standardised = np.concatenate(
-        [
-            e / np.sqrt(model.noise_sd**2 + model.level_variance_per_step * s)
-            for e, s in zip(errors, steps, strict=True)
-        ]
-    )
-    return max(_robust_sd(standardised), 1.0)
+    return max(_robust_sd(_standardised(model, errors, steps)), 1.0)
 
 
 def small_sample_widening(n_windows: int) -> float:

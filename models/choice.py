@@ -213,6 +213,7 @@ class DirectIntervals:
 
     model: SlotSmoothing
     overdispersion: float
+    """Of its day's shape, out of sample: the day's level error comes from the daily paths."""
 
 
 def interval_approach(
@@ -223,9 +224,10 @@ def interval_approach(
     choice: Choice,
     season_length: int,
     required: bool,
-) -> tuple[DirectIntervals | None, list[CandidateScore]]:
+) -> tuple[DirectIntervals | None, list[CandidateScore], float | None]:
     """Backtest the profile approach against the direct model at interval level (see
-    `interval_choice`); the direct model when it wins or is `required`, and both scores.
+    `interval_choice`); the direct model when it wins or is `required`, both scores, and the
+    profile's out-of-sample overdispersion (None without a backtest).
 
     Past multiplier days are left out of both the direct model and the scoring: their
     intervals carry the multiplier that the daily series had divided out.
@@ -235,10 +237,11 @@ def interval_approach(
             minimum = MIN_OPEN_WEEKS * season_length + N_ORIGINS
             raise InsufficientHistory(minimum, open_days.y.size, f"method {DIRECT}")
         reason = "no backtest of the daily model to spread (history too short)"
-        return None, [
+        unscored = [
             CandidateScore(name, None, None, reason, level="interval")
             for name in ("profile", DIRECT)
         ]
+        return None, unscored, None
     slots = open_days.y.index
     multiplied = [pd.Timestamp(d) for d, marked in special.items() if marked.kind == "multiplier"]
     usable = open_days.usable & ~slots.isin(multiplied)
@@ -252,8 +255,9 @@ def interval_approach(
         for name, scored in (("profile", result.profile), (DIRECT, result.direct))
     ]
     if not (required or result.direct_is_better):
-        return None, scores
-    return DirectIntervals(fit_slot_smoothing(matrix), result.direct_overdispersion), scores
+        return None, scores, result.profile_overdispersion
+    direct = DirectIntervals(fit_slot_smoothing(matrix), result.direct_overdispersion)
+    return direct, scores, result.profile_overdispersion
 
 
 def _skips(pool: tuple[str, ...], trend: bool, X: pd.DataFrame | None) -> dict[str, str]:

@@ -85,7 +85,7 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
             daily, history, first_out, levels, profile, series.timezone, rng
         )
     else:
-        direct, interval_scores = (
+        direct, interval_scores, backtested = (
             interval_approach(
                 history,
                 series,
@@ -96,8 +96,10 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
                 required=request.method == DIRECT,
             )
             if request.method in ("auto", DIRECT)
-            else (None, [])
+            else (None, [], None)
         )
+        if backtested is not None:  # the profile's error out of sample, when it is larger
+            profile = replace(profile, overdispersion=max(profile.overdispersion, backtested))
         points = interval_points(daily, first_out, levels, profile, series, direct, rng)
         samples = None
         choice.scores += interval_scores

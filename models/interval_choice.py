@@ -10,9 +10,15 @@ against the in-sample weekly naive of the intervals is reported). The direct mod
 when its WAPE is strictly lower: the profile approach is the one that adds up to the daily
 forecast, so it is the default.
 
-The direct model's spread comes from the same backtest: interval counts are taken as
-Gamma-Poisson around its forecast with the overdispersion that matches its backtest errors
-(variance ``mean + overdispersion * mean**2``), which includes the error of the level itself.
+Either approach's spread is the daily model's paths (its calibrated day noise and level
+error) times the error of the intraday shape: interval counts are Gamma-Poisson (variance
+``mean + overdispersion * mean**2``) around the day's path spread by the shape. The shape's
+overdispersion is measured here, out of sample: each window's actual day totals spread by the
+profile learned before its origin, or the direct forecast scaled to them. Measured in sample,
+the profile's left out its drift from one month to the next; measured on the direct forecast
+as it was, the direct model's took the level error of its backtest as constant with the
+horizon, and its 80 % bounds covered 56 % of the half-hours of a real series whose level fell
+after the backtest (95 % bounds of either covered 83 to 89 % of real half-hours).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ import pandas as pd
 from models.backtest import BacktestPlan, Scores
 from models.base import BoolArray, FloatArray, Predictive
 from models.direct import SlotMatrix, fit_slot_smoothing
-from models.intraday import IntervalGrid, learn_profile, overdispersion
+from models.intraday import IntervalGrid, covering_overdispersion, learn_profile, overdispersion
 
 SEASON_DAYS = 7
 
@@ -35,6 +41,10 @@ class IntervalBacktest:
     profile: Scores
     direct: Scores
     direct_overdispersion: float
+    profile_overdispersion: float
+    """Both of the intervals around their actual day's total spread by the shape learned
+    before the origin: the shape's own out-of-sample error, which the daily paths do not
+    carry."""
 
     @property
     def direct_is_better(self) -> bool:
@@ -47,6 +57,8 @@ class _Window:
     actual: FloatArray
     profile: FloatArray
     direct: FloatArray
+    shared: FloatArray  # the actual day total spread by the profile
+    shaped: FloatArray  # the direct forecast scaled to the actual day total
 
 
 def backtest_intervals(
@@ -81,23 +93,36 @@ def backtest_intervals(
         opening = learned.share[grid.day.day_of_week, grid.slot] > 0
         day_point = daily.point[scored][np.searchsorted(days, grid.day)]
         smoothing = fit_slot_smoothing(matrix.before(origin))
+        actual = offered.reindex(grid.start, fill_value=0.0).to_numpy()
+        codes = pd.factorize(grid.day)[0]
+        day_total = np.bincount(codes, weights=actual)[codes]
+        share = learned.spread(grid)
+        direct = smoothing.means(grid) * opening
+        direct_total = np.bincount(codes, weights=direct)[codes]
+        to_actual = np.divide(
+            day_total, direct_total, out=np.ones_like(direct), where=direct_total > 0
+        )
         windows.append(
-            _Window(
-                grid,
-                offered.reindex(grid.start, fill_value=0.0).to_numpy(),
-                day_point * learned.spread(grid),
-                smoothing.means(grid) * opening,
-            )
+            _Window(grid, actual, day_point * share, direct, day_total * share, direct * to_actual)
         )
     scale = _naive_scale(matrix.before(slots[plan.cuts[0]]))
-    actual = np.concatenate([w.actual for w in windows]) if windows else np.zeros(0)
-    direct = np.concatenate([w.direct for w in windows]) if windows else np.zeros(0)
-    profile = np.concatenate([w.profile for w in windows]) if windows else np.zeros(0)
+
+    def joined(part: str) -> FloatArray:
+        return np.concatenate([getattr(w, part) for w in windows]) if windows else np.zeros(0)
+
+    actual = joined("actual")
     return IntervalBacktest(
-        _scores(actual, profile, scale),
-        _scores(actual, direct, scale),
-        overdispersion(actual, direct),
+        _scores(actual, joined("profile"), scale),
+        _scores(actual, joined("direct"), scale),
+        _backtested_overdispersion(actual, joined("shaped")),
+        _backtested_overdispersion(actual, joined("shared")),
     )
+
+
+def _backtested_overdispersion(actual: FloatArray, forecast: FloatArray) -> float:
+    """The moments' overdispersion, or more where it leaves 90 % bounds short of covering
+    90 % of the backtest's intervals."""
+    return max(overdispersion(actual, forecast), covering_overdispersion(actual, forecast))
 
 
 def _scores(actual: FloatArray, forecast: FloatArray, scale: float) -> Scores:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from models.base import BoolArray, FloatArray, IntArray
 from models.calendar import OPENING_LOOKBACK_DAYS, local_midnights
@@ -154,6 +155,24 @@ def overdispersion(actual: FloatArray, mean: FloatArray) -> float:
     variance over Poisson, as `variance = mean + overdispersion * mean**2`."""
     excess = np.sum((actual - mean) ** 2 - mean)
     return float(max(excess / max(float(np.sum(mean**2)), 1e-9), 0.0))
+
+
+def covering_overdispersion(actual: FloatArray, mean: FloatArray, level: float = 90.0) -> float:
+    """The smallest overdispersion whose Gaussian-approximated `level` % bounds,
+    ``mean -+ z sqrt(mean + overdispersion * mean**2)``, cover `level` % of `actual`.
+
+    The moments' estimate (`overdispersion`) weighs each interval by its mean squared, so the
+    busy midday intervals set it; coverage counts every interval alike, and with the moments'
+    value 95 % bounds covered 89 % of real half-hours. Matching the coverage itself, at a level
+    between the two usually asked for, weighs them alike.
+    """
+    busy = mean > 0
+    if busy.sum() < 20:
+        return 0.0
+    z = float(norm.ppf(0.5 + level / 200.0))
+    # the overdispersion at which each interval's error is exactly z of its spread
+    needed = (((actual - mean) / z) ** 2 - mean)[busy] / mean[busy] ** 2
+    return float(max(np.quantile(needed, level / 100.0), 0.0))
 
 
 def sample_counts(means: FloatArray, overdispersion: float, rng: np.random.Generator) -> FloatArray:

@@ -172,19 +172,21 @@ def interval_points(
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Intervals from the daily forecast spread by the profiles (they add up to it), or from
-    the direct model times the day's calendar factor; bounds from simulated counts."""
+    the direct model times the day's calendar factor; bounds from simulated counts around the
+    daily paths (relative to the day's point, for the direct model) spread by the shape."""
     out = daily.days >= pd.Timestamp(first)
     days = daily.days[out]
     grid = IntervalGrid.of(days, series.timezone, series.interval_minutes)
     day_position = np.searchsorted(days, grid.day)
+    day_paths = daily.paths(INTERVAL_SAMPLES, rng)[:, out]
     if direct is None:
         share = profile.spread(grid)
         volume = daily.point[out][day_position] * share
-        day_paths = daily.paths(INTERVAL_SAMPLES, rng)[:, out]
         counts = sample_counts(day_paths[:, day_position] * share, profile.overdispersion, rng)
     else:
         opening = profile.share[grid.day.day_of_week, grid.slot] > 0
         volume = direct.model.means(grid) * opening * daily.factor[out][day_position]
-        means = np.broadcast_to(volume, (INTERVAL_SAMPLES, volume.size))
-        counts = sample_counts(means, direct.overdispersion, rng)
+        point = daily.point[out]
+        relative = np.divide(day_paths, point, out=np.ones_like(day_paths), where=point > 0)
+        counts = sample_counts(volume * relative[:, day_position], direct.overdispersion, rng)
     return _frame(grid.start, volume, _quantile_bounds(counts, levels), profile.interval_aht(grid))

@@ -16,8 +16,13 @@ from models import (
     SpecialDay,
     forecast,
 )
+from models.base import Predictive
+from models.calendar import learn_calendar
+from models.choice import DirectIntervals
+from models.contract import ActivitySeries
 from models.direct import SlotMatrix, fit_slot_smoothing
-from models.intraday import IntervalGrid
+from models.intraday import IntervalGrid, learn_profile
+from models.rendering import daily_forecast, interval_points
 
 from .conftest import PARIS, activity
 
@@ -249,3 +254,43 @@ def test_a_direct_forecast_without_a_backtest_states_the_history_it_needs(
     recent = voice_year[(days >= CUT - timedelta(weeks=2)).to_numpy()]
     with pytest.raises(InsufficientHistory, match="method direct needs at least"):
         _forecast_intervals(recent, method="direct")
+
+
+def test_direct_interval_bounds_carry_the_daily_models_uncertainty() -> None:
+    """The direct model's counts are drawn around the daily model's paths, relative to the
+    day's point: a daily forecast four times as uncertain widens the bounds, the point stays."""
+    rng = np.random.default_rng(4)
+    pattern = np.zeros((7, 24))
+    pattern[:, 8:18] = rng.uniform(2000, 6000, size=(7, 10))  # Poisson noise is small
+    days = pd.date_range("2025-01-06", periods=20 * 7, freq="D")
+    history = _intervals(days, np.tile(pattern, (20, 1)))
+    series = ActivitySeries(history, PARIS, HOUR, "FR")
+    calendar = learn_calendar(
+        history.groupby(history["interval_start"].dt.tz_convert(PARIS).dt.date)["offered"]
+        .sum()
+        .pipe(lambda s: s.set_axis(pd.DatetimeIndex(s.index))),
+        "FR",
+    )
+    first = (days[-1] + timedelta(days=1)).date()
+    slots = calendar.open_weekday_index(days[-1].date(), first + timedelta(days=6))
+    profile = learn_profile(history, PARIS, HOUR, days)
+    direct = DirectIntervals(fit_slot_smoothing(_matrix(np.tile(pattern, (20, 1)))), 0.0)
+    widths, points = [], []
+    for sd in (0.05, 0.2):
+        mu = np.log1p(np.full(slots.size, pattern.sum() / 7))
+        daily = daily_forecast(
+            Predictive(mu, np.full(slots.size, sd), np.full(slots.size, sd)),
+            slots,
+            calendar,
+            days[-1].date(),
+            first + timedelta(days=6),
+            {},
+        )
+        frame = interval_points(
+            daily, first, (80,), profile, series, direct, np.random.default_rng(5)
+        )
+        busy = frame["mean"] > 0
+        widths.append(float((frame["hi-80"] - frame["lo-80"])[busy].mean()))
+        points.append(frame["mean"].to_numpy())
+    np.testing.assert_allclose(points[0], points[1])
+    assert widths[1] > 3 * widths[0], widths
