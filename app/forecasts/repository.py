@@ -5,24 +5,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-import numpy as np
-import numpy.typing as npt
-import orjson
-from sqlalchemy import Text, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from app.core.pagination import PageParams
 from app.core.repository import Repository
+from app.forecasts.samples import FloatArray
 from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun, SpecialDay
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class MonthRun:
     id: str
-    samples: list[FloatArray] | None
-    """The simulated totals of each point of the run, in point order."""
+    samples: FloatArray | None
+    """The simulated totals of each point of the run, a row per point in point order."""
 
 
 @dataclass(frozen=True)
@@ -33,16 +29,6 @@ class PointRow:
     volume: Decimal
     bounds: dict[str, str]
     aht_seconds: Decimal | None
-
-
-def _arrays(text: str | None) -> list[FloatArray] | None:
-    """Stored simulated totals (JSON text, a list per point) as float arrays."""
-    if text is None:
-        return None
-    decoded = orjson.loads(text)
-    if decoded is None:
-        return None
-    return [np.asarray(totals, dtype=np.float64) for totals in decoded]
 
 
 class _Runs(Repository[ForecastRun]):
@@ -166,9 +152,8 @@ class ForecastRepository:
     ) -> dict[tuple[str, str], MonthRun]:
         """`latest_month_run` for many activities at once: the newest run per (activity,
         volume). Runs pile up (a forecast job a night), so the newest are chosen on their ids
-        first and only their simulated totals are read, as JSON text decoded straight into
-        arrays: a portfolio's runs carry a million of them, too many for ORM objects or the
-        standard JSON decoder."""
+        first and only their simulated totals are read, as stored (float64 bytes, no decoding):
+        a portfolio's runs carry a million of them."""
         newest: dict[tuple[str, str], str] = {}
         if not activity_ids:
             return {}
@@ -186,14 +171,15 @@ class ForecastRepository:
             newest.setdefault((activity_id, volume), run_id)
         if not newest:
             return {}
-        samples = dict(
-            self.session.execute(
-                select(ForecastRun.id, cast(ForecastRun.samples, Text)).where(
+        samples: dict[str, FloatArray | None] = {
+            run_id: totals
+            for run_id, totals in self.session.execute(
+                select(ForecastRun.id, ForecastRun.samples).where(
                     ForecastRun.id.in_(list(newest.values()))
                 )
-            ).all()
-        )
-        return {key: MonthRun(run_id, _arrays(samples[run_id])) for key, run_id in newest.items()}
+            )
+        }
+        return {key: MonthRun(run_id, samples[run_id]) for key, run_id in newest.items()}
 
     def points_of(self, run_ids: Sequence[str]) -> dict[str, list[PointRow]]:
         """The points of many runs, in one query of their columns, each run's in time order."""

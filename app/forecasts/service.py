@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
 from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 
@@ -27,7 +26,8 @@ from app.core.queue import FittingPool
 from app.core.transactions import Transactions
 from app.core.wording import counted
 from app.forecasts import results, schemas
-from app.forecasts.repository import FloatArray, ForecastRepository, PointRow
+from app.forecasts.repository import ForecastRepository, PointRow
+from app.forecasts.samples import FloatArray
 from app.forecasts.tables import ForecastPoint, SpecialDay
 from app.forecasts.tasks import run_forecast
 from app.volumes import service as volumes
@@ -304,7 +304,7 @@ def month_forecasts(
 
 def _month_of(
     run_id: str,
-    samples: Sequence[Sequence[float] | FloatArray] | None,
+    samples: FloatArray | None,
     points: Sequence[ForecastPoint | PointRow],
     period: Period,
     timezone: ZoneInfo,
@@ -318,7 +318,7 @@ def _month_of(
                 volume=point.volume,
                 bounds=point.bounds,
                 aht_seconds=point.aht_seconds,
-                samples=np.asarray(samples[index], dtype=np.float64),
+                samples=samples[index],
             )
     return None
 
