@@ -155,16 +155,20 @@ def test_forecast_samples_become_float64_bytes_and_back(backend: str, database_u
             )
     command.upgrade(config, "head")
     with engine.connect() as connection:
-        stored = dict(connection.execute(text("SELECT id, samples FROM forecast_runs")).all())
+        stored: dict[str, Any] = {
+            run_id: value
+            for run_id, value in connection.execute(text("SELECT id, samples FROM forecast_runs"))
+        }
     assert stored["fct_2"] is None and stored["fct_3"] is None
     assert decode(bytes(stored["fct_1"])).tolist() == totals
     command.downgrade(config, "3b8e5f2a9d41")
     with engine.connect() as connection:
-        back = dict(
-            connection.execute(
+        back: dict[str, Any] = {
+            run_id: value
+            for run_id, value in connection.execute(
                 text("SELECT id, samples FROM forecast_runs WHERE samples IS NOT NULL")
-            ).all()
-        )
+            )
+        }
     engine.dispose()
     assert {run_id: _json(value) for run_id, value in back.items()} == {"fct_1": totals}
 

@@ -31,7 +31,7 @@ def test_totals_read_back_cannot_be_changed() -> None:
 
 def test_ragged_totals_are_refused() -> None:
     with pytest.raises(ValueError):
-        encode([1.0, 2.0])
+        encode([1.0, 2.0])  # type: ignore[list-item]
 
 
 def test_truncated_bytes_are_refused() -> None:
