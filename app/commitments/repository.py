@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.core.pagination import PageParams
-from app.core.repository import Repository
+from app.core.repository import Repository, one_of
 
 _IN_CLAUSE_SIZE = 500
 
@@ -33,7 +33,11 @@ class CommitmentRepository(Repository[CommitmentVersion]):
                 select(CommitmentLine, CommitmentVersion)
                 .join(CommitmentVersion, CommitmentVersion.id == CommitmentLine.version_id)
                 .where(
-                    CommitmentLine.activity_id.in_(activity_ids[first : first + _IN_CLAUSE_SIZE]),
+                    one_of(
+                        self.session,
+                        CommitmentLine.activity_id,
+                        activity_ids[first : first + _IN_CLAUSE_SIZE],
+                    ),
                     CommitmentLine.period == period,
                 )
             ).all()
@@ -100,7 +104,11 @@ class CommitmentRepository(Repository[CommitmentVersion]):
         for first in range(0, len(activity_ids), _IN_CLAUSE_SIZE):
             rows = self.session.scalars(
                 select(Adjustment).where(
-                    Adjustment.activity_id.in_(activity_ids[first : first + _IN_CLAUSE_SIZE]),
+                    one_of(
+                        self.session,
+                        Adjustment.activity_id,
+                        activity_ids[first : first + _IN_CLAUSE_SIZE],
+                    ),
                     Adjustment.period == period,
                 )
             )

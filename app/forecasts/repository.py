@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from app.core.pagination import PageParams
-from app.core.repository import Repository
+from app.core.repository import Repository, one_of
 from app.forecasts.samples import FloatArray
 from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun, SpecialDay
 
@@ -160,7 +160,7 @@ class ForecastRepository:
         rows = self.session.execute(
             select(ForecastRun.id, ForecastRun.activity_id, ForecastRun.volume)
             .where(
-                ForecastRun.activity_id.in_(activity_ids),
+                one_of(self.session, ForecastRun.activity_id, activity_ids),
                 ForecastRun.granularity == "month",
                 ForecastRun.start <= last,
                 ForecastRun.end >= first,
@@ -175,7 +175,7 @@ class ForecastRepository:
             run_id: totals
             for run_id, totals in self.session.execute(
                 select(ForecastRun.id, ForecastRun.samples).where(
-                    ForecastRun.id.in_(list(newest.values()))
+                    one_of(self.session, ForecastRun.id, list(newest.values()))
                 )
             )
         }
@@ -194,7 +194,7 @@ class ForecastRepository:
                 ForecastPoint.bounds,
                 ForecastPoint.aht_seconds,
             )
-            .where(ForecastPoint.run_id.in_(run_ids))
+            .where(one_of(self.session, ForecastPoint.run_id, run_ids))
             .order_by(ForecastPoint.run_id, ForecastPoint.period_start)
         )
         for run_id, period_start, volume, bounds, aht_seconds in rows:
