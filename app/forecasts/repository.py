@@ -4,13 +4,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from app.core.pagination import PageParams
 from app.core.repository import Repository, one_of
-from app.forecasts.samples import FloatArray
+from app.forecasts.samples import FloatArray, decode
 from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun, SpecialDay
 
 
@@ -171,15 +172,31 @@ class ForecastRepository:
             newest.setdefault((activity_id, volume), run_id)
         if not newest:
             return {}
-        samples: dict[str, FloatArray | None] = {
+        samples = self._samples_of(list(newest.values()))
+        return {key: MonthRun(run_id, samples[run_id]) for key, run_id in newest.items()}
+
+    def _samples_of(self, run_ids: list[str]) -> dict[str, FloatArray | None]:
+        """The stored totals of these runs. With psycopg they are fetched in the binary
+        protocol, in this transaction: in the text protocol a bytea travels hex-encoded, twice
+        its size, and a portfolio's 7 MB of totals took a third longer to arrive."""
+        connection = self.session.connection()
+        if connection.dialect.driver == "psycopg":
+            driver: Any = connection.connection.driver_connection
+            with driver.cursor(binary=True) as cursor:
+                cursor.execute(
+                    "SELECT id, samples FROM forecast_runs WHERE id = ANY(%s)", (run_ids,)
+                )
+                return {
+                    run_id: None if stored is None else decode(stored) for run_id, stored in cursor
+                }
+        return {
             run_id: totals
             for run_id, totals in self.session.execute(
                 select(ForecastRun.id, ForecastRun.samples).where(
-                    one_of(self.session, ForecastRun.id, list(newest.values()))
+                    one_of(self.session, ForecastRun.id, run_ids)
                 )
             )
         }
-        return {key: MonthRun(run_id, samples[run_id]) for key, run_id in newest.items()}
 
     def points_of(self, run_ids: Sequence[str]) -> dict[str, list[PointRow]]:
         """The points of many runs, in one query of their columns, each run's in time order."""

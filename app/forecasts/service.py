@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from prometheus_client import Counter, Histogram
 from sqlalchemy.orm import Session
 
@@ -304,12 +305,13 @@ def month_forecasts(
 
 def _month_of(
     run_id: str,
-    samples: FloatArray | None,
+    samples: FloatArray | Sequence[Sequence[float]] | None,
     points: Sequence[ForecastPoint | PointRow],
     period: Period,
     timezone: ZoneInfo,
 ) -> MonthForecast | None:
-    """The point of `period` in a month run, with its simulated totals."""
+    """The point of `period` in a month run, with its simulated totals (as stored, or as
+    given to a run not yet read back in this session)."""
     month_start = local_midnight(period.first_day, timezone)
     for index, point in enumerate(points):
         if point.period_start == month_start and samples is not None:
@@ -318,7 +320,7 @@ def _month_of(
                 volume=point.volume,
                 bounds=point.bounds,
                 aht_seconds=point.aht_seconds,
-                samples=samples[index],
+                samples=np.asarray(samples[index], dtype=np.float64),
             )
     return None
 

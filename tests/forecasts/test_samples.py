@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select, text
 
+from app.forecasts.repository import ForecastRepository
 from app.forecasts.samples import decode, encode
 from app.forecasts.tables import ForecastRun
 
@@ -64,3 +65,30 @@ def test_a_stored_run_gives_back_its_totals(db) -> None:
         text("SELECT length(samples) FROM forecast_runs WHERE id = :id"), {"id": run.id}
     )
     assert size == 8 + 8 * totals.size
+
+
+def test_the_batch_read_gives_back_the_totals_as_stored(db) -> None:
+    """On PostgreSQL the batch read fetches the bytes in the binary protocol, past the ORM."""
+    activity = make_activity(db, make_contract(db, make_client(db)))
+    totals = np.random.default_rng(2).normal(500, 20, (1, 1000)).round(1)
+    run = ForecastRun(
+        activity_id=activity.id,
+        granularity="month",
+        start=date(2026, 1, 1),
+        end=date(2026, 1, 31),
+        method_requested="auto",
+        method="ets",
+        levels=[80],
+        volume="offered",
+        backtest=[],
+        samples=totals,
+    )
+    db.add(run)
+    db.flush()
+    [(key, found)] = (
+        ForecastRepository(db)
+        .latest_month_runs([activity.id], date(2026, 1, 1), date(2026, 1, 31))
+        .items()
+    )
+    assert key == (activity.id, "offered") and found.id == run.id
+    assert found.samples is not None and np.array_equal(found.samples, totals)
