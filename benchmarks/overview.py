@@ -13,7 +13,12 @@ time the process (server and client) spent per call, which the machine's load in
 than the wall time, and the load average; then the median time of the dashboard's portfolio
 page, which renders the overview.
 
+With `--profile`, it then profiles the overview in-process with pyinstrument (a bench extra):
+the route's function and the rendering of its response, called a few times in this thread,
+printed as a call tree (what to look at before changing the overview).
+
     .venv/bin/python benchmarks/overview.py [--contracts 300] [--repeat 5] [--only sqlite]
+        [--profile]
 """
 
 import argparse
@@ -42,14 +47,17 @@ from invoice_run import populate  # noqa: E402
 
 from app.commitments.tables import CommitmentLine, CommitmentVersion  # noqa: E402
 from app.contracts.tables import Activity  # noqa: E402
-from app.core.auth import Role, issue_key  # noqa: E402
+from app.core.auth import SYSTEM, Role, issue_key  # noqa: E402
 from app.core.db import Database, create_db_engine, session_scope  # noqa: E402
 from app.core.ids import new_id  # noqa: E402
 from app.core.migrations import upgrade_to_head  # noqa: E402
+from app.core.pagination import PageParams  # noqa: E402
 from app.core.periods import Period, local_midnight, period_of  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.forecasts.tables import ForecastPoint, ForecastRun  # noqa: E402
 from app.main import create_app  # noqa: E402
+from app.outlook import router as outlook_router  # noqa: E402
+from app.outlook import schemas as outlook_schemas  # noqa: E402
 from app.volumes.tables import IntervalActual  # noqa: E402
 
 from pg_server import PostgresServer  # noqa: E402
@@ -203,7 +211,25 @@ def _dashboard_page_seconds(
     return statistics.median(times)
 
 
-def measure(name: str, url: str, contracts: int, repeat: int) -> None:
+def profile_overview(database: Database, month: Period, contracts: int, repeat: int) -> None:
+    """The route's function and its JSON rendering under pyinstrument, in this thread (the
+    server runs a sync route in a worker thread, out of a profiler's sight)."""
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005)
+    with session_scope(database) as session:
+        profiler.start()
+        for _ in range(repeat):
+            found = outlook_router.get_overview(
+                session, SYSTEM, str(month), PageParams(limit=max(contracts, 1), after=None)
+            )
+            assert isinstance(found, outlook_schemas.OverviewOut)
+            found.model_dump_json()
+        profiler.stop()
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+def measure(name: str, url: str, contracts: int, repeat: int, profile: bool = False) -> None:
     month = current_month()
     upgrade_to_head(url)
     database = Database(create_db_engine(url))
@@ -220,6 +246,10 @@ def measure(name: str, url: str, contracts: int, repeat: int) -> None:
         f"   (overview/read {overview / baseline:4.1f}x)   dashboard portfolio page "
         f"{page * 1000:.0f} ms   load average {_load()}"
     )
+    if profile:
+        database = Database(create_db_engine(url))
+        profile_overview(database, month, contracts, repeat)
+        database.engine.dispose()
 
 
 def _load() -> str:
@@ -232,14 +262,17 @@ def main() -> None:
     parser.add_argument("--contracts", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument("--profile", action="store_true", help="then profile it (pyinstrument)")
     args = parser.parse_args()
     print(f"{args.contracts:,} contracts x 3 activities, period {current_month()}")
     if args.only in (None, "sqlite"):
         with tempfile.TemporaryDirectory() as tmp:
-            measure("SQLite", f"sqlite:///{tmp}/overview.db", args.contracts, args.repeat)
+            url = f"sqlite:///{tmp}/overview.db"
+            measure("SQLite", url, args.contracts, args.repeat, args.profile)
     if args.only in (None, "postgresql"):
         with PostgresServer() as server:
-            measure("PostgreSQL", server.create_database("overview"), args.contracts, args.repeat)
+            url = server.create_database("overview")
+            measure("PostgreSQL", url, args.contracts, args.repeat, args.profile)
 
 
 if __name__ == "__main__":

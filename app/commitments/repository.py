@@ -1,15 +1,39 @@
 """All SQL of the commitments domain."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.core.pagination import PageParams
-from app.core.repository import Repository
+from app.core.repository import Repository, one_of
 
 _IN_CLAUSE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    """The columns of a commitment version the binding rule and its readers need."""
+
+    id: str
+    received_at: datetime
+    label: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class StoredLine:
+    """A version's line for one (activity, period), with its version, as plain values: the
+    overview resolves 900 activities' lines at once, and ORM objects were a fifth of its
+    time."""
+
+    activity_id: str
+    volume: Decimal
+    aht_seconds: Decimal | None
+    version: VersionFacts
 
 
 class CommitmentRepository(Repository[CommitmentVersion]):
@@ -23,21 +47,36 @@ class CommitmentRepository(Repository[CommitmentVersion]):
         self.session.add_all(lines)
         self.session.flush()
 
-    def lines_for(
-        self, activity_ids: list[str], period: str
-    ) -> list[tuple[CommitmentLine, CommitmentVersion]]:
+    def lines_for(self, activity_ids: list[str], period: str) -> list[StoredLine]:
         """Every version's line for `period` of these activities, with its version."""
-        found: list[tuple[CommitmentLine, CommitmentVersion]] = []
+        found: list[StoredLine] = []
         for first in range(0, len(activity_ids), _IN_CLAUSE_SIZE):
             rows = self.session.execute(
-                select(CommitmentLine, CommitmentVersion)
+                select(
+                    CommitmentLine.activity_id,
+                    CommitmentLine.volume,
+                    CommitmentLine.aht_seconds,
+                    CommitmentVersion.id,
+                    CommitmentVersion.received_at,
+                    CommitmentVersion.label,
+                    CommitmentVersion.source,
+                )
                 .join(CommitmentVersion, CommitmentVersion.id == CommitmentLine.version_id)
                 .where(
-                    CommitmentLine.activity_id.in_(activity_ids[first : first + _IN_CLAUSE_SIZE]),
+                    one_of(
+                        self.session,
+                        CommitmentLine.activity_id,
+                        activity_ids[first : first + _IN_CLAUSE_SIZE],
+                    ),
                     CommitmentLine.period == period,
                 )
-            ).all()
-            found += [(line, version) for line, version in rows]
+            )
+            found += [
+                StoredLine(
+                    activity_id, volume, aht, VersionFacts(version_id, received, label, source)
+                )
+                for activity_id, volume, aht, version_id, received, label, source in rows
+            ]
         return found
 
     def periods_committed(
@@ -100,7 +139,11 @@ class CommitmentRepository(Repository[CommitmentVersion]):
         for first in range(0, len(activity_ids), _IN_CLAUSE_SIZE):
             rows = self.session.scalars(
                 select(Adjustment).where(
-                    Adjustment.activity_id.in_(activity_ids[first : first + _IN_CLAUSE_SIZE]),
+                    one_of(
+                        self.session,
+                        Adjustment.activity_id,
+                        activity_ids[first : first + _IN_CLAUSE_SIZE],
+                    ),
                     Adjustment.period == period,
                 )
             )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from app.contracts.facts import ActivityRow, PriceRow
 from app.contracts.tables import Activity, ActivityPrice, Client, Contract, ContractAmendment
 from app.core.pagination import PageParams
-from app.core.repository import Repository
+from app.core.repository import Repository, one_of
 
 _IN_CLAUSE_SIZE = 500
 
@@ -107,7 +107,7 @@ class ActivityRepository(Repository[Activity]):
                     ActivityPrice.unit_price,
                 )
                 .join(Activity, Activity.id == ActivityPrice.activity_id)
-                .where(Activity.contract_id.in_(batch))
+                .where(one_of(self.session, Activity.contract_id, batch))
                 .order_by(ActivityPrice.effective_from)
             ):
                 prices[activity_id].append(PriceRow(effective_from, unit_price))
@@ -130,7 +130,7 @@ class ActivityRepository(Repository[Activity]):
                         Activity.volume_basis,
                         Activity.reference_aht_seconds,
                     )
-                    .where(Activity.contract_id.in_(batch))
+                    .where(one_of(self.session, Activity.contract_id, batch))
                     .order_by(Activity.id)
                 )
             ]
@@ -176,7 +176,11 @@ class AmendmentRepository(Repository[ContractAmendment]):
             for row in self.session.scalars(
                 select(ContractAmendment)
                 .where(
-                    ContractAmendment.contract_id.in_(contract_ids[first : first + _IN_CLAUSE_SIZE])
+                    one_of(
+                        self.session,
+                        ContractAmendment.contract_id,
+                        contract_ids[first : first + _IN_CLAUSE_SIZE],
+                    )
                 )
                 .order_by(
                     ContractAmendment.effective_from,

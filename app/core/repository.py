@@ -1,10 +1,12 @@
 """The small generic base every domain repository builds on."""
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, any_, bindparam, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.core.orm import Base
@@ -16,6 +18,20 @@ from app.core.pagination import (
 )
 
 ModelT = TypeVar("ModelT", bound=Base)
+
+
+def one_of(
+    session: Session, column: InstrumentedAttribute[str], values: Sequence[str]
+) -> ColumnElement[bool]:
+    """`column IN values` with the values as one parameter, however many: an array on
+    PostgreSQL (`= ANY`), a JSON array on SQLite (`json_each`). One parameter per id cost the
+    portfolio overview (900 activities) a fifth of its time on PostgreSQL, where the driver
+    parses such a long query again on every call; as one parameter the statement stays the
+    same text, cached whole by SQLAlchemy and by the driver."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+    listed = func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
+    return column.in_(select(listed.table_valued("value").c.value))
 
 
 class Repository(Generic[ModelT]):

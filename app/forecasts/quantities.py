@@ -9,7 +9,7 @@ import numpy as np
 
 from app.contracts.service import ActivityFacts
 from app.core import charter
-from app.forecasts.repository import FloatArray
+from app.forecasts.samples import FloatArray
 from app.forecasts.schemas import Volume
 
 _SECONDS_PER_HOUR = Decimal(3600)

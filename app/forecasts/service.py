@@ -27,7 +27,8 @@ from app.core.queue import FittingPool
 from app.core.transactions import Transactions
 from app.core.wording import counted
 from app.forecasts import results, schemas
-from app.forecasts.repository import FloatArray, ForecastRepository, PointRow
+from app.forecasts.repository import ForecastRepository, PointRow
+from app.forecasts.samples import FloatArray
 from app.forecasts.tables import ForecastPoint, SpecialDay
 from app.forecasts.tasks import run_forecast
 from app.volumes import service as volumes
@@ -304,12 +305,13 @@ def month_forecasts(
 
 def _month_of(
     run_id: str,
-    samples: Sequence[Sequence[float] | FloatArray] | None,
+    samples: FloatArray | Sequence[Sequence[float]] | None,
     points: Sequence[ForecastPoint | PointRow],
     period: Period,
     timezone: ZoneInfo,
 ) -> MonthForecast | None:
-    """The point of `period` in a month run, with its simulated totals."""
+    """The point of `period` in a month run, with its simulated totals (as stored, or as
+    given to a run not yet read back in this session)."""
     month_start = local_midnight(period.first_day, timezone)
     for index, point in enumerate(points):
         if point.period_start == month_start and samples is not None:

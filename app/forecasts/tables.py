@@ -10,14 +10,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.ids import new_id
 from app.core.orm import Base, TimestampMixin, utc_now
 from app.core.types import ExactDecimal, UTCDateTime
+from app.forecasts.samples import FloatArray, SampleMatrix
 
 
 class ForecastRun(Base):
     """One forecast of one activity, as it was made: request, method chosen and why, backtest
     scores, and the calendar assumptions a planner may want to confirm.
 
-    `samples` keeps the simulated period totals of day and month forecasts, from which the
-    comparison reads probabilities (P(actual < trigger)) without re-running the model.
+    `samples` keeps the simulated period totals of month forecasts (a row per point, as
+    float64 bytes: `samples.SampleMatrix`), from which the comparison and the overview read
+    probabilities (P(actual < trigger)) without re-running the model.
     """
 
     __tablename__ = "forecast_runs"
@@ -38,9 +40,11 @@ class ForecastRun(Base):
     assumptions: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     """Days forecast closed and unconfirmed holidays, with reasons (None on runs made before
     they were recorded)."""
-    samples: Mapped[list[list[float]] | None] = mapped_column(JSON)
     created_by_key_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    samples: Mapped[FloatArray | None] = mapped_column(SampleMatrix())
+    """Last, as the migration left it: SQLite reads a row's columns in order, and the other
+    columns of a run are then read without walking its totals' overflow pages."""
 
 
 class ForecastPoint(Base):

@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
+from app.core.repository import one_of
 from app.volumes.parsing import IntArray, ValidRows
 from app.volumes.tables import IntervalActual
 
@@ -182,7 +183,7 @@ class VolumeRepository:
                     func.sum(IntervalActual.handled * func.coalesce(IntervalActual.aht_ms, 0)),
                 )
                 .where(
-                    IntervalActual.activity_id.in_(batch),
+                    one_of(self.session, IntervalActual.activity_id, batch),
                     IntervalActual.interval_start >= start,
                     IntervalActual.interval_start < end,
                 )

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.billing.tables import Invoice
 from app.core.pagination import PageParams
-from app.core.repository import Repository
+from app.core.repository import Repository, one_of
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class ReportingRepository(Repository[Invoice]):
             self.session.scalars(
                 select(Invoice)
                 .where(
-                    Invoice.contract_id.in_(contract_ids),
+                    one_of(self.session, Invoice.contract_id, contract_ids),
                     Invoice.period == period,
                     Invoice.kind == "invoice",
                 )
