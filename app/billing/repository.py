@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.billing import clock
 from app.billing.tables import Invoice, InvoicePayment, InvoiceSequence
-from app.core.db import dialect_insert
+from app.core.db import EncodedJSON, dialect_insert
 from app.core.ids import new_id
 from app.core.pagination import PageParams
 from app.core.repository import Repository
@@ -65,7 +65,14 @@ class InvoiceRepository(Repository[Invoice]):
             return {}
         stamp = clock.hold(self.session)
         rows = [
-            {**draft, "id": new_id("inv"), "created_at": stamp, "updated_at": stamp}
+            {
+                **draft,
+                "id": new_id("inv"),
+                "created_at": stamp,
+                "updated_at": stamp,
+                "lines": EncodedJSON.of(draft["lines"]),
+                "computation": EncodedJSON.of(draft["computation"]),
+            }
             for draft in drafts
         ]
         statement = (

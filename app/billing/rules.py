@@ -90,13 +90,14 @@ def round_half_up(amount: Decimal) -> Decimal:
 
 def _settle(value: Decimal) -> Decimal:
     """``value`` to 30 decimal places, without trailing zeros (see the module docstring)."""
-    with localcontext(ARITHMETIC):
-        settled = value.quantize(_SETTLE_QUANTUM)
-        if settled.is_zero():
-            return _ZERO
-        if settled == settled.to_integral_value():
-            return settled.quantize(_ONE)
-        return settled.normalize()
+    # The context is passed to each operation rather than entered with `localcontext`: the
+    # same arithmetic, without a context switch on each of the dozen values per activity.
+    settled = value.quantize(_SETTLE_QUANTUM, context=ARITHMETIC)
+    if settled.is_zero():
+        return _ZERO
+    if settled == settled.to_integral_value(context=ARITHMETIC):
+        return settled.quantize(_ONE, context=ARITHMETIC)
+    return settled.normalize(ARITHMETIC)
 
 
 def _require_non_negative(name: str, value: Decimal | None) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.commitments import binding as binding_rule
 from app.commitments import schemas, submission
-from app.commitments.repository import CommitmentRepository
+from app.commitments.repository import CommitmentRepository, StoredLine
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.contracts import dependents
 from app.contracts import service as contracts
@@ -251,7 +251,8 @@ class PeriodCommitment:
     latest: binding_rule.CommitmentLine | None
     committed: Decimal | None
     adjustments: Decimal
-    versions: dict[str, CommitmentVersion]
+    versions: dict[str, StoredLine]
+    """The stored lines of the period's versions, by version id."""
 
 
 def resolve_period(
@@ -272,9 +273,9 @@ def resolve_periods(
     `period`, when the caller has read them already (the portfolio overview)."""
     repository = CommitmentRepository(session)
     ids = [activity.id for activity, _ in activities]
-    stored: dict[str, list[tuple[CommitmentLine, CommitmentVersion]]] = {i: [] for i in ids}
-    for line, version in repository.lines_for(ids, str(period)):
-        stored[line.activity_id].append((line, version))
+    stored: dict[str, list[StoredLine]] = {i: [] for i in ids}
+    for line in repository.lines_for(ids, str(period)):
+        stored[line.activity_id].append(line)
     adjustments = repository.adjustment_totals(ids, str(period))
     if in_force is None:
         unique = list({contract.id: contract for _, contract in activities}.values())
@@ -297,17 +298,17 @@ def _resolve(
     contract: Contract,
     deadline_days: int,
     period: Period,
-    stored: list[tuple[CommitmentLine, CommitmentVersion]],
+    stored: list[StoredLine],
     adjustments: Decimal,
 ) -> PeriodCommitment:
     candidates = [
         binding_rule.CommitmentLine(
-            version_id=version.id,
-            received_at=version.received_at,
+            version_id=line.version_id,
+            received_at=line.received_at,
             volume=line.volume,
             aht_seconds=line.aht_seconds,
         )
-        for line, version in stored
+        for line in stored
     ]
     resolution = binding_rule.resolve_for_period(
         candidates, period, ZoneInfo(contract.timezone), deadline_days
@@ -327,7 +328,7 @@ def _resolve(
         latest=resolution.latest,
         committed=committed,
         adjustments=adjustments,
-        versions={version.id: version for _, version in stored},
+        versions={line.version_id: line for line in stored},
     )
 
 
