@@ -107,13 +107,15 @@ def compute_many(
     in_force = contracts.terms_for(session, contract_list, period)
     committed = commitments.resolve_periods(session, pairs, period, in_force)
     actuals = _actuals(session, contract_list, by_contract, period)
-    stored = _open_forecasts(session, pairs, period, now)
+    zones = _Zones(period, now)
+    stored = _open_forecasts(session, pairs, period, zones)
     return {
         contract.id: _evaluate(
             contract,
             in_force[contract.id],
             period,
             now,
+            zones,
             by_contract[contract.id],
             committed,
             actuals,
@@ -123,8 +125,30 @@ def compute_many(
     }
 
 
+class _Zones:
+    """The period's instants and whether it has ended, once per time zone of a batch (ten
+    thousand contracts share a few zones)."""
+
+    def __init__(self, period: Period, now: datetime) -> None:
+        self.period, self.now = period, now
+        self._of: dict[str, tuple[ZoneInfo, datetime, datetime, bool]] = {}
+
+    def of(self, zone: str) -> tuple[ZoneInfo, datetime, datetime, bool]:
+        """The zone, the period's UTC bounds in it, and whether the period is closed there."""
+        found = self._of.get(zone)
+        if found is None:
+            timezone = ZoneInfo(zone)
+            start, end = period_bounds(self.period, timezone)
+            closed = is_period_closed(self.period, timezone, self.now)
+            found = self._of[zone] = (timezone, start, end, closed)
+        return found
+
+
 def _open_forecasts(
-    session: Session, pairs: Sequence[tuple[ActivityFacts, Contract]], period: Period, now: datetime
+    session: Session,
+    pairs: Sequence[tuple[ActivityFacts, Contract]],
+    period: Period,
+    zones: _Zones,
 ) -> dict[str, forecasts.MonthForecast]:
     """The stored month forecasts of the activities whose period is still open (what their
     projection is made from); none are read for closed periods (invoice runs)."""
@@ -133,7 +157,7 @@ def _open_forecasts(
             activity.id, quantities.forecast_volume(activity), ZoneInfo(contract.timezone)
         )
         for activity, contract in pairs
-        if not is_period_closed(period, ZoneInfo(contract.timezone), now)
+        if not zones.of(contract.timezone)[3]
     ]
     return forecasts.month_forecasts(session, wanted, period) if wanted else {}
 
@@ -160,6 +184,7 @@ def _evaluate(
     in_force: contracts.Terms,
     period: Period,
     now: datetime,
+    zones: _Zones,
     activities: list[ActivityFacts],
     committed: dict[str, commitments.PeriodCommitment],
     actuals: dict[str, volumes.PeriodActuals],
@@ -174,9 +199,8 @@ def _evaluate(
     )
     figures = [_figures(a, period, committed[a.id], actuals) for a in activities]
     judged = _judge(terms, figures)
-    timezone = ZoneInfo(contract.timezone)
-    start, end = period_bounds(period, timezone)
-    provisional = not is_period_closed(period, timezone, now)
+    timezone, start, end, closed = zones.of(contract.timezone)
+    provisional = not closed
     projected = None
     if provisional:
         projected = _project(terms, activities, figures, stored, start, end, now)
@@ -377,7 +401,11 @@ def as_json(figures: dict[str, Any]) -> dict[str, Any]:
     API's canonical form (money and ratios with at least two decimals), whichever database
     they were read from."""
     return {
-        name: value if value is None or type(value) is str else _json_value(name, value)
+        name: value
+        if value is None or type(value) is str
+        else str(canonical_decimal(value, 2 if name in _TWO_PLACES else 0))
+        if type(value) is Decimal
+        else _json_value(name, value)
         for name, value in figures.items()
     }
 
