@@ -137,23 +137,22 @@ def _judge(terms: ContractTerms, committed: Decimal, actual: Decimal) -> _Judgem
     whole commitment) trigger and floor are 0, so there is never a shortfall, and any actual
     activity is over the band: the client sent work it had not committed to.
     """
-    with localcontext(ARITHMETIC):
-        trigger = committed * terms.trigger_ratio
-        floor = committed * terms.floor_ratio
-        upper = committed * (_ONE + terms.upper_tolerance)
-        if _settle(actual) < _settle(trigger):
-            gap = floor - actual
-            shortfall = gap if _settle(gap) > _ZERO else _ZERO
-            return _Judgement(trigger, floor, shortfall, BandStatus.UNDER_BAND)
-        status = (
-            BandStatus.OVER_BAND if _settle(actual) > _settle(upper) else BandStatus.WITHIN_BAND
-        )
-        return _Judgement(trigger, floor, _ZERO, status)
+    # ARITHMETIC's own operations: the arithmetic of `localcontext(ARITHMETIC)` without
+    # entering it, once per activity of an invoice run over thousands of contracts.
+    trigger = ARITHMETIC.multiply(committed, terms.trigger_ratio)
+    floor = ARITHMETIC.multiply(committed, terms.floor_ratio)
+    upper = ARITHMETIC.multiply(committed, ARITHMETIC.add(_ONE, terms.upper_tolerance))
+    settled_actual = _settle(actual)
+    if settled_actual < _settle(trigger):
+        gap = ARITHMETIC.subtract(floor, actual)
+        shortfall = gap if _settle(gap) > _ZERO else _ZERO
+        return _Judgement(trigger, floor, shortfall, BandStatus.UNDER_BAND)
+    status = BandStatus.OVER_BAND if settled_actual > _settle(upper) else BandStatus.WITHIN_BAND
+    return _Judgement(trigger, floor, _ZERO, status)
 
 
 def _effective(committed: Decimal, adjustments: Decimal) -> Decimal:
-    with localcontext(ARITHMETIC):
-        return max(_ZERO, committed - adjustments)
+    return max(_ZERO, ARITHMETIC.subtract(committed, adjustments))
 
 
 @dataclass(frozen=True)

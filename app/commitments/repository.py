@@ -47,7 +47,7 @@ class CommitmentRepository(Repository[CommitmentVersion]):
         for first in range(0, len(activity_ids), _IN_CLAUSE_SIZE):
             found += [
                 StoredLine(*row)
-                for row in self.session.execute(
+                for row in self.rows(
                     select(
                         CommitmentLine.activity_id,
                         CommitmentLine.volume,

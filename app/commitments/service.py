@@ -29,7 +29,7 @@ from app.core.errors import FieldError, Forbidden, NotFound, failed, field_error
 from app.core.fields import parse_period
 from app.core.orm import utc_now
 from app.core.pagination import PageParams
-from app.core.periods import Period, period_of
+from app.core.periods import Period, commitment_deadline, period_of
 
 SOURCE_API = "api"
 SOURCE_IMPORT = "import"
@@ -280,11 +280,17 @@ def resolve_periods(
     if in_force is None:
         unique = list({contract.id: contract for _, contract in activities}.values())
         in_force = contracts.terms_for(session, unique, period)
+    deadlines: dict[tuple[str, int], datetime] = {}  # ten thousand contracts, a few of each
+    for _, contract in activities:
+        days = in_force[contract.id].commitment_deadline_days
+        if (contract.timezone, days) not in deadlines:
+            deadlines[(contract.timezone, days)] = commitment_deadline(
+                period, ZoneInfo(contract.timezone), days
+            )
     return {
         activity.id: _resolve(
             activity,
-            contract,
-            in_force[contract.id].commitment_deadline_days,
+            deadlines[(contract.timezone, in_force[contract.id].commitment_deadline_days)],
             period,
             stored[activity.id],
             adjustments.get(activity.id, Decimal(0)),
@@ -295,12 +301,13 @@ def resolve_periods(
 
 def _resolve(
     activity: ActivityFacts,
-    contract: Contract,
-    deadline_days: int,
+    deadline: datetime,
     period: Period,
     stored: list[StoredLine],
     adjustments: Decimal,
 ) -> PeriodCommitment:
+    """`binding.resolve_for_period` with the period's deadline computed by the caller, once
+    per zone and deadline."""
     candidates = [
         binding_rule.CommitmentLine(
             version_id=line.version_id,
@@ -310,9 +317,7 @@ def _resolve(
         )
         for line in stored
     ]
-    resolution = binding_rule.resolve_for_period(
-        candidates, period, ZoneInfo(contract.timezone), deadline_days
-    )
+    resolution = binding_rule.resolve_binding(candidates, deadline)
     committed = None
     if resolution.binding is not None:
         committed = committed_quantity(

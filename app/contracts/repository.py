@@ -107,7 +107,7 @@ class ActivityRepository(Repository[Activity]):
         for first in range(0, len(contract_ids), _IN_CLAUSE_SIZE):
             batch = contract_ids[first : first + _IN_CLAUSE_SIZE]
             prices: dict[str, list[PriceRow]] = defaultdict(list)
-            for activity_id, effective_from, unit_price in self.session.execute(
+            for activity_id, effective_from, unit_price in self.rows(
                 select(
                     ActivityPrice.activity_id,
                     ActivityPrice.effective_from,
@@ -128,7 +128,7 @@ class ActivityRepository(Repository[Activity]):
                     row.reference_aht_seconds,
                     tuple(prices[row.id]),
                 )
-                for row in self.session.execute(
+                for row in self.rows(
                     select(
                         Activity.id,
                         Activity.contract_id,

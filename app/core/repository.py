@@ -2,9 +2,9 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.core.orm import Base
@@ -16,6 +16,7 @@ from app.core.pagination import (
 )
 
 ModelT = TypeVar("ModelT", bound=Base)
+_Columns = TypeVarTuple("_Columns")
 
 
 class Repository(Generic[ModelT]):
@@ -33,6 +34,14 @@ class Repository(Generic[ModelT]):
         self.session.add(obj)
         self.session.flush()
         return obj
+
+    def rows(self, statement: Select[*_Columns]) -> Sequence[Row[*_Columns]]:
+        """The rows of a select of columns, on the session's connection and transaction, after
+        the autoflush `session.execute` would do, without the ORM's per-row result machinery
+        (which cost as much as the query when a batch reads ten thousand activities' rows)."""
+        if self.session.autoflush:
+            self.session.flush()
+        return self.session.connection().execute(statement).all()
 
     def select(self) -> Select[ModelT]:
         return select(self.model)
