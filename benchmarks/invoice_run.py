@@ -2,7 +2,8 @@
 
 For each database the script builds a fresh migrated database (contracts, activities, prices,
 one binding commitment version per contract, October 2026 actuals: about half the contracts
-fall short), starts the API on loopback and times `POST /v1/invoice-runs` for 2026-10. As a
+fall short), starts the API on loopback (`plancher serve`, in its own process) and times
+`POST /v1/invoice-runs` for 2026-10 until the run has ended. As a
 baseline measured in the same run, it times the raw driver reading the run's inputs (commitment
 lines, adjustments, actual sums per activity, activities and prices) and inserting as many
 invoice rows as the run created (copies of one of them, by SQLAlchemy Core's executemany with
@@ -15,7 +16,6 @@ contracts/s and the ratio to the baseline.
 import argparse
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -24,12 +24,14 @@ from typing import Any
 
 import httpx
 import numpy as np
-import uvicorn
 from sqlalchemy import insert, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from servers import served  # noqa: E402
 
 from app.billing.tables import Invoice  # noqa: E402
 from app.commitments.tables import CommitmentLine, CommitmentVersion  # noqa: E402
@@ -38,8 +40,6 @@ from app.core.auth import Role, issue_key  # noqa: E402
 from app.core.db import Database, create_db_engine, session_scope  # noqa: E402
 from app.core.ids import new_id  # noqa: E402
 from app.core.migrations import upgrade_to_head  # noqa: E402
-from app.core.settings import Settings  # noqa: E402
-from app.main import create_app  # noqa: E402
 from app.volumes.tables import IntervalActual  # noqa: E402
 
 from pg_server import PostgresServer  # noqa: E402
@@ -189,20 +189,23 @@ def baseline_seconds(database: Database, invoices: int) -> float:
 
 
 def timed_run(url: str, database: Database) -> tuple[float, dict[str, Any]]:
+    """`POST /v1/invoice-runs` to `plancher serve` in its own process, then its status polled
+    every 50 ms until the run ends. (The server once ran on a thread of this process: the
+    polls' client work, decoding thousands of invoice ids twenty times a second, then competed
+    with the run for this process's interpreter lock and added a quarter to the figure.)"""
     with session_scope(database) as session:
         key = issue_key(session, Role.BILLING).secret
     # The server's own task runner runs the batches (no worker processes to start).
-    settings = Settings(database_url=url, log_level="WARNING", task_queue="local")
-    app = create_app(settings, database=database)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    env = {
+        "PLANCHER_DATABASE_URL": url,
+        "PLANCHER_LOG_LEVEL": "WARNING",
+        "PLANCHER_TASK_QUEUE": "local",
+        "PLANCHER_FORECAST_WARM_UP": "false",
+    }
+    command = [str(ROOT / ".venv/bin/plancher"), "serve", "--port"]
+    with served(command, env) as (server, _):
         headers = {"Authorization": f"Bearer {key}"}
-        base = f"http://127.0.0.1:{port}/v1/invoice-runs"
+        base = f"{server}/v1/invoice-runs"
         started = time.perf_counter()
         response = httpx.post(base, json={"period": "2026-10"}, headers=headers, timeout=3600)
         response.raise_for_status()
@@ -211,9 +214,6 @@ def timed_run(url: str, database: Database) -> tuple[float, dict[str, Any]]:
             time.sleep(0.05)
             run = httpx.get(f"{base}/{run['id']}", headers=headers, timeout=60).json()
         return time.perf_counter() - started, run
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def measure(name: str, url: str, contracts: int) -> None:

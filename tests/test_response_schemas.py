@@ -18,7 +18,7 @@ from sqlalchemy import inspect as orm_inspect
 
 import app
 from app.billing import schemas as billing
-from app.billing.shortfall import Shortfall
+from app.billing.shortfall import Shortfall, ShortfallLine
 from app.billing.tables import Invoice
 from app.commitments import schemas as commitments
 from app.commitments.tables import Adjustment
@@ -32,6 +32,7 @@ from app.outlook.overview import PooledPosition
 
 SOURCES: dict[type[BaseModel], type] = {
     billing.ShortfallOut: Shortfall,
+    billing.ShortfallLineOut: ShortfallLine,
     commitments.AdjustmentOut: Adjustment,
     contracts.ActivityOut: Activity,
     contracts.AmendmentOut: ContractAmendment,

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.billing import clock
 from app.billing.tables import Invoice, InvoicePayment, InvoiceSequence
-from app.core.db import dialect_insert
+from app.core.db import EncodedJSON, dialect_insert
 from app.core.ids import new_id
 from app.core.pagination import PageParams
 from app.core.repository import Repository
@@ -65,15 +65,27 @@ class InvoiceRepository(Repository[Invoice]):
             return {}
         stamp = clock.hold(self.session)
         rows = [
-            {**draft, "id": new_id("inv"), "created_at": stamp, "updated_at": stamp}
+            {
+                **draft,
+                "id": new_id("inv"),
+                "created_at": stamp,
+                "updated_at": stamp,
+                "lines": EncodedJSON.of(draft["lines"]),
+                "computation": EncodedJSON.of(draft["computation"]),
+            }
             for draft in drafts
         ]
+        table = Invoice.__table__
         statement = (
-            dialect_insert(self.session)(Invoice)
-            .on_conflict_do_nothing(index_elements=[Invoice.generation_key])
-            .returning(Invoice.generation_key, Invoice.id)
+            dialect_insert(self.session)(table)
+            .on_conflict_do_nothing(index_elements=[table.c.generation_key])
+            .returning(table.c.generation_key, table.c.id)
         )
-        inserted = self.session.execute(statement, rows)
+        # The table's insert on the session's connection and transaction: the ORM's bulk
+        # insert of dictionaries ran the same statement with more work per row. Nothing is
+        # left pending before it (the flush `session.execute` would do).
+        self.session.flush()
+        inserted = self.session.connection().execute(statement, rows)
         return {key: invoice_id for key, invoice_id in inserted}
 
     def insert_unique(self, invoice: Invoice) -> bool:

@@ -22,6 +22,9 @@ InvoiceKind = Literal["invoice", "credit_note"]
 
 
 class ShortfallLineOut(BaseModel):
+    # The service's lines are `shortfall.ShortfallLine` dataclasses with these fields.
+    model_config = ConfigDict(from_attributes=True)
+
     activity_id: str
     activity_name: str
     billing_unit: str

@@ -227,10 +227,9 @@ def run(
     """Generate the period's invoice for every contract in force (or for those of
     `contract_ids` that are: one batch of a stored run, `billing.runs`), in batches."""
     period = parse_period(period_text, location="body")
-    in_force = contracts.contracts_in_force(session, period.first_day, period.next().first_day)
-    if contract_ids is not None:
-        wanted = set(contract_ids)
-        in_force = [contract for contract in in_force if contract.id in wanted]
+    in_force = contracts.contracts_in_force(
+        session, period.first_day, period.next().first_day, contract_ids
+    )
     summary = RunSummary(period=str(period))
     now = utc_now()
     for first in range(0, len(in_force), RUN_BATCH):

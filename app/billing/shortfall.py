@@ -20,13 +20,45 @@ from sqlalchemy.orm import Session
 from app.billing import rules, schemas
 from app.commitments import service as commitments
 from app.contracts import service as contracts
-from app.contracts.service import Activity, Contract
+from app.contracts.service import ActivityFacts, Contract
 from app.core import charter
 from app.core.fields import canonical_decimal
 from app.core.periods import Period, is_period_closed, period_bounds
 from app.forecasts import quantities
 from app.forecasts import service as forecasts
 from app.volumes import service as volumes
+
+
+@dataclass(frozen=True)
+class ShortfallLine:
+    """One activity's line: the fields of `schemas.ShortfallLineOut`, in its order (a test
+    holds them equal), as a plain dataclass. The response validates it once; an invoice run
+    stores it as JSON without a pydantic model per activity (building and validating those
+    was a fifth of the run's computation)."""
+
+    activity_id: str
+    activity_name: str
+    billing_unit: str
+    volume_basis: str
+    binding_commitment_id: str | None
+    binding_received_at: datetime | None
+    latest_commitment_id: str | None
+    deadline: datetime
+    committed: Decimal | None
+    adjustments: Decimal
+    committed_effective: Decimal
+    actual: Decimal
+    trigger: Decimal
+    floor: Decimal
+    shortfall_units: Decimal
+    unit_price: Decimal | None
+    amount: Decimal
+    status: str
+    reason: str | None
+    projected_actual: Decimal | None = None
+    projected_amount: Decimal | None = None
+    projection: Literal["forecast", "pro_rata"] | None = None
+    projection_forecast_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,7 +75,7 @@ class Shortfall:
     floor_ratio: Decimal
     upper_tolerance: Decimal
     vat_rate: Decimal
-    lines: tuple[schemas.ShortfallLineOut, ...]
+    lines: tuple[ShortfallLine, ...]
     pooled: schemas.PooledOut | None
     net_amount: Decimal
     projected_net_amount: Decimal | None
@@ -66,22 +98,24 @@ def compute(session: Session, contract: Contract, period: Period, now: datetime)
 def compute_many(
     session: Session, contract_list: Sequence[Contract], period: Period, now: datetime
 ) -> dict[str, Shortfall]:
-    activities = contracts.activities_of(session, [contract.id for contract in contract_list])
-    by_contract: dict[str, list[Activity]] = defaultdict(list)
+    activities = contracts.activity_rows(session, [contract.id for contract in contract_list])
+    by_contract: dict[str, list[ActivityFacts]] = defaultdict(list)
     for activity in activities:
         by_contract[activity.contract_id].append(activity)
     contract_of = {contract.id: contract for contract in contract_list}
     pairs = [(activity, contract_of[activity.contract_id]) for activity in activities]
-    committed = commitments.resolve_periods(session, pairs, period)
-    actuals = _actuals(session, contract_list, by_contract, period)
     in_force = contracts.terms_for(session, contract_list, period)
-    stored = _open_forecasts(session, pairs, period, now)
+    committed = commitments.resolve_periods(session, pairs, period, in_force)
+    actuals = _actuals(session, contract_list, by_contract, period)
+    zones = _Zones(period, now)
+    stored = _open_forecasts(session, pairs, period, zones)
     return {
         contract.id: _evaluate(
             contract,
             in_force[contract.id],
             period,
             now,
+            zones,
             by_contract[contract.id],
             committed,
             actuals,
@@ -91,8 +125,30 @@ def compute_many(
     }
 
 
+class _Zones:
+    """The period's instants and whether it has ended, once per time zone of a batch (ten
+    thousand contracts share a few zones)."""
+
+    def __init__(self, period: Period, now: datetime) -> None:
+        self.period, self.now = period, now
+        self._of: dict[str, tuple[ZoneInfo, datetime, datetime, bool]] = {}
+
+    def of(self, zone: str) -> tuple[ZoneInfo, datetime, datetime, bool]:
+        """The zone, the period's UTC bounds in it, and whether the period is closed there."""
+        found = self._of.get(zone)
+        if found is None:
+            timezone = ZoneInfo(zone)
+            start, end = period_bounds(self.period, timezone)
+            closed = is_period_closed(self.period, timezone, self.now)
+            found = self._of[zone] = (timezone, start, end, closed)
+        return found
+
+
 def _open_forecasts(
-    session: Session, pairs: Sequence[tuple[Activity, Contract]], period: Period, now: datetime
+    session: Session,
+    pairs: Sequence[tuple[ActivityFacts, Contract]],
+    period: Period,
+    zones: _Zones,
 ) -> dict[str, forecasts.MonthForecast]:
     """The stored month forecasts of the activities whose period is still open (what their
     projection is made from); none are read for closed periods (invoice runs)."""
@@ -101,7 +157,7 @@ def _open_forecasts(
             activity.id, quantities.forecast_volume(activity), ZoneInfo(contract.timezone)
         )
         for activity, contract in pairs
-        if not is_period_closed(period, ZoneInfo(contract.timezone), now)
+        if not zones.of(contract.timezone)[3]
     ]
     return forecasts.month_forecasts(session, wanted, period) if wanted else {}
 
@@ -109,7 +165,7 @@ def _open_forecasts(
 def _actuals(
     session: Session,
     contract_list: Sequence[Contract],
-    by_contract: dict[str, list[Activity]],
+    by_contract: dict[str, list[ActivityFacts]],
     period: Period,
 ) -> dict[str, volumes.PeriodActuals]:
     """Period totals, one query per time zone (a period's instants depend on the zone)."""
@@ -128,7 +184,8 @@ def _evaluate(
     in_force: contracts.Terms,
     period: Period,
     now: datetime,
-    activities: list[Activity],
+    zones: _Zones,
+    activities: list[ActivityFacts],
     committed: dict[str, commitments.PeriodCommitment],
     actuals: dict[str, volumes.PeriodActuals],
     stored: dict[str, forecasts.MonthForecast],
@@ -142,9 +199,8 @@ def _evaluate(
     )
     figures = [_figures(a, period, committed[a.id], actuals) for a in activities]
     judged = _judge(terms, figures)
-    timezone = ZoneInfo(contract.timezone)
-    start, end = period_bounds(period, timezone)
-    provisional = not is_period_closed(period, timezone, now)
+    timezone, start, end, closed = zones.of(contract.timezone)
+    provisional = not closed
     projected = None
     if provisional:
         projected = _project(terms, activities, figures, stored, start, end, now)
@@ -228,7 +284,7 @@ class _Basis:
 
 def _project(
     terms: rules.ContractTerms,
-    activities: Sequence[Activity],
+    activities: Sequence[ActivityFacts],
     figures: Sequence[rules.ActivityFigures],
     stored: dict[str, forecasts.MonthForecast],
     start: datetime,
@@ -259,7 +315,7 @@ def _project(
 
 
 def _figures(
-    activity: Activity,
+    activity: ActivityFacts,
     period: Period,
     commitment: commitments.PeriodCommitment,
     actuals: dict[str, volumes.PeriodActuals],
@@ -284,21 +340,21 @@ def _figures(
 
 
 def _line(
-    activity: Activity,
+    activity: ActivityFacts,
     commitment: commitments.PeriodCommitment,
     evaluation: rules.ActivityShortfall,
     billed: bool,
     provisional: bool,
     projection: tuple[rules.ActivityShortfall, _Basis] | None,
-) -> schemas.ShortfallLineOut:
+) -> "ShortfallLine":
     """One activity's figures; under pooled evaluation they inform and `amount` is 0. While
     the period is open the status is `open` (the band is judged only once it has ended) and
     `projection` is the evaluation of the projected actual and what it was made from, once the
     period has started.
 
-    The line is the response's own type, from the rule's figures to the API and the invoice."""
+    The line has the response's fields, from the rule's figures to the API and the invoice."""
     bound = commitment.binding
-    return schemas.ShortfallLineOut(
+    return ShortfallLine(
         activity_id=activity.id,
         activity_name=activity.name,
         billing_unit=activity.billing_unit,
@@ -344,7 +400,14 @@ def as_json(figures: dict[str, Any]) -> dict[str, Any]:
     """Figures as stored on an invoice: instants in RFC 3339, decimals as exact strings in the
     API's canonical form (money and ratios with at least two decimals), whichever database
     they were read from."""
-    return {name: _json_value(name, value) for name, value in figures.items()}
+    return {
+        name: value
+        if value is None or type(value) is str
+        else str(canonical_decimal(value, 2 if name in _TWO_PLACES else 0))
+        if type(value) is Decimal
+        else _json_value(name, value)
+        for name, value in figures.items()
+    }
 
 
 def _json_value(name: str, value: Any) -> Any:

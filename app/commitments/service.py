@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.commitments import binding as binding_rule
 from app.commitments import schemas, submission
-from app.commitments.repository import CommitmentRepository, StoredLine, VersionFacts
+from app.commitments.repository import CommitmentRepository, StoredLine
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.contracts import dependents
 from app.contracts import service as contracts
@@ -29,7 +29,7 @@ from app.core.errors import FieldError, Forbidden, NotFound, failed, field_error
 from app.core.fields import parse_period
 from app.core.orm import utc_now
 from app.core.pagination import PageParams
-from app.core.periods import Period, period_of
+from app.core.periods import Period, commitment_deadline, period_of
 
 SOURCE_API = "api"
 SOURCE_IMPORT = "import"
@@ -251,7 +251,8 @@ class PeriodCommitment:
     latest: binding_rule.CommitmentLine | None
     committed: Decimal | None
     adjustments: Decimal
-    versions: dict[str, VersionFacts]
+    versions: dict[str, StoredLine]
+    """The stored lines of the period's versions, by version id."""
 
 
 def resolve_period(
@@ -279,11 +280,17 @@ def resolve_periods(
     if in_force is None:
         unique = list({contract.id: contract for _, contract in activities}.values())
         in_force = contracts.terms_for(session, unique, period)
+    deadlines: dict[tuple[str, int], datetime] = {}  # ten thousand contracts, a few of each
+    for _, contract in activities:
+        days = in_force[contract.id].commitment_deadline_days
+        if (contract.timezone, days) not in deadlines:
+            deadlines[(contract.timezone, days)] = commitment_deadline(
+                period, ZoneInfo(contract.timezone), days
+            )
     return {
         activity.id: _resolve(
             activity,
-            contract,
-            in_force[contract.id].commitment_deadline_days,
+            deadlines[(contract.timezone, in_force[contract.id].commitment_deadline_days)],
             period,
             stored[activity.id],
             adjustments.get(activity.id, Decimal(0)),
@@ -294,24 +301,23 @@ def resolve_periods(
 
 def _resolve(
     activity: ActivityFacts,
-    contract: Contract,
-    deadline_days: int,
+    deadline: datetime,
     period: Period,
     stored: list[StoredLine],
     adjustments: Decimal,
 ) -> PeriodCommitment:
+    """`binding.resolve_for_period` with the period's deadline computed by the caller, once
+    per zone and deadline."""
     candidates = [
         binding_rule.CommitmentLine(
-            version_id=line.version.id,
-            received_at=line.version.received_at,
+            version_id=line.version_id,
+            received_at=line.received_at,
             volume=line.volume,
             aht_seconds=line.aht_seconds,
         )
         for line in stored
     ]
-    resolution = binding_rule.resolve_for_period(
-        candidates, period, ZoneInfo(contract.timezone), deadline_days
-    )
+    resolution = binding_rule.resolve_binding(candidates, deadline)
     committed = None
     if resolution.binding is not None:
         committed = committed_quantity(
@@ -327,7 +333,7 @@ def _resolve(
         latest=resolution.latest,
         committed=committed,
         adjustments=adjustments,
-        versions={line.version.id: line.version for line in stored},
+        versions={line.version_id: line for line in stored},
     )
 
 

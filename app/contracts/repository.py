@@ -45,17 +45,24 @@ class ContractRepository(Repository[Contract]):
             statement = statement.where(Contract.client_id == client_id)
         return list(self.session.scalars(statement))
 
-    def overlapping(self, start: date, end: date) -> list[Contract]:
-        return list(
-            self.session.scalars(
-                select(Contract)
-                .where(
-                    Contract.starts_on < end,
-                    or_(Contract.ends_on.is_(None), Contract.ends_on > start),
-                )
-                .order_by(Contract.id)
-            )
+    def overlapping(
+        self, start: date, end: date, among: Sequence[str] | None = None
+    ) -> list[Contract]:
+        """The contracts whose dates overlap [start, end), of those in `among` if given."""
+        statement = select(Contract).where(
+            Contract.starts_on < end,
+            or_(Contract.ends_on.is_(None), Contract.ends_on > start),
         )
+        if among is None:
+            return list(self.session.scalars(statement.order_by(Contract.id)))
+        found: list[Contract] = []
+        ids = sorted(set(among))
+        for first in range(0, len(ids), _IN_CLAUSE_SIZE):
+            batch = ids[first : first + _IN_CLAUSE_SIZE]
+            found += self.session.scalars(
+                statement.where(Contract.id.in_(batch)).order_by(Contract.id)
+            )
+        return found
 
     def list_page(
         self, params: PageParams, client_id: str | None
@@ -100,7 +107,7 @@ class ActivityRepository(Repository[Activity]):
         for first in range(0, len(contract_ids), _IN_CLAUSE_SIZE):
             batch = contract_ids[first : first + _IN_CLAUSE_SIZE]
             prices: dict[str, list[PriceRow]] = defaultdict(list)
-            for activity_id, effective_from, unit_price in self.session.execute(
+            for activity_id, effective_from, unit_price in self.rows(
                 select(
                     ActivityPrice.activity_id,
                     ActivityPrice.effective_from,
@@ -121,7 +128,7 @@ class ActivityRepository(Repository[Activity]):
                     row.reference_aht_seconds,
                     tuple(prices[row.id]),
                 )
-                for row in self.session.execute(
+                for row in self.rows(
                     select(
                         Activity.id,
                         Activity.contract_id,

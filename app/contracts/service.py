@@ -502,9 +502,12 @@ def activity_rows(session: Session, contract_ids: Sequence[str]) -> list[Activit
     return ActivityRepository(session).rows_for_contracts(contract_ids)
 
 
-def contracts_in_force(session: Session, period_start: date, period_end: date) -> list[Contract]:
-    """Contracts whose dates overlap [period_start, period_end), for invoice runs."""
-    return ContractRepository(session).overlapping(period_start, period_end)
+def contracts_in_force(
+    session: Session, period_start: date, period_end: date, among: Sequence[str] | None = None
+) -> list[Contract]:
+    """Contracts whose dates overlap [period_start, period_end), for invoice runs; of those
+    in `among` if given (one batch of a stored run), in id order either way."""
+    return ContractRepository(session).overlapping(period_start, period_end, among)
 
 
 def in_force(contract: Contract, period: Period) -> bool:

@@ -3,9 +3,9 @@
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, String, and_, any_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, String, and_, any_, bindparam, func, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -18,6 +18,7 @@ from app.core.pagination import (
 )
 
 ModelT = TypeVar("ModelT", bound=Base)
+_Columns = TypeVarTuple("_Columns")
 
 
 def one_of(
@@ -49,6 +50,14 @@ class Repository(Generic[ModelT]):
         self.session.add(obj)
         self.session.flush()
         return obj
+
+    def rows(self, statement: Select[*_Columns]) -> Sequence[Row[*_Columns]]:
+        """The rows of a select of columns, on the session's connection and transaction, after
+        the autoflush `session.execute` would do, without the ORM's per-row result machinery
+        (which cost as much as the query when a batch reads ten thousand activities' rows)."""
+        if self.session.autoflush:
+            self.session.flush()
+        return self.session.connection().execute(statement).all()
 
     def select(self) -> Select[ModelT]:
         return select(self.model)

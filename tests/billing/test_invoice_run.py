@@ -2,9 +2,12 @@
 memory, the drafts in one insert, one audit entry and one clock stamp. What it creates must be
 exactly what one generation per contract creates."""
 
+from dataclasses import fields
+
 from sqlalchemy import select
 
-from app.billing import service
+from app.billing import schemas, service
+from app.billing.shortfall import ShortfallLine
 from app.billing.tables import Invoice
 from app.core.tables import AuditEntry
 
@@ -99,3 +102,11 @@ def test_each_batch_is_audited_once(client, db, admin, billing, tasks, monkeypat
     assert len(entries) in (2, 3)
     assert all(len(entry.changes["invoices"]) <= 2 for entry in entries)
     assert sorted(named) == sorted(db.scalars(select(Invoice.id)))
+
+
+def test_a_shortfall_line_has_the_fields_of_the_response_line_in_its_order() -> None:
+    """The rule's lines are plain dataclasses; the preview and the invoice show them with the
+    response's fields, so the two must never drift apart."""
+    assert [field.name for field in fields(ShortfallLine)] == list(
+        schemas.ShortfallLineOut.model_fields
+    )
