@@ -40,23 +40,29 @@ def test_truncated_bytes_are_refused() -> None:
         decode(encode([[1.0, 2.0]])[:-1])
 
 
-def test_a_stored_run_gives_back_its_totals(db) -> None:
-    activity = make_activity(db, make_contract(db, make_client(db)))
-    totals = np.random.default_rng(1).normal(1000, 50, (2, 1000)).round(1)
+def _month_run(db, activity_id: str, end: date, samples: object) -> ForecastRun:
+    """A stored month forecast run from January 2026 to `end` with these totals."""
     run = ForecastRun(
-        activity_id=activity.id,
+        activity_id=activity_id,
         granularity="month",
         start=date(2026, 1, 1),
-        end=date(2026, 2, 28),
+        end=end,
         method_requested="auto",
         method="ets",
         levels=[80],
         volume="offered",
         backtest=[],
-        samples=totals.tolist(),
+        samples=samples,
     )
     db.add(run)
     db.flush()
+    return run
+
+
+def test_a_stored_run_gives_back_its_totals(db) -> None:
+    activity = make_activity(db, make_contract(db, make_client(db)))
+    totals = np.random.default_rng(1).normal(1000, 50, (2, 1000)).round(1)
+    run = _month_run(db, activity.id, date(2026, 2, 28), totals.tolist())
     db.expire_all()
     stored = db.scalar(select(ForecastRun.samples).where(ForecastRun.id == run.id))
     assert stored is not None and stored.dtype == np.float64
@@ -71,20 +77,7 @@ def test_the_batch_read_gives_back_the_totals_as_stored(db) -> None:
     """On PostgreSQL the batch read fetches the bytes in the binary protocol, past the ORM."""
     activity = make_activity(db, make_contract(db, make_client(db)))
     totals = np.random.default_rng(2).normal(500, 20, (1, 1000)).round(1)
-    run = ForecastRun(
-        activity_id=activity.id,
-        granularity="month",
-        start=date(2026, 1, 1),
-        end=date(2026, 1, 31),
-        method_requested="auto",
-        method="ets",
-        levels=[80],
-        volume="offered",
-        backtest=[],
-        samples=totals,
-    )
-    db.add(run)
-    db.flush()
+    run = _month_run(db, activity.id, date(2026, 1, 31), totals)
     [(key, found)] = (
         ForecastRepository(db)
         .latest_month_runs([activity.id], date(2026, 1, 1), date(2026, 1, 31))
