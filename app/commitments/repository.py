@@ -11,8 +11,6 @@ from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.core.pagination import PageParams
 from app.core.repository import Repository, one_of
 
-_IN_CLAUSE_SIZE = 500
-
 
 @dataclass(frozen=True)
 class StoredLine:
@@ -43,32 +41,23 @@ class CommitmentRepository(Repository[CommitmentVersion]):
         """Every version's line for `period` of these activities, with its version, as plain
         columns (an invoice run reads one per activity of ten thousand contracts: ORM objects
         cost more than the rule computed with them)."""
-        found: list[StoredLine] = []
-        for first in range(0, len(activity_ids), _IN_CLAUSE_SIZE):
-            found += [
-                StoredLine(*row)
-                for row in self.rows(
-                    select(
-                        CommitmentLine.activity_id,
-                        CommitmentLine.volume,
-                        CommitmentLine.aht_seconds,
-                        CommitmentVersion.id,
-                        CommitmentVersion.received_at,
-                        CommitmentVersion.label,
-                        CommitmentVersion.source,
-                    )
-                    .join(CommitmentVersion, CommitmentVersion.id == CommitmentLine.version_id)
-                    .where(
-                        one_of(
-                            self.session,
-                            CommitmentLine.activity_id,
-                            activity_ids[first : first + _IN_CLAUSE_SIZE],
-                        ),
-                        CommitmentLine.period == period,
-                    )
-                )
-            ]
-        return found
+        statement = (
+            select(
+                CommitmentLine.activity_id,
+                CommitmentLine.volume,
+                CommitmentLine.aht_seconds,
+                CommitmentVersion.id,
+                CommitmentVersion.received_at,
+                CommitmentVersion.label,
+                CommitmentVersion.source,
+            )
+            .join(CommitmentVersion, CommitmentVersion.id == CommitmentLine.version_id)
+            .where(
+                one_of(self.session, CommitmentLine.activity_id, activity_ids),
+                CommitmentLine.period == period,
+            )
+        )
+        return [StoredLine(*row) for row in self.rows(statement)]
 
     def periods_committed(
         self, activity_ids: Sequence[str], first: str | None, last: str | None
@@ -127,19 +116,14 @@ class CommitmentRepository(Repository[CommitmentVersion]):
     def adjustment_totals(self, activity_ids: list[str], period: str) -> dict[str, Decimal]:
         """Σ units per activity, summed in Python: SQLite keeps exact decimals as text."""
         totals: dict[str, Decimal] = {}
-        for first in range(0, len(activity_ids), _IN_CLAUSE_SIZE):
-            rows = self.session.scalars(
-                select(Adjustment).where(
-                    one_of(
-                        self.session,
-                        Adjustment.activity_id,
-                        activity_ids[first : first + _IN_CLAUSE_SIZE],
-                    ),
-                    Adjustment.period == period,
-                )
+        rows = self.session.scalars(
+            select(Adjustment).where(
+                one_of(self.session, Adjustment.activity_id, activity_ids),
+                Adjustment.period == period,
             )
-            for adjustment in rows:
-                totals[adjustment.activity_id] = (
-                    totals.get(adjustment.activity_id, Decimal(0)) + adjustment.units
-                )
+        )
+        for adjustment in rows:
+            totals[adjustment.activity_id] = (
+                totals.get(adjustment.activity_id, Decimal(0)) + adjustment.units
+            )
         return totals

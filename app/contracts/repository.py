@@ -179,21 +179,14 @@ class AmendmentRepository(Repository[ContractAmendment]):
     def for_contracts(self, contract_ids: Sequence[str]) -> dict[str, list[ContractAmendment]]:
         """Every contract's amendments in the order they apply: by period, then creation."""
         found: dict[str, list[ContractAmendment]] = {i: [] for i in contract_ids}
-        for first in range(0, len(contract_ids), _IN_CLAUSE_SIZE):
-            for row in self.session.scalars(
-                select(ContractAmendment)
-                .where(
-                    one_of(
-                        self.session,
-                        ContractAmendment.contract_id,
-                        contract_ids[first : first + _IN_CLAUSE_SIZE],
-                    )
-                )
-                .order_by(
-                    ContractAmendment.effective_from,
-                    ContractAmendment.created_at,
-                    ContractAmendment.id,
-                )
-            ):
-                found[row.contract_id].append(row)
+        for row in self.session.scalars(
+            select(ContractAmendment)
+            .where(one_of(self.session, ContractAmendment.contract_id, contract_ids))
+            .order_by(
+                ContractAmendment.effective_from,
+                ContractAmendment.created_at,
+                ContractAmendment.id,
+            )
+        ):
+            found[row.contract_id].append(row)
         return found

@@ -19,7 +19,6 @@ from app.core.repository import one_of
 from app.volumes.parsing import IntArray, ValidRows
 from app.volumes.tables import IntervalActual
 
-_IN_CLAUSE_SIZE = 500
 _UPSERT_COLUMNS = "activity_id, interval_start, offered, handled, aht_ms"
 _ON_CONFLICT = (
     "ON CONFLICT (activity_id, interval_start) DO UPDATE SET offered = excluded.offered, "
@@ -172,25 +171,24 @@ class VolumeRepository:
     ) -> dict[str, tuple[int, int, int]]:
         """(Σ offered, Σ handled, Σ handled × aht_ms) per activity over [start, end), summed
         exactly by the database in integers."""
-        totals: dict[str, tuple[int, int, int]] = {}
-        for first in range(0, len(activity_ids), _IN_CLAUSE_SIZE):
-            batch = activity_ids[first : first + _IN_CLAUSE_SIZE]
-            rows = self.session.execute(
-                select(
-                    IntervalActual.activity_id,
-                    func.sum(IntervalActual.offered),
-                    func.sum(IntervalActual.handled),
-                    func.sum(IntervalActual.handled * func.coalesce(IntervalActual.aht_ms, 0)),
-                )
-                .where(
-                    one_of(self.session, IntervalActual.activity_id, batch),
-                    IntervalActual.interval_start >= start,
-                    IntervalActual.interval_start < end,
-                )
-                .group_by(IntervalActual.activity_id)
-            ).all()
-            for activity_id, offered, handled, handled_ms in rows:
-                totals[activity_id] = (int(offered), int(handled), int(handled_ms))
+        rows = self.session.execute(
+            select(
+                IntervalActual.activity_id,
+                func.sum(IntervalActual.offered),
+                func.sum(IntervalActual.handled),
+                func.sum(IntervalActual.handled * func.coalesce(IntervalActual.aht_ms, 0)),
+            )
+            .where(
+                one_of(self.session, IntervalActual.activity_id, activity_ids),
+                IntervalActual.interval_start >= start,
+                IntervalActual.interval_start < end,
+            )
+            .group_by(IntervalActual.activity_id)
+        ).all()
+        totals = {
+            activity_id: (int(offered), int(handled), int(handled_ms))
+            for activity_id, offered, handled, handled_ms in rows
+        }
         return totals
 
     def spans(
