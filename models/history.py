@@ -4,8 +4,8 @@ The history is cut at `history_end` FIRST (`cut_history`): every later step only
 cut frame, so no future data can leak into fitting, calendars, profiles or AHT. From its local
 daily totals comes the series of open weekdays the models see (`open_day_series`), with the days
 that must not teach them (closed holidays, outliers, closures, unexplained zero days, abnormal
-days found by `anomalies`) filled from the neighbouring weeks, and multiplier days divided by
-their multiplier.
+days found by `anomalies`) filled from the neighbouring weeks, the days `anomalies` limits
+seen at their limit, and multiplier days divided by their multiplier.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from models.anomalies import abnormal_days
+from models.anomalies import find_anomalies
 from models.base import BoolArray, FloatArray
 from models.calendar import ActivityCalendar, features, varying_columns
 from models.contract import ActivitySeries, InsufficientHistory, SpecialDay
@@ -88,7 +88,7 @@ class OpenDaySeries:
 
     y: pd.Series
     usable: BoolArray  # observed normal open days (scored in backtests, used by profiles)
-    abnormal: BoolArray  # observed but abnormal (`anomalies`): left out of fits and scores
+    abnormal: BoolArray  # observed but abnormal or limited (`anomalies`): left out of scores
     observed: FloatArray
     """`y` with the abnormal days' own volumes: what the spread is calibrated on (an outage
     cannot be forecast, but it will happen again, and intervals must allow for it)."""
@@ -114,9 +114,10 @@ def open_day_series(
             values[position] /= marked.multiplier
         elif marked.kind != "open":
             excluded[position] = True
-    abnormal = abnormal_days(
+    anomalies = find_anomalies(
         np.where(excluded, np.nan, values), calendar.regular_days(slots), calendar.season_length
     )
+    abnormal = anomalies.abnormal
     observed = values.copy()
     excluded |= abnormal
     available = int((~excluded).sum())
@@ -125,7 +126,9 @@ def open_day_series(
         raise InsufficientHistory(minimum, available)
     first = int(np.argmax(~excluded))  # start on the first real open day
     values = np.where(excluded, np.nan, values)[first:]
-    y = pd.Series(fill_gaps(values, calendar.season_length), index=slots[first:])
+    limited = anomalies.limited[first:]
+    filled = fill_gaps(values, calendar.season_length)
+    y = pd.Series(np.where(np.isnan(limited), filled, limited), index=slots[first:])
     observed = np.where(abnormal[first:], observed[first:], y.to_numpy())
     return OpenDaySeries(y, ~excluded[first:], abnormal[first:], observed)
 

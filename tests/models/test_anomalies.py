@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.anomalies import abnormal_days
+from models.anomalies import find_anomalies
 from models.contract import Method
 from models.engine import ActivitySeries, ForecastRequest, forecast
 
@@ -16,16 +16,16 @@ WEEK = 5
 PATTERN = np.array([1.2, 1.05, 1.0, 0.95, 0.8])
 
 
-def _weekdays(n_weeks: int, seed: int = 11) -> np.ndarray:
+def _weekdays(n_weeks: int, seed: int = 11, noise: float = 0.03) -> np.ndarray:
     """Monday-to-Friday daily volumes around 2 000 with 3 % noise."""
     rng = np.random.default_rng(seed)
     level = 2000.0 * np.tile(PATTERN, n_weeks)
-    return level * np.exp(rng.normal(0.0, 0.03, level.size))
+    return level * np.exp(rng.normal(0.0, noise, level.size))
 
 
 def _flag(values: np.ndarray, testable: np.ndarray | None = None) -> set[int]:
     allowed = np.ones(values.size, dtype=bool) if testable is None else testable
-    return set(np.flatnonzero(abnormal_days(values, allowed, WEEK)).tolist())
+    return set(np.flatnonzero(find_anomalies(values, allowed, WEEK).abnormal).tolist())
 
 
 def test_an_outage_day_and_an_outage_week_are_abnormal_and_nothing_else() -> None:
@@ -69,6 +69,48 @@ def test_two_days_of_the_last_week_far_below_the_rest_of_it_are_an_outage() -> N
     values = _weekdays(30)
     values[-2:] *= 0.35  # Thursday and Friday of the last week
     assert _flag(values) == {148, 149}
+
+
+SLIDE = np.array([0.85, 0.85, 0.85, 0.6, 0.35])
+"""A last week 15 % low that ends 40 % and 65 % low: the shape of a real station's transient.
+On a 1 % noise series (threshold 0.2 in log) the rest of the week moved by 0.16: more than
+half the threshold, less than all of it."""
+
+
+def test_a_last_week_that_slid_partly_is_limited_at_the_threshold() -> None:
+    """The rest of the week moved, but less than the threshold: the days beyond it are
+    neither outages nor a new level; the models see them at the threshold."""
+    values = _weekdays(30, noise=0.01)
+    values[-5:] *= SLIDE
+    anomalies = find_anomalies(values, np.ones(values.size, dtype=bool), WEEK)
+    limited = np.flatnonzero(np.isfinite(anomalies.limited)).tolist()
+    assert limited == [148, 149]
+    assert set(np.flatnonzero(anomalies.abnormal).tolist()) == set(limited)
+    for day in limited:
+        weeks_before = np.median(values[day - 4 * WEEK : day : WEEK])
+        assert values[day] < anomalies.limited[day] < weeks_before
+    # one threshold below the weeks before, whatever the day's own depth
+    depth = np.log1p(anomalies.limited[limited]) - np.array(
+        [np.median(np.log1p(values[d - 4 * WEEK : d : WEEK])) for d in limited]
+    )
+    assert np.allclose(depth, depth[0])
+
+
+def test_a_transient_slide_at_the_end_does_not_drag_the_forecast_down() -> None:
+    """The slid week is seen at the threshold: the month ahead follows the week's moderate days
+    (15 % low), not its last ones (at their raw volumes, exponential smoothing carried the
+    65 % drop forward: the month came out at a third of the clean history's)."""
+    clean = _weekdays(30, noise=0.01)
+    slid = clean.copy()
+    slid[-5:] *= SLIDE
+    first = date(2024, 1, 1)
+    end = first + timedelta(weeks=30)
+    request = ForecastRequest("day", end, end + timedelta(days=27), method="ets", history_end=end)
+    ratio = (
+        forecast(_centre(slid, first), request).points["mean"].sum()
+        / forecast(_centre(clean, first), request).points["mean"].sum()
+    )
+    assert 0.75 < ratio < 1.0
 
 
 def test_excluded_days_are_neither_flagged_nor_neighbours() -> None:
