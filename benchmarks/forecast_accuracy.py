@@ -714,7 +714,7 @@ def report(results: list[Scored]) -> None:
         _print_references(
             anchors,
             activities,
-            families,
+            sorted({family(a) for a in activities}),
             functools.partial(wape, level),
             {a: table[(level, "auto", a)][1] for a in [*activities, *families]},
         )
@@ -754,10 +754,9 @@ def _print_references(
             "for reference, each anchor above 1.05 x the best of the other anchors, in "
             f"series of {len(activities)}: " + ", ".join(held)
         )
-    groups = families or activities
-    if len(groups) > 1:
-        total = sum(actual[g] for g in groups)
-        shares = sorted(((actual[g] / total, g) for g in groups), reverse=True)
+    if len(families) > 1:
+        total = sum(actual[f] for f in families)
+        shares = sorted(((actual[f] / total, f) for f in families), reverse=True)
         print(
             "share of the actuals (what the pooled ratio weighs): "
             + ", ".join(f"{g} {share:.0%}" for share, g in shares)
