@@ -31,7 +31,7 @@ from models.contract import ActivitySeries, CandidateScore, InsufficientHistory,
 from models.direct import SlotMatrix, SlotSmoothing, fit_slot_smoothing
 from models.ensemble import Ensemble, combine
 from models.history import MIN_OPEN_WEEKS, History, OpenDaySeries
-from models.interval_choice import backtest_intervals
+from models.interval_choice import COMBINED, PROFILE, backtest_intervals
 from models.registry import DIRECT, MODELS, ActivitySetting, build, candidates
 from models.selection import Selection, select
 
@@ -209,11 +209,18 @@ def _finite(value: float) -> float | None:
 
 @dataclass(frozen=True)
 class DirectIntervals:
-    """The direct interval model, kept because it backtested better than the profiles."""
+    """The direct interval model, kept because it backtested better than the profiles (alone,
+    `weight` 1) or within noise of them (averaged with them, `weight` 0.5)."""
 
     model: SlotSmoothing
     overdispersion: float
-    """Of its day's shape, out of sample: the day's level error comes from the daily paths."""
+    """Of the day's shape it gives, out of sample: the day's level error comes from the daily
+    paths."""
+    weight: float = 1.0
+
+    @property
+    def combined(self) -> bool:
+        return self.weight < 1.0
 
 
 def interval_approach(
@@ -226,8 +233,9 @@ def interval_approach(
     required: bool,
 ) -> tuple[DirectIntervals | None, list[CandidateScore], float | None]:
     """Backtest the profile approach against the direct model at interval level (see
-    `interval_choice`); the direct model when it wins or is `required`, both scores, and the
-    profile's out-of-sample overdispersion (None without a backtest).
+    `interval_choice`); the direct model when it wins (alone) or ties (averaged with the
+    profiles) or is `required`, the scores, and the profile's out-of-sample overdispersion
+    (None without a backtest).
 
     Past multiplier days are left out of both the direct model and the scoring: their
     intervals carry the multiplier that the daily series had divided out.
@@ -239,7 +247,7 @@ def interval_approach(
         reason = "no backtest of the daily model to spread (history too short)"
         unscored = [
             CandidateScore(name, None, None, reason, level="interval")
-            for name in ("profile", DIRECT)
+            for name in (PROFILE, DIRECT, COMBINED)
         ]
         return None, unscored, None
     slots = open_days.y.index
@@ -252,12 +260,19 @@ def interval_approach(
     )
     scores = [
         CandidateScore(name, scored.wape, _finite(scored.mase), level="interval")
-        for name, scored in (("profile", result.profile), (DIRECT, result.direct))
+        for name, scored in (
+            (PROFILE, result.profile),
+            (DIRECT, result.direct),
+            (COMBINED, result.combined),
+        )
     ]
-    if not (required or result.direct_is_better):
-        return None, scores, result.profile_overdispersion
-    direct = DirectIntervals(fit_slot_smoothing(matrix), result.direct_overdispersion)
-    return direct, scores, result.profile_overdispersion
+    approach = DIRECT if required else result.approach
+    profile_overdispersion = result.overdispersion[PROFILE]
+    if approach == PROFILE:
+        return None, scores, profile_overdispersion
+    weight = 1.0 if approach == DIRECT else 0.5
+    direct = DirectIntervals(fit_slot_smoothing(matrix), result.overdispersion[approach], weight)
+    return direct, scores, profile_overdispersion
 
 
 def _skips(pool: tuple[str, ...], trend: bool, X: pd.DataFrame | None) -> dict[str, str]:

@@ -8,6 +8,14 @@ the cells' own recent weeks forecast better. This model smooths each cell expone
 the weeks (simple exponential smoothing on the weekly series of that cell), with one smoothing
 constant for the activity, chosen on the in-sample one-week-ahead absolute errors.
 
+Each cell moves once a week, so the cells alone miss where the whole day stands now: on real
+half-hourly demand the last days' level (weather) carried most of the next week's error. So the
+model also smooths, day by day, the log ratio of each day's volume to what the cells forecast
+for it (simple exponential smoothing again, its constant chosen on the one-day-ahead squared
+errors in sample), and the forecast is the cells times that ratio: a multiplicative level on
+the weekly shape, as MSTL's local level on its deseasonalised series. On an activity whose days
+do not stray from the cells together the chosen constant is near 0 and the ratio near 1.
+
 It has no trend and no annual season of its own, so the engine only keeps it where an
 interval-level backtest against the profile approach says it is better (`interval_choice`).
 
@@ -29,6 +37,8 @@ from models.intraday import IntervalGrid
 ALPHAS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7)
 """Smoothing constants tried: from about a year's memory to mostly the last two weeks."""
 LOOKBACK_WEEKS = 52
+LEVEL_ALPHAS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+"""Smoothing constants of the day level tried, from none (the cells alone) to the last day."""
 INITIAL_WEEKS = 4
 """The starting level of a cell is its mean over the first weeks of the lookback: starting from
 one noisy week would favour large constants that forget it quickly."""
@@ -88,20 +98,24 @@ class SlotMatrix:
 
 @dataclass(frozen=True)
 class SlotSmoothing:
-    """The fitted model: one level per weekday and slot (NaN for a weekday never seen)."""
+    """The fitted model: one level per weekday and slot (NaN for a weekday never seen), and
+    the day level: the smoothed log ratio of the latest days' volumes to the cells'."""
 
     level: FloatArray  # (7, slots_per_day)
     alpha: float
+    day_level: float = 0.0
+    day_alpha: float = 0.0
 
     def means(self, grid: IntervalGrid) -> FloatArray:
         """Expected volume of each interval of the grid (before the day's calendar factor)."""
         level = np.nan_to_num(self.level, nan=0.0)
-        return np.asarray(level[grid.day.day_of_week, grid.slot])
+        return np.asarray(level[grid.day.day_of_week, grid.slot] * np.exp(self.day_level))
 
 
 def fit_slot_smoothing(matrix: SlotMatrix, alphas: tuple[float, ...] = ALPHAS) -> SlotSmoothing:
     """Fit every cell over the last `LOOKBACK_WEEKS` (plus the initial weeks), choosing the
-    smoothing constant with the smallest sum of one-week-ahead absolute errors."""
+    smoothing constant with the smallest sum of one-week-ahead absolute errors; then the day
+    level on the days' ratios to those one-week-ahead forecasts."""
     values, observed = matrix.weekly(LOOKBACK_WEEKS + INITIAL_WEEKS)
     initial = min(INITIAL_WEEKS, max(values.shape[0] - 1, 1))
     seen = observed[:initial].sum(axis=0)
@@ -112,22 +126,54 @@ def fit_slot_smoothing(matrix: SlotMatrix, alphas: tuple[float, ...] = ALPHAS) -
         where=seen > 0,
     )
     fits = [_smooth(start, values[initial:], observed[initial:], alpha) for alpha in alphas]
-    best = min(range(len(alphas)), key=lambda k: fits[k][1])
-    return SlotSmoothing(fits[best][0], alphas[best])
+    best = min(range(len(alphas)), key=lambda k: fits[k].abs_error)
+    ratios = _day_ratios(values[initial:], observed[initial:], fits[best].forecasts)
+    day_level, day_alpha = _smooth_day_level(ratios)
+    return SlotSmoothing(fits[best].level, alphas[best], day_level, day_alpha)
 
 
-def _smooth(
-    start: FloatArray, values: FloatArray, observed: BoolArray, alpha: float
-) -> tuple[FloatArray, float]:
-    """Run the smoothing over the weeks; returns the final levels and the absolute errors of
-    the one-week-ahead forecasts of the observed cells (a cell with no level yet starts at its
-    first observation, unscored)."""
+@dataclass(frozen=True)
+class _CellFit:
+    level: FloatArray  # the final levels
+    abs_error: float  # of the one-week-ahead forecasts of the observed cells
+    forecasts: FloatArray  # (weeks, 7, slots): each week's one-week-ahead forecast, NaN if none
+
+
+def _smooth(start: FloatArray, values: FloatArray, observed: BoolArray, alpha: float) -> _CellFit:
+    """Run the smoothing over the weeks (a cell with no level yet starts at its first
+    observation, unscored)."""
     level = start.copy()
     abs_error = 0.0
-    for week_values, week_observed in zip(values, observed, strict=True):
+    forecasts = np.full(values.shape, np.nan)
+    for week, (week_values, week_observed) in enumerate(zip(values, observed, strict=True)):
+        forecasts[week] = level
         known = week_observed & ~np.isnan(level)
         error = np.where(known, week_values - np.nan_to_num(level), 0.0)
         abs_error += float(np.abs(error).sum())
         level = np.where(known, level + alpha * error, level)
         level = np.where(week_observed & ~known, week_values, level)
-    return level, abs_error
+    return _CellFit(level, abs_error, forecasts)
+
+
+def _day_ratios(values: FloatArray, observed: BoolArray, forecasts: FloatArray) -> FloatArray:
+    """Log ratio of each day's observed volume to its cells' one-week-ahead forecast, in day
+    order, for the days where both are positive."""
+    known = observed & ~np.isnan(forecasts)
+    actual = np.where(known, values, 0.0).sum(axis=2).ravel()
+    expected = np.where(known, np.nan_to_num(forecasts), 0.0).sum(axis=2).ravel()
+    kept = (actual > 0) & (expected > 0)
+    return np.asarray(np.log(actual[kept] / expected[kept]), dtype=np.float64)
+
+
+def _smooth_day_level(ratios: FloatArray) -> tuple[float, float]:
+    """The final smoothed day level and its constant, the one of `LEVEL_ALPHAS` with the
+    smallest sum of squared one-day-ahead errors (ties to the smaller constant)."""
+    best_level, best_alpha, best_error = 0.0, 0.0, np.inf
+    for alpha in LEVEL_ALPHAS:
+        level, squared = 0.0, 0.0
+        for ratio in ratios.tolist():
+            squared += (ratio - level) ** 2
+            level += alpha * (ratio - level)
+        if squared < best_error:
+            best_level, best_alpha, best_error = level, alpha, squared
+    return best_level, best_alpha

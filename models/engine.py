@@ -9,7 +9,8 @@ Pipeline (`forecast`), each step in its own module:
   3. Choose the model (`choice`): backtest the registry's candidates over rolling origins, pick
      by WAPE (ensemble of the best ones included), refit the winner on the whole history,
      calibrate its spread on its backtest errors; for intervals with `auto` (or `method`
-     `direct`), weigh the direct interval model against the profiles.
+     `direct`), weigh the direct interval model against the profiles (the better one, or
+     their average when they are within noise).
   4. Render the result (`rendering`): calendar days (closed days and future closures forecast
      0, multipliers applied), then the requested level: days, intervals, or local calendar
      months (totals of simulated daily paths), in the models' contract frame.
@@ -104,7 +105,7 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
         samples = None
         choice.scores += interval_scores
         if direct is not None:
-            choice.alias = DIRECT
+            choice.alias = f"{choice.alias}+{DIRECT}" if direct.combined else DIRECT
     forecast_out = daily.days[daily.days >= pd.Timestamp(first_out)]
     planned = {day: marked.kind for day, marked in special.items()}
     assumptions = calendar.assumptions(forecast_out, planned)

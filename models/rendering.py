@@ -171,22 +171,26 @@ def interval_points(
     direct: DirectIntervals | None,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
-    """Intervals from the daily forecast spread by the profiles (they add up to it), or from
-    the direct model times the day's calendar factor; bounds from simulated counts around the
-    daily paths (relative to the day's point, for the direct model) spread by the shape."""
+    """Intervals from the daily forecast spread by the profiles (they add up to it), from the
+    direct model times the day's calendar factor, or the average of the two; bounds from
+    simulated counts around the daily paths (relative to the day's point, for the direct
+    model) spread by the shape."""
     out = daily.days >= pd.Timestamp(first)
     days = daily.days[out]
     grid = IntervalGrid.of(days, series.timezone, series.interval_minutes)
     day_position = np.searchsorted(days, grid.day)
     day_paths = daily.paths(INTERVAL_SAMPLES, rng)[:, out]
-    if direct is None:
-        share = profile.spread(grid)
-        volume = daily.point[out][day_position] * share
-        counts = sample_counts(day_paths[:, day_position] * share, profile.overdispersion, rng)
-    else:
+    share = profile.spread(grid)
+    volume = daily.point[out][day_position] * share
+    paths = day_paths[:, day_position] * share
+    overdispersion = profile.overdispersion
+    if direct is not None:
         opening = profile.share[grid.day.day_of_week, grid.slot] > 0
-        volume = direct.model.means(grid) * opening * daily.factor[out][day_position]
+        modelled = direct.model.means(grid) * opening * daily.factor[out][day_position]
         point = daily.point[out]
         relative = np.divide(day_paths, point, out=np.ones_like(day_paths), where=point > 0)
-        counts = sample_counts(volume * relative[:, day_position], direct.overdispersion, rng)
+        volume = direct.weight * modelled + (1 - direct.weight) * volume
+        paths = direct.weight * modelled * relative[:, day_position] + (1 - direct.weight) * paths
+        overdispersion = direct.overdispersion
+    counts = sample_counts(paths, overdispersion, rng)
     return _frame(grid.start, volume, _quantile_bounds(counts, levels), profile.interval_aht(grid))

@@ -160,7 +160,8 @@ class ForecastSummaryOut(BaseModel):
     method_requested: Method
     method: str = Field(
         description="The method used: the daily model chosen, or `direct` (interval forecasts"
-        " with `auto` whose direct interval model backtested better than the profiles)."
+        " with `auto` whose direct interval model backtested better than the profiles), or"
+        " `<daily model>+direct` (the two within noise of each other: their average)."
     )
     levels: list[int]
     history_end: date | None

@@ -216,7 +216,7 @@ def test_too_short_a_history_keeps_the_profiles_and_says_why(voice_year: pd.Data
     result = _forecast_intervals(recent)
     skipped = {s.alias: s.skipped_reason for s in result.backtest if s.level == "interval"}
     assert result.method != "direct"
-    assert set(skipped) == {"profile", "direct"}
+    assert set(skipped) == {"profile", "direct", "combined"}
     assert all("too short" in (reason or "") for reason in skipped.values())
 
 
@@ -235,7 +235,11 @@ def test_data_after_history_end_cannot_change_the_direct_intervals(
 def test_the_direct_model_can_be_asked_for(voice_year: pd.DataFrame) -> None:
     result = _forecast_intervals(voice_year, method="direct")
     assert result.method == "direct"
-    assert {s.alias for s in result.backtest if s.level == "interval"} == {"profile", "direct"}
+    assert {s.alias for s in result.backtest if s.level == "interval"} == {
+        "profile",
+        "direct",
+        "combined",
+    }
     assert (result.points["mean"] >= 0).all() and result.points["mean"].sum() > 0
 
 
@@ -294,3 +298,83 @@ def test_direct_interval_bounds_carry_the_daily_models_uncertainty() -> None:
         points.append(frame["mean"].to_numpy())
     np.testing.assert_allclose(points[0], points[1])
     assert widths[1] > 3 * widths[0], widths
+
+
+def test_the_day_level_follows_days_that_moved_together_since_the_cells_last_did() -> None:
+    """The cells move once a week: four days all 20 % up after twenty steady weeks are the
+    day level's to follow; on the steady weeks alone it stays at 1."""
+    rng = np.random.default_rng(2)
+    pattern = rng.uniform(20, 60, size=(7, 24))
+    steady = np.tile(pattern, (20, 1)) * rng.normal(1.0, 0.01, size=(140, 1))
+    assert abs(fit_slot_smoothing(_matrix(steady)).day_level) < 0.01
+    moved = np.vstack([steady, pattern[:4] * 1.2])  # Monday to Thursday of week 21
+    model = fit_slot_smoothing(_matrix(moved))
+    assert model.day_alpha > 0
+    assert 1.1 < np.exp(model.day_level) < 1.25
+
+
+def _moved_shape_history() -> tuple[pd.DatetimeIndex, pd.DataFrame, float]:
+    """Twenty weeks whose day shape moved two hours later in the last four (the profiles and
+    the direct model then disagree), and the new shape's mean daily volume."""
+    rng = np.random.default_rng(6)
+    old, new = np.zeros((7, 24)), np.zeros((7, 24))
+    old[:, 8:18] = rng.uniform(20, 60, size=(7, 10))
+    new[:, 10:20] = old[:, 8:18]
+    volumes = np.vstack([np.tile(old, (16, 1)), np.tile(new, (4, 1))])
+    days = pd.date_range("2025-01-06", periods=volumes.shape[0], freq="D")
+    return days, _intervals(days, volumes), float(new.sum() / 7)
+
+
+def _rendered(direct: DirectIntervals | None) -> np.ndarray:
+    """A week of interval points after `_moved_shape_history`."""
+    days, history, day_volume = _moved_shape_history()
+    series = ActivitySeries(history, PARIS, HOUR, "FR")
+    daily_totals = history.groupby(history["interval_start"].dt.tz_convert(PARIS).dt.date)
+    calendar = learn_calendar(
+        daily_totals["offered"].sum().pipe(lambda s: s.set_axis(pd.DatetimeIndex(s.index))), "FR"
+    )
+    first = (days[-1] + timedelta(days=1)).date()
+    slots = calendar.open_weekday_index(days[-1].date(), first + timedelta(days=6))
+    mu = np.log1p(np.full(slots.size, day_volume))
+    daily = daily_forecast(
+        Predictive(mu, np.full(slots.size, 0.05), np.full(slots.size, 0.05)),
+        slots,
+        calendar,
+        days[-1].date(),
+        first + timedelta(days=6),
+        {},
+    )
+    profile = learn_profile(history, PARIS, HOUR, days)
+    frame = interval_points(daily, first, (80,), profile, series, direct, np.random.default_rng(5))
+    return frame["mean"].to_numpy()
+
+
+def test_two_approaches_within_noise_are_averaged() -> None:
+    days, history, _ = _moved_shape_history()
+    model = fit_slot_smoothing(SlotMatrix.of(history, PARIS, HOUR, days))
+    profile_only = _rendered(None)
+    direct_only = _rendered(DirectIntervals(model, 0.0))
+    averaged = _rendered(DirectIntervals(model, 0.0, weight=0.5))
+    assert np.abs(profile_only - direct_only).sum() > 0.1 * direct_only.sum()
+    np.testing.assert_allclose(averaged, (profile_only + direct_only) / 2)
+
+
+def test_auto_averages_the_two_approaches_when_they_backtest_within_noise() -> None:
+    """A fixed day shape on a wandering day level: the profiles and the direct model forecast
+    it equally well, so neither is picked on a lucky margin; the response names both."""
+    rng = np.random.default_rng(3)
+    pattern = np.zeros((7, 24))
+    pattern[:, 8:20] = rng.uniform(200, 600, size=(7, 12))
+    days = pd.date_range("2024-07-01", periods=30 * 7, freq="D")
+    level = np.exp(np.cumsum(rng.normal(0, 0.03, days.size)))
+    volumes = rng.poisson(np.tile(pattern, (30, 1)) * level[:, None]).astype(float)
+    cut = (days[-1] + timedelta(days=1)).date()
+    result = forecast(
+        ActivitySeries(_intervals(days, volumes), PARIS, HOUR, "FR"),
+        ForecastRequest("interval", cut, cut + timedelta(days=6), history_end=cut),
+    )
+    scores = _interval_scores(result)
+    assert scores["profile"] is not None and scores["direct"] is not None
+    assert abs(scores["profile"] - scores["direct"]) < 0.05 * scores["profile"]
+    assert result.method.endswith("+direct")
+    assert scores["combined"] is not None
