@@ -78,6 +78,7 @@ def select(
     per_origin_wape: dict[str, FloatArray],
     pooled_wape: dict[str, float],
     effective_origins: float | None = None,
+    never_tie: float = NEVER_TIE,
 ) -> Selection:
     """Choose among candidates from their WAPE at each backtest origin (same origins for all).
 
@@ -85,6 +86,7 @@ def select(
     gives the paired differences that say whether a gap is noise. `effective_origins` is what
     the origins are worth when their windows overlap (`BacktestPlan.effective_windows`): the
     standard error of the mean difference is taken over that many, not over the origins.
+    `never_tie`: the largest gap, relative to the best WAPE, ever called a tie.
     """
     if not pooled_wape:
         raise ValueError("select needs at least one scored candidate")
@@ -100,7 +102,7 @@ def select(
             np.clip(
                 NOISE_Z * spread / np.sqrt(max(min(worth, differences.size), 1.0)),
                 RELATIVE_TIE * pooled_wape[best],
-                NEVER_TIE * pooled_wape[best],
+                never_tie * pooled_wape[best],
             )
         )
         margins.append(CandidateMargin(alias, pooled_wape[alias], margin, noise, margin <= noise))
