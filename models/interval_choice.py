@@ -8,10 +8,10 @@ activity's interval level:
 Both are scored on the intervals of the normal open days of each window (WAPE ranks them, MASE
 against the in-sample weekly naive of the intervals is reported), and chosen by the daily
 models' rule (`selection`): one that is clearly better over the windows is used alone; two
-within noise of each other are averaged. On real half-hourly demand, picking the lower of two WAPEs within
-noise chose wrong about half the time, and the average beat either one (taylor 0.0175 against
-0.0192 for the profiles and 0.0161 for the direct model, elecdemand 0.0439 against 0.0477 for
-both).
+within noise of each other (and never more than `NEVER_TIE` apart) are averaged. On real
+half-hourly demand, picking the lower of two WAPEs within noise chose wrong about half the
+time, and the average beat either one (taylor 0.0175 against 0.0192 for the profiles and
+0.0161 for the direct model, elecdemand 0.0439 against 0.0477 for both).
 
 Either approach's spread is the daily model's paths (its calibrated day noise and level
 error) times the error of the intraday shape: interval counts are Gamma-Poisson (variance
