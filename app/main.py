@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -135,18 +135,22 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.queue = task_queue(app, settings)
     _register_dependents()
 
-    v1 = APIRouter(prefix="/v1")
-    v1.include_router(contracts_router)
-    v1.include_router(volumes_router)
-    v1.include_router(forecasts_router)
-    v1.include_router(commitments_router)
-    v1.include_router(outlook_router)
-    v1.include_router(invoice_reporting_router)  # before /invoices/{invoice_id}
-    v1.include_router(billing_router)
-    v1.include_router(invoice_runs_router)
-    v1.include_router(einvoice_router)
-    v1.include_router(staffing_router)
-    app.include_router(v1)
+    # Each router under the app itself, with the `/v1` prefix: FastAPI matches a request
+    # against every route of every level of included routers again at each level it descends,
+    # so one `/v1` router between the app and the domains' added a pass over all of them.
+    for domain_router in (
+        contracts_router,
+        volumes_router,
+        forecasts_router,
+        commitments_router,
+        outlook_router,
+        invoice_reporting_router,  # before /invoices/{invoice_id}
+        billing_router,
+        invoice_runs_router,
+        einvoice_router,
+        staffing_router,
+    ):
+        app.include_router(domain_router, prefix="/v1")
     app.include_router(dashboard_router)
     _add_operations_routes(app)
     apidocs.install(app)

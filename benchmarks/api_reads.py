@@ -13,7 +13,10 @@ hello-world, endpoint, hello-world, endpoint... for `--rounds` rounds. It prints
 the median req/s, p50 and p99 of the rounds for both, and the ratio endpoint/hello-world.
 
     .venv/bin/python benchmarks/api_reads.py [--contracts 100] [--seconds 5] [--rounds 3]
-        [--only sqlite] [--endpoint contract] [--quick]
+        [--only sqlite] [--endpoint contract] [--quick] [--floor]
+
+With `--floor` it also measures, first, the stack's floor (`floor_app`): one ORM get in a
+worker thread under bare FastAPI, the most a single-object read of this stack can reach.
 """
 
 import argparse
@@ -140,6 +143,28 @@ def hello_world_app() -> Any:
     return hello
 
 
+def floor_app(url: str) -> Any:
+    """The stack's floor for a single-object read: FastAPI alone (no middleware, one route)
+    running one SQLAlchemy ORM get and its transaction in a worker thread, as every read of the
+    API does at least. What this reaches against hello-world bounds what any read can."""
+    from fastapi import FastAPI
+
+    from app.contracts.tables import Contract
+
+    database = Database(create_db_engine(url))
+    floor = FastAPI()
+
+    @floor.get("/contracts/{contract_id}")
+    def one_get(contract_id: str) -> dict[str, str]:
+        with database.session(write=False) as session:
+            contract = session.get(Contract, contract_id)
+            session.commit()
+            assert contract is not None
+            return {"id": contract.id, "reference": contract.reference}
+
+    return floor
+
+
 @dataclass(frozen=True)
 class Load:
     requests_per_second: float
@@ -209,25 +234,36 @@ def measure(name: str, url: str, args: argparse.Namespace) -> None:
     api_command = [str(ROOT / ".venv/bin/plancher"), "serve", "--port"]
     hello_command = [sys.executable, __file__, "--serve-hello-world"]
     with served(api_command, env) as (api, _), served(hello_command, {}) as (hello, _):
-        for label, path in paths.items():
-            response = httpx.get(
-                api + path, headers={"Authorization": f"Bearer {subjects.key}"}, timeout=120
-            )
-            response.raise_for_status()  # and warms the path (first forecast read, caches)
-            ours, theirs = [], []
-            for _ in range(args.rounds):
-                theirs.append(wrk(f"{hello}/", subjects.key, args.connections, args.seconds))
-                ours.append(wrk(api + path, subjects.key, args.connections, args.seconds))
-            endpoint, baseline = _median(ours), _median(theirs)
-            ratio = endpoint.requests_per_second / baseline.requests_per_second
-            print(
-                f"{name:<10} {label:<28} {endpoint.requests_per_second:7.0f} req/s "
-                f"p50 {endpoint.p50_ms:6.1f} ms p99 {endpoint.p99_ms:6.1f} ms   hello-world "
-                f"{baseline.requests_per_second:6.0f} req/s p50 {baseline.p50_ms:5.1f} ms "
-                f"p99 {baseline.p99_ms:5.1f} ms   ratio {ratio:5.2f}"
-                + ("" if endpoint.requests >= 20 else f"   (only {endpoint.requests} requests)"),
-                flush=True,
-            )
+        if args.floor:
+            with served([sys.executable, __file__, "--serve-floor"], env) as (floor, _):
+                paths = {"floor: one ORM get": f"{floor}/contracts/{subjects.contract_id}", **paths}
+                _compare(paths, api, hello, subjects.key, name, args)
+            return
+        _compare(paths, api, hello, subjects.key, name, args)
+
+
+def _compare(
+    paths: dict[str, str], api: str, hello: str, key: str, name: str, args: argparse.Namespace
+) -> None:
+    """Each path (a full URL when it is not the API's) against hello-world, alternating."""
+    for label, path in paths.items():
+        url = path if path.startswith("http") else api + path
+        response = httpx.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=120)
+        response.raise_for_status()  # and warms the path (first forecast read, caches)
+        ours, theirs = [], []
+        for _ in range(args.rounds):
+            theirs.append(wrk(f"{hello}/", key, args.connections, args.seconds))
+            ours.append(wrk(url, key, args.connections, args.seconds))
+        endpoint, baseline = _median(ours), _median(theirs)
+        ratio = endpoint.requests_per_second / baseline.requests_per_second
+        print(
+            f"{name:<10} {label:<28} {endpoint.requests_per_second:7.0f} req/s "
+            f"p50 {endpoint.p50_ms:6.1f} ms p99 {endpoint.p99_ms:6.1f} ms   hello-world "
+            f"{baseline.requests_per_second:6.0f} req/s p50 {baseline.p50_ms:5.1f} ms "
+            f"p99 {baseline.p99_ms:5.1f} ms   ratio {ratio:5.2f}"
+            + ("" if endpoint.requests >= 20 else f"   (only {endpoint.requests} requests)"),
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -239,8 +275,21 @@ def main() -> None:
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     parser.add_argument("--endpoint", help="only the endpoints whose label contains this")
     parser.add_argument("--quick", action="store_true", help="1 round of 2 s")
+    parser.add_argument(
+        "--floor", action="store_true", help="also measure the stack's floor (`floor_app`)"
+    )
     parser.add_argument("--serve-hello-world", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_floor:
+        import os
+
+        import uvicorn
+
+        app = floor_app(os.environ["PLANCHER_DATABASE_URL"])
+        app.get("/healthz")(lambda: {"status": "ok"})
+        uvicorn.run(app, host="127.0.0.1", port=args.serve_floor, **UVICORN_OPTIONS)
+        return
     if args.serve_hello_world:
         import uvicorn
 

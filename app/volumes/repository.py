@@ -6,13 +6,14 @@ SQLite gets the driver's `executemany` of the same upsert. Both run inside the r
 transaction, so a rejected request leaves nothing behind.
 """
 
+import functools
 import io
 from collections.abc import Sequence
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Select, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.core.repository import one_of
@@ -134,35 +135,12 @@ class VolumeRepository:
         """(k, Σ offered, Σ handled, Σ handled × aht_ms) of the intervals in [start, end) of each
         period k that has any, in order, a period k being [starts[k], starts[k + 1]): one
         query, summed exactly by the database in integers."""
-        whens = [(IntervalActual.interval_start < bound, k) for k, bound in enumerate(starts[1:])]
-        period = case(*whens, else_=len(starts) - 1) if whens else literal(0)
-        rows = (
-            select(
-                period.label("period"),
-                IntervalActual.offered,
-                IntervalActual.handled,
-                (IntervalActual.handled * func.coalesce(IntervalActual.aht_ms, 0)).label("ms"),
-            )
-            .where(
-                IntervalActual.activity_id == activity_id,
-                IntervalActual.interval_start >= start,
-                IntervalActual.interval_start < end,
-            )
-            .subquery()
-        )
-        # Grouped outside: PostgreSQL would not see the CASE of the GROUP BY, with its own
-        # parameters, as the one selected.
+        values = {"activity_id": activity_id, "start": start, "end": end}
+        values.update({f"bound_{k}": bound for k, bound in enumerate(starts[1:])})
         return [
             (int(k), int(offered), int(handled), int(ms))
             for k, offered, handled, ms in self.session.execute(
-                select(
-                    rows.c.period,
-                    func.sum(rows.c.offered),
-                    func.sum(rows.c.handled),
-                    func.sum(rows.c.ms),
-                )
-                .group_by(rows.c.period)
-                .order_by(rows.c.period)
+                _period_sums_statement(len(starts)), values
             )
         ]
 
@@ -227,3 +205,40 @@ class VolumeRepository:
 def _instant(ns: int) -> datetime:
     instant: datetime = pd.Timestamp(ns, tz="UTC").to_pydatetime()
     return instant
+
+
+@functools.lru_cache(maxsize=64)
+def _period_sums_statement(periods: int) -> Select[int, int, int, int]:
+    """`period_sums`' query for `periods` periods, built once per count with its values as
+    named parameters (the few counts in use are kept: a month's days, a year's months...):
+    built per request, the CASE of a month's 30 day bounds cost as much as
+    running the query (SQLAlchemy constructs, then keys its cache on, every element)."""
+    interval_start = IntervalActual.interval_start
+    whens = [(interval_start < bindparam(f"bound_{k}"), k) for k in range(periods - 1)]
+    period = case(*whens, else_=periods - 1) if whens else literal(0)
+    rows = (
+        select(
+            period.label("period"),
+            IntervalActual.offered,
+            IntervalActual.handled,
+            (IntervalActual.handled * func.coalesce(IntervalActual.aht_ms, 0)).label("ms"),
+        )
+        .where(
+            IntervalActual.activity_id == bindparam("activity_id"),
+            interval_start >= bindparam("start"),
+            interval_start < bindparam("end"),
+        )
+        .subquery()
+    )
+    # Grouped outside: PostgreSQL would not see the CASE of the GROUP BY, with its own
+    # parameters, as the one selected.
+    return (
+        select(
+            rows.c.period,
+            func.sum(rows.c.offered),
+            func.sum(rows.c.handled),
+            func.sum(rows.c.ms),
+        )
+        .group_by(rows.c.period)
+        .order_by(rows.c.period)
+    )
