@@ -33,7 +33,7 @@ from models.ensemble import Ensemble, combine
 from models.history import MIN_OPEN_WEEKS, History, OpenDaySeries
 from models.interval_choice import COMBINED, PROFILE, backtest_intervals
 from models.registry import DIRECT, MODELS, ActivitySetting, build, candidates
-from models.selection import Selection, select
+from models.selection import SHORT_HISTORY_CLAUSE, Selection, select
 
 TREND_MIN_HISTORY_DAYS = ANNUAL_MIN_HISTORY_DAYS
 """Trend terms only with a year of history and more: below, a season looks like a trend."""
@@ -124,6 +124,10 @@ def choose(
             runs["ensemble"] = Backtest("ensemble", tuple(combine(list(f)) for f in stacked))
             scored_runs["ensemble"] = runs["ensemble"]
             models["ensemble"] = Ensemble(members=tuple(models[a] for a in members))
+            if selection.combined and not trend:
+                best = _score(scored_runs[selection.best], series, plan, 1).wape
+                if _score(runs["ensemble"], series, plan, 1).wape >= best:
+                    selection = selection.alone(SHORT_HISTORY_CLAUSE)
         else:
             runs["ensemble"] = Backtest("ensemble", skipped_reason="fewer than 2 candidates")
 

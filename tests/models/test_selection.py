@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
+from datetime import date, timedelta
 
-from models.selection import MAX_MEMBERS, NEVER_TIE, select
+import numpy as np
+import pandas as pd
+
+from models import ForecastRequest, forecast
+from models.contract import ActivitySeries
+from models.selection import MAX_MEMBERS, NEVER_TIE, SHORT_HISTORY_CLAUSE, select
 
 
 def _pooled(per_origin: dict[str, np.ndarray]) -> dict[str, float]:
@@ -76,3 +81,40 @@ def test_a_tighter_never_tie_separates_a_gap_that_noise_would_cover() -> None:
     }
     assert select(per_origin, _pooled(per_origin)).combined
     assert not select(per_origin, _pooled(per_origin), never_tie=0.10).combined
+
+
+def _short_history(seed: int, days: int = 140) -> tuple[ActivitySeries, date]:
+    """Twenty weeks of a daily line on a wandering level: too short for a trend."""
+    rng = np.random.default_rng(seed)
+    pattern = np.array([1.2, 1.05, 1.0, 0.95, 0.8, 0.5, 0.3])
+    level = 3000 * np.exp(np.cumsum(rng.normal(0, 0.02, days)))
+    volumes = level * np.resize(pattern, days) * np.exp(rng.normal(0, 0.03, days))
+    first = date(2025, 3, 3)
+    noon = pd.DatetimeIndex(
+        [pd.Timestamp(first + timedelta(days=k, hours=12)) for k in range(days)]
+    )
+    offered = np.round(volumes).astype(np.int64)
+    frame = pd.DataFrame(
+        {
+            "interval_start": noon.tz_localize("Europe/Paris").tz_convert("UTC"),
+            "offered": offered,
+            "handled": offered,
+            "aht_seconds": np.full(days, 180.0),
+        }
+    )
+    return ActivitySeries(frame, "Europe/Paris", 60, "FR"), first + timedelta(days=days)
+
+
+def test_on_a_short_history_ties_whose_combination_backtests_worse_leave_the_best_alone() -> None:
+    series, end = _short_history(21)
+    result = forecast(
+        series, ForecastRequest("day", end, end + timedelta(days=27), history_end=end)
+    )
+    assert result.selection is not None
+    scores = {s.alias: s.wape for s in result.backtest if s.wape is not None}
+    tied = [m.alias for m in result.selection.margins if m.tied]
+    assert len(tied) >= 2  # the rule found ties...
+    assert scores["ensemble"] >= scores[result.selection.best]  # ...whose combination lost
+    assert result.method == result.selection.best
+    assert result.selection.members == (result.selection.best,)
+    assert SHORT_HISTORY_CLAUSE in result.selection.rule
