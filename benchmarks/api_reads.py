@@ -20,6 +20,7 @@ worker thread under bare FastAPI, the most a single-object read of this stack ca
 """
 
 import argparse
+import os
 import re
 import shutil
 import statistics
@@ -234,12 +235,12 @@ def measure(name: str, url: str, args: argparse.Namespace) -> None:
     api_command = [str(ROOT / ".venv/bin/plancher"), "serve", "--port"]
     hello_command = [sys.executable, __file__, "--serve-hello-world"]
     with served(api_command, env) as (api, _), served(hello_command, {}) as (hello, _):
-        if args.floor:
-            with served([sys.executable, __file__, "--serve-floor"], env) as (floor, _):
-                paths = {"floor: one ORM get": f"{floor}/contracts/{subjects.contract_id}", **paths}
-                _compare(paths, api, hello, subjects.key, name, args)
+        if not args.floor:
+            _compare(paths, api, hello, subjects.key, name, args)
             return
-        _compare(paths, api, hello, subjects.key, name, args)
+        with served([sys.executable, __file__, "--serve-floor"], env) as (floor, _):
+            paths = {"floor: one ORM get": f"{floor}/contracts/{subjects.contract_id}", **paths}
+            _compare(paths, api, hello, subjects.key, name, args)
 
 
 def _compare(
@@ -266,6 +267,14 @@ def _compare(
         )
 
 
+def _serve(app: Any, port: int) -> None:
+    """Serve `app` (plus the `/healthz` that `served` waits for) on the API's uvicorn settings."""
+    import uvicorn
+
+    app.get("/healthz")(lambda: {"status": "ok"})
+    uvicorn.run(app, host="127.0.0.1", port=port, **UVICORN_OPTIONS)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contracts", type=int, default=100)
@@ -282,20 +291,10 @@ def main() -> None:
     parser.add_argument("--serve-floor", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_floor:
-        import os
-
-        import uvicorn
-
-        app = floor_app(os.environ["PLANCHER_DATABASE_URL"])
-        app.get("/healthz")(lambda: {"status": "ok"})
-        uvicorn.run(app, host="127.0.0.1", port=args.serve_floor, **UVICORN_OPTIONS)
+        _serve(floor_app(os.environ["PLANCHER_DATABASE_URL"]), args.serve_floor)
         return
     if args.serve_hello_world:
-        import uvicorn
-
-        app = hello_world_app()
-        app.get("/healthz")(lambda: {"status": "ok"})
-        uvicorn.run(app, host="127.0.0.1", port=args.serve_hello_world, **UVICORN_OPTIONS)
+        _serve(hello_world_app(), args.serve_hello_world)
         return
     if shutil.which("wrk") is None:
         sys.exit("This benchmark loads the servers with wrk: apt-get install wrk")

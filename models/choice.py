@@ -124,10 +124,9 @@ def choose(
             runs["ensemble"] = Backtest("ensemble", tuple(combine(list(f)) for f in stacked))
             scored_runs["ensemble"] = runs["ensemble"]
             models["ensemble"] = Ensemble(members=tuple(models[a] for a in members))
-            if selection.combined and not trend:
-                best = _score(scored_runs[selection.best], series, plan, 1).wape
-                if _score(runs["ensemble"], series, plan, 1).wape >= best:
-                    selection = selection.alone(SHORT_HISTORY_CLAUSE)
+            ensemble_wape = _score(runs["ensemble"], series, plan, 1).wape
+            if selection.combined and not trend and ensemble_wape >= selection.best_wape:
+                selection = selection.alone(SHORT_HISTORY_CLAUSE)
         else:
             runs["ensemble"] = Backtest("ensemble", skipped_reason="fewer than 2 candidates")
 
@@ -213,18 +212,14 @@ def _finite(value: float) -> float | None:
 
 @dataclass(frozen=True)
 class DirectIntervals:
-    """The direct interval model, kept because it backtested better than the profiles (alone,
-    `weight` 1) or within noise of them (averaged with them, `weight` 0.5)."""
+    """The direct interval model, kept because it backtested better than the profiles (used
+    alone) or within noise of them (`combined`: averaged with them)."""
 
     model: SlotSmoothing
     overdispersion: float
     """Of the day's shape it gives, out of sample: the day's level error comes from the daily
     paths."""
-    weight: float = 1.0
-
-    @property
-    def combined(self) -> bool:
-        return self.weight < 1.0
+    combined: bool = False
 
 
 def interval_approach(
@@ -264,18 +259,15 @@ def interval_approach(
     )
     scores = [
         CandidateScore(name, scored.wape, _finite(scored.mase), level="interval")
-        for name, scored in (
-            (PROFILE, result.profile),
-            (DIRECT, result.direct),
-            (COMBINED, result.combined),
-        )
+        for name, scored in result.scores.items()
     ]
     approach = DIRECT if required else result.approach
     profile_overdispersion = result.overdispersion[PROFILE]
     if approach == PROFILE:
         return None, scores, profile_overdispersion
-    weight = 1.0 if approach == DIRECT else 0.5
-    direct = DirectIntervals(fit_slot_smoothing(matrix), result.overdispersion[approach], weight)
+    direct = DirectIntervals(
+        fit_slot_smoothing(matrix), result.overdispersion[approach], approach == COMBINED
+    )
     return direct, scores, profile_overdispersion
 
 

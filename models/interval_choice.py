@@ -51,10 +51,8 @@ average was 5 % worse than the profiles alone."""
 
 @dataclass(frozen=True)
 class IntervalBacktest:
-    profile: Scores
-    direct: Scores
-    combined: Scores
-    """Of the average of the two."""
+    scores: dict[str, Scores]
+    """Per approach: ``profile``, ``direct`` and ``combined`` (the average of the two)."""
     overdispersion: dict[str, float]
     """Per approach, of the intervals around their actual day's total spread by the shape
     learned before the origin: the shape's own out-of-sample error, which the daily paths do
@@ -130,20 +128,22 @@ def backtest_intervals(
     actual = joined("actual")
     profile, direct = joined("profile"), joined("direct")
     shared, shaped = joined("shared"), joined("shaped")
-    scores = {PROFILE: _scores(actual, profile, scale), DIRECT: _scores(actual, direct, scale)}
+    scores = {
+        PROFILE: _scores(actual, profile, scale),
+        DIRECT: _scores(actual, direct, scale),
+        COMBINED: _scores(actual, (profile + direct) / 2, scale),
+    }
     selection = select(
         {
             PROFILE: np.array([_wape(w.actual, w.profile) for w in windows]),
             DIRECT: np.array([_wape(w.actual, w.direct) for w in windows]),
         },
-        {name: scored.wape for name, scored in scores.items()},
+        {name: scores[name].wape for name in (PROFILE, DIRECT)},
         plan.effective_windows,
         never_tie=NEVER_TIE,
     )
     return IntervalBacktest(
-        scores[PROFILE],
-        scores[DIRECT],
-        _scores(actual, (profile + direct) / 2, scale),
+        scores,
         {
             PROFILE: _backtested_overdispersion(actual, shared),
             DIRECT: _backtested_overdispersion(actual, shaped),

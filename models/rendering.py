@@ -180,17 +180,20 @@ def interval_points(
     grid = IntervalGrid.of(days, series.timezone, series.interval_minutes)
     day_position = np.searchsorted(days, grid.day)
     day_paths = daily.paths(INTERVAL_SAMPLES, rng)[:, out]
-    share = profile.spread(grid)
-    volume = daily.point[out][day_position] * share
-    paths = day_paths[:, day_position] * share
-    overdispersion = profile.overdispersion
+    approaches = []  # (volume, paths) of each approach used, averaged
+    if direct is None or direct.combined:
+        share = profile.spread(grid)
+        approaches.append(
+            (daily.point[out][day_position] * share, day_paths[:, day_position] * share)
+        )
     if direct is not None:
         opening = profile.share[grid.day.day_of_week, grid.slot] > 0
         modelled = direct.model.means(grid) * opening * daily.factor[out][day_position]
         point = daily.point[out]
         relative = np.divide(day_paths, point, out=np.ones_like(day_paths), where=point > 0)
-        volume = direct.weight * modelled + (1 - direct.weight) * volume
-        paths = direct.weight * modelled * relative[:, day_position] + (1 - direct.weight) * paths
-        overdispersion = direct.overdispersion
+        approaches.append((modelled, modelled * relative[:, day_position]))
+    volume = np.mean([v for v, _ in approaches], axis=0)
+    paths = np.mean([p for _, p in approaches], axis=0)
+    overdispersion = profile.overdispersion if direct is None else direct.overdispersion
     counts = sample_counts(paths, overdispersion, rng)
     return _frame(grid.start, volume, _quantile_bounds(counts, levels), profile.interval_aht(grid))

@@ -86,6 +86,11 @@ class Selection:
     def combined(self) -> bool:
         return len(self.members) > 1
 
+    @property
+    def best_wape(self) -> float:
+        """The best candidate's pooled WAPE (the margins are ranked, best first)."""
+        return self.margins[0].wape
+
     def alone(self, reason: str) -> Selection:
         """The best candidate alone, the rule saying why."""
         return replace(self, members=(self.best,), rule=f"{self.rule}; {reason}")

@@ -354,7 +354,7 @@ def test_two_approaches_within_noise_are_averaged() -> None:
     model = fit_slot_smoothing(SlotMatrix.of(history, PARIS, HOUR, days))
     profile_only = _rendered(None)
     direct_only = _rendered(DirectIntervals(model, 0.0))
-    averaged = _rendered(DirectIntervals(model, 0.0, weight=0.5))
+    averaged = _rendered(DirectIntervals(model, 0.0, combined=True))
     assert np.abs(profile_only - direct_only).sum() > 0.1 * direct_only.sum()
     np.testing.assert_allclose(averaged, (profile_only + direct_only) / 2)
 
