@@ -263,7 +263,12 @@ def test_a_write_during_a_fit_on_sqlite_does_not_wait_for_the_fit(tmp_path) -> N
                     during.append(took)
             fitter.join()
         assert during, f"the fit ({fitting}) ended before a write did: nothing measured"
-        assert max(during) < 20 * baseline + 0.05, (during, baseline, fitting)
+        # A write that waited for the fit would take about as long as the fit itself; one
+        # that did not takes milliseconds, give or take a scheduling hiccup on a shared
+        # machine (a single 0.12 s write once, against a 0.003 s baseline): bound each write
+        # by a quarter of the fit, and the typical one by the quiet baseline.
+        assert max(during) < fitting["seconds"] / 4, (during, baseline, fitting)
+        assert sorted(during)[len(during) // 2] < 5 * baseline + 0.01, (during, baseline)
     finally:
         database.engine.dispose()
 
