@@ -92,10 +92,13 @@ def choose(
     season_length: int,
     country: str,
     trend: bool,
+    totals: bool = False,
 ) -> Choice:
     """Backtest what `method` stands for (every candidate for `auto` and `ensemble`, else that
     model alone), then choose: `auto` follows the selection rule, the others are what they
-    name. A model the history is too short for raises `InsufficientHistory`."""
+    name. `totals`: the forecast is read as totals over the horizon (month totals), which the
+    short-history clause leaves alone (`SHORT_HISTORY_CLAUSE`). A model the history is too
+    short for raises `InsufficientHistory`."""
     y = series.y
     values = y.to_numpy()
     pool = candidates() if method in ("auto", "ensemble") else (method,)
@@ -125,7 +128,8 @@ def choose(
             scored_runs["ensemble"] = runs["ensemble"]
             models["ensemble"] = Ensemble(members=tuple(models[a] for a in members))
             ensemble_wape = _score(runs["ensemble"], series, plan, 1).wape
-            if selection.combined and not trend and ensemble_wape >= selection.best_wape:
+            short = not trend and not totals
+            if selection.combined and short and ensemble_wape >= selection.best_wape:
                 selection = selection.alone(SHORT_HISTORY_CLAUSE)
         else:
             runs["ensemble"] = Backtest("ensemble", skipped_reason="fewer than 2 candidates")

@@ -64,6 +64,7 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
         calendar.season_length,
         series.holiday_country,
         trend=history_days >= TREND_MIN_HISTORY_DAYS,
+        totals=request.granularity == "month",
     )
     model = choice.model.clone().fit(open_days.y, X)
     if future_slots.size:

@@ -118,3 +118,20 @@ def test_on_a_short_history_ties_whose_combination_backtests_worse_leave_the_bes
     assert result.method == result.selection.best
     assert result.selection.members == (result.selection.best,)
     assert SHORT_HISTORY_CLAUSE in result.selection.rule
+
+
+def test_month_totals_on_a_short_history_keep_the_combination_of_ties() -> None:
+    # Tied candidates whose combination backtests worse by day than the best alone, which
+    # a day forecast would use alone: month totals keep the combination, whose level errors
+    # partly cancel over a month (on the real series, month totals lost 2 % pooled where the
+    # clause applied to them).
+    series, end = _short_history(18)
+    first_month = date(end.year, end.month + 1, 1)
+    last_month = date(first_month.year, first_month.month + 2, 1) - timedelta(days=1)
+    month = forecast(series, ForecastRequest("month", first_month, last_month, history_end=end))
+    assert month.selection is not None
+    scores = {s.alias: s.wape for s in month.backtest if s.wape is not None}
+    assert scores["ensemble"] >= scores[month.selection.best]
+    assert month.method == "ensemble"
+    assert month.selection.members == tuple(m.alias for m in month.selection.margins if m.tied)
+    assert SHORT_HISTORY_CLAUSE not in month.selection.rule
