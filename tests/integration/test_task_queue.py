@@ -95,7 +95,15 @@ def test_a_worker_killed_mid_task_leaves_every_activity_done_exactly_once(
     database = Database(create_db_engine(url))
     tasks = ProcrastinateQueue(Settings(database_url=url))
     start = TODAY + timedelta(days=7)
-    fields = {"granularity": "day", "method": "auto", "start": str(start), "end": str(start)}
+    # Prophet intervals, a fit of seconds, killed once a fitting process is seen busy: an auto
+    # day fit of a fraction of a second was once over for all three activities before a kill
+    # sent half a second after the first task started.
+    fields = {
+        "granularity": "interval",
+        "method": "prophet",
+        "start": str(start),
+        "end": str(start),
+    }
     with session_scope(database) as session:
         contract = make_contract(session, make_client(session))
         activities = [make_activity(session, contract, name=f"A{n}") for n in range(3)]
@@ -127,7 +135,7 @@ def test_a_worker_killed_mid_task_leaves_every_activity_done_exactly_once(
     second: subprocess.Popen[bytes] | None = None
     try:
         _wait(doing, 120, "a task to start")
-        time.sleep(0.5)  # inside the fit
+        _wait(lambda: _fitting(_children(first.pid)), 60, "a fit to start")
         os.killpg(first.pid, signal.SIGKILL)  # the worker and its fitting processes
         first.wait(timeout=10)
         assert job(job_id).done < 3, "the first worker finished everything: nothing was killed"
