@@ -6,8 +6,11 @@ import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
+
+CHECKOUT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -21,11 +24,16 @@ def served(
     command: list[str], env: dict[str, str], ready: str = "/healthz"
 ) -> Iterator[tuple[str, int]]:
     """`command` with a free port appended, started with `env` added to this environment and
-    waited for until `ready` answers; yields its base URL and pid, and stops it after."""
+    waited for until `ready` answers; yields its base URL and pid, and stops it after.
+
+    The server imports the code of this benchmark's checkout (first on its `PYTHONPATH`), not
+    that of whichever checkout the virtual environment's editable install points to: a
+    worktree measured with another checkout's `.venv` would otherwise serve the other code."""
     port = free_port()
+    paths = [str(CHECKOUT), *filter(None, [os.environ.get("PYTHONPATH")])]
     process = subprocess.Popen(
         [*command, str(port)],
-        env={**os.environ, **env},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths), **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

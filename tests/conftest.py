@@ -63,7 +63,7 @@ class SavepointDatabase(Database):
         super().__init__(connection.engine)
         self.connection = connection
 
-    def session(self, *, write: bool) -> Session:
+    def session(self, *, write: bool, on_the_loop: bool = False) -> Session:
         return Session(
             bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         )

@@ -18,7 +18,7 @@ from app.core.errors import READ_ERRORS, WRITE_ERRORS, NotAcceptable, problem_re
 from app.core.fields import Instant, PeriodText, canonical_decimal
 from app.core.pagination import PageDep
 from app.core.queries import PeriodQuery
-from app.core.routing import TransactionalRoute
+from app.core.routing import TransactionalRoute, quick_read
 from app.core.settings import SettingsDep
 
 router = APIRouter(route_class=TransactionalRoute, tags=["minimum billing"])
@@ -129,6 +129,7 @@ def create_invoice(
     response_model=schemas.InvoicePage,
     responses={**READ_ERRORS, **problem_responses(422)},
 )
+@quick_read
 def list_invoices(
     session: SessionDep,
     actor: ReaderKey,
@@ -240,6 +241,7 @@ def _csv_file_name(invoice: Invoice) -> str:
         **problem_responses(406),
     },
 )
+@quick_read
 def get_invoice(invoice_id: str, request: Request, session: SessionDep, actor: ReaderKey) -> Any:
     """An invoice or credit note as JSON, or its lines as CSV (`Accept: text/csv`)."""
     invoice = service.get_invoice(session, actor, invoice_id)

@@ -15,7 +15,7 @@ from app.core.fields import PeriodText
 from app.core.orm import utc_now
 from app.core.pagination import PageDep
 from app.core.queries import MAX_PERIODS, PeriodQuery
-from app.core.routing import TransactionalRoute
+from app.core.routing import TransactionalRoute, quick_read
 
 router = APIRouter(route_class=TransactionalRoute, tags=["committed forecasts"])
 
@@ -116,6 +116,7 @@ async def create_bulk_commitment(
     response_model=schemas.CommitmentPage,
     responses=READ_ERRORS,
 )
+@quick_read
 def list_commitments(
     activity_id: str,
     session: SessionDep,
@@ -135,6 +136,7 @@ def list_commitments(
     response_model=schemas.BindingOut,
     responses={**READ_ERRORS, **problem_responses(422)},
 )
+@quick_read
 def get_binding_commitment(
     activity_id: str,
     session: SessionDep,
@@ -221,6 +223,7 @@ def create_adjustment(
     response_model=list[schemas.AdjustmentOut],
     responses=READ_ERRORS,
 )
+@quick_read
 def list_adjustments(activity_id: str, session: SessionDep, actor: ReaderKey) -> object:
     """The activity's agreed adjustments, oldest first."""
     return service.list_adjustments(session, actor, activity_id)

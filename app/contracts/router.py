@@ -10,7 +10,7 @@ from app.core.auth import AdminKey, ReaderKey
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS
 from app.core.pagination import Page, PageDep
-from app.core.routing import TransactionalRoute
+from app.core.routing import TransactionalRoute, quick_read
 
 router = APIRouter(route_class=TransactionalRoute, tags=["reference data"])
 
@@ -22,6 +22,7 @@ def create_client(body: schemas.ClientCreate, session: SessionDep, actor: AdminK
 
 
 @router.get("/clients", response_model=Page[schemas.ClientOut], responses=READ_ERRORS)
+@quick_read
 def list_clients(session: SessionDep, actor: ReaderKey, page: PageDep) -> object:
     """List clients; a client key sees only its own."""
     items, next_cursor = service.list_clients(session, actor, page)
@@ -29,6 +30,7 @@ def list_clients(session: SessionDep, actor: ReaderKey, page: PageDep) -> object
 
 
 @router.get("/clients/{client_id}", response_model=schemas.ClientOut, responses=READ_ERRORS)
+@quick_read
 def get_client(client_id: str, session: SessionDep, actor: ReaderKey) -> object:
     """Get one client."""
     return service.get_client(session, actor, client_id)
@@ -68,6 +70,7 @@ def create_contract(body: schemas.ContractCreate, session: SessionDep, actor: Ad
 
 
 @router.get("/contracts", response_model=Page[schemas.ContractOut], responses=READ_ERRORS)
+@quick_read
 def list_contracts(
     session: SessionDep,
     actor: ReaderKey,
@@ -82,6 +85,7 @@ def list_contracts(
 @router.get(
     "/contracts/{contract_id}", response_model=schemas.ContractDetailOut, responses=READ_ERRORS
 )
+@quick_read
 def get_contract(contract_id: str, session: SessionDep, actor: ReaderKey) -> object:
     """Get one contract: its latest terms, the terms in force now and every amendment."""
     return _detail(service.get_contract_detail(session, actor, contract_id))
@@ -134,6 +138,7 @@ def create_activity(
     response_model=Page[schemas.ActivityOut],
     responses=READ_ERRORS,
 )
+@quick_read
 def list_activities(
     contract_id: str, session: SessionDep, actor: ReaderKey, page: PageDep
 ) -> object:
@@ -143,6 +148,7 @@ def list_activities(
 
 
 @router.get("/activities/{activity_id}", response_model=schemas.ActivityOut, responses=READ_ERRORS)
+@quick_read
 def get_activity(activity_id: str, session: SessionDep, actor: ReaderKey) -> object:
     """Get one activity with its price history."""
     return service.get_activity(session, actor, activity_id)
@@ -181,6 +187,7 @@ def add_price(
 @router.get(
     "/activities/{activity_id}/prices", response_model=list[schemas.PriceOut], responses=READ_ERRORS
 )
+@quick_read
 def list_prices(activity_id: str, session: SessionDep, actor: ReaderKey) -> object:
     """The activity's price rows, oldest first."""
     return service.list_prices(session, actor, activity_id)

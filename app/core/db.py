@@ -8,19 +8,24 @@ only `flush()`. `SessionDep` hands that session to a route.
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import SingletonThreadPool
 
 POOL_SIZE = 20
 """Connections kept open: enough for the requests that hold one at once under steady load
 (each holds it for one thread hop), so that load does not open and close an overflow
 connection per request (a new SQLite connection re-runs its pragmas; a PostgreSQL one forks a
 backend)."""
+
+MAX_OVERFLOW = 20
+"""Connections opened beyond `POOL_SIZE` when a burst needs them, closed once returned."""
 
 
 def decode_json(text: str | bytes) -> Any:
@@ -78,26 +83,29 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url`, with SQLite made transactional and foreign-key enforcing, and
     JSON columns read by `decode_json` and written by `encode_json`."""
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url,
-            echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            pool_size=POOL_SIZE,
-            max_overflow=20,
-            json_deserializer=decode_json,
-            json_serializer=encode_json,
-        )
-        _make_sqlite_transactional(engine)
-        return engine
+        return _sqlite_engine(url, echo=echo, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
     return create_engine(
         url,
         echo=echo,
         pool_pre_ping=True,
         pool_size=POOL_SIZE,
-        max_overflow=20,
+        max_overflow=MAX_OVERFLOW,
         json_deserializer=decode_json,
         json_serializer=encode_json,
     )
+
+
+def _sqlite_engine(url: str | URL, *, echo: bool, **pool: Any) -> Engine:
+    engine = create_engine(
+        url,
+        echo=echo,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        json_deserializer=decode_json,
+        json_serializer=encode_json,
+        **pool,
+    )
+    _make_sqlite_transactional(engine)
+    return engine
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:
@@ -136,12 +144,19 @@ def dialect_insert(session: Session) -> Any:
 
 
 class Database:
-    """The engine and the two session factories a request chooses from.
+    """The engine and the session factories a request chooses from.
 
     Writes on SQLite take the write lock when their transaction begins (`BEGIN IMMEDIATE`):
     a deferred transaction that reads and then writes can otherwise fail at once with
     "database is locked" when another writer got there first, instead of waiting its turn.
     Reads stay deferred so that a long ingestion does not block dashboards.
+
+    A quick read on a SQLite file runs on the event loop (`core.routing.quick_read`), in a
+    session of `loop_reader`: an engine of one connection per thread (the loop's own), so that
+    it never waits on the main pool, whose connections the worker threads' writes may all
+    hold. Only SQLite files qualify: a read there never waits on a writer (WAL) nor on a
+    network, while a PostgreSQL read waits on the server, which would stall the loop for every
+    request during an outage; and an in-memory database is private to its connection.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -150,9 +165,27 @@ class Database:
         self.writer = sessionmaker(
             bind=engine.execution_options(plancher_write=True), expire_on_commit=False
         )
+        self.reads_on_the_loop = engine.dialect.name == "sqlite" and engine.url.database not in (
+            None,
+            "",
+            ":memory:",
+        )
 
-    def session(self, *, write: bool) -> Session:
+    def session(self, *, write: bool, on_the_loop: bool = False) -> Session:
+        """A session for a write or a read; `on_the_loop` for a quick read that runs on the
+        event loop (only where `reads_on_the_loop`)."""
+        if on_the_loop and not write and self.reads_on_the_loop:
+            return self.loop_reader()
         return (self.writer if write else self.reader)()
+
+    @cached_property
+    def loop_reader(self) -> sessionmaker[Session]:
+        """Sessions on the loop's own SQLite connection, made when a quick read first needs
+        one (most databases of the CLI and the tasks never serve one)."""
+        engine = _sqlite_engine(
+            self.engine.url, echo=bool(self.engine.echo), poolclass=SingletonThreadPool
+        )
+        return sessionmaker(bind=engine, expire_on_commit=False)
 
 
 @contextmanager

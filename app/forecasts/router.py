@@ -10,7 +10,7 @@ from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
 from app.core.pagination import PageDep
-from app.core.routing import TransactionalRoute
+from app.core.routing import TransactionalRoute, quick_read
 from app.core.transactions import RequestTransactions
 from app.forecasts import jobs, listing, results, schemas, service
 from app.forecasts.tables import ForecastJob
@@ -47,6 +47,7 @@ async def create_forecast(
     response_model=schemas.ForecastSummaryPage,
     responses={**READ_ERRORS, **problem_responses(422)},
 )
+@quick_read
 def list_forecasts(
     activity_id: str,
     session: SessionDep,
@@ -108,6 +109,7 @@ def cancel_forecast_job(
     responses={**READ_ERRORS, **problem_responses(422)},
 )
 @checks.checked_by(listing.check_job_filters)
+@quick_read
 def list_forecast_jobs(
     session: SessionDep,
     actor: ReaderKey,
@@ -121,6 +123,7 @@ def list_forecast_jobs(
 
 
 @router.get("/forecast-jobs/{job_id}", response_model=schemas.ForecastJobOut, responses=READ_ERRORS)
+@quick_read
 def get_forecast_job(job_id: str, session: SessionDep, actor: ReaderKey) -> object:
     """A job's status, progress (done/total) and per-activity results or errors."""
     return job_out(jobs.get_job(session, actor, job_id))
@@ -144,6 +147,7 @@ def create_special_day(
     response_model=list[schemas.SpecialDayOut],
     responses=READ_ERRORS,
 )
+@quick_read
 def list_special_days(activity_id: str, session: SessionDep, actor: ReaderKey) -> object:
     """The activity's special days, in date order."""
     return service.list_special_days(session, actor, activity_id)
