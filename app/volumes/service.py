@@ -108,7 +108,7 @@ def _ingest(
         seen_rows.append(result.valid.rows)
         if error_count == 0:
             existing = len(repository.existing_starts(activity.id, result.valid.starts_ns))
-            repository.upsert(activity.id, result.valid)
+            repository.upsert(activity.id, result.valid, existing)
             updated += existing
             inserted += len(result.valid) - existing
         if progress is not None:

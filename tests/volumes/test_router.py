@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.core.auth import Role
 from app.core.pagination import encode_cursor
+from app.volumes import parsing
+from app.volumes.repository import VolumeRepository
 from app.volumes.tables import IntervalActual
 
 from factories import bearer, make_activity, make_client, make_contract
@@ -110,6 +112,47 @@ def test_upload_replaces_an_existing_interval(client, db, activity, admin) -> No
     assert [row[1:] for row in _stored(db, activity.id)] == [(50, 45, 310_000)]
 
 
+def test_stored_values_are_exact_before_and_after_2000(client, db, activity, admin) -> None:
+    """PostgreSQL's binary COPY counts instants from 2000-01-01; AHT may be unknown (NULL)."""
+    lines = [
+        "1999-12-31T23:30:00Z,1000000000,999999999,86399.999",
+        "2000-01-01T00:00:00Z,0,0,",
+        "2026-10-01T08:00:00+02:00,7,7,0.001",
+    ]
+    assert _post_csv(client, activity.id, _csv(lines), admin).status_code == 200
+    assert _stored(db, activity.id) == [
+        (datetime(1999, 12, 31, 23, 30, tzinfo=UTC), 1_000_000_000, 999_999_999, 86_399_999),
+        (datetime(2000, 1, 1, tzinfo=UTC), 0, 0, None),
+        (datetime(2026, 10, 1, 6, tzinfo=UTC), 7, 7, 1),
+    ]
+
+
+def test_chunk_over_stored_intervals_replaces_them_after_a_new_chunk(
+    client, db, activity, admin, monkeypatch
+) -> None:
+    """The first chunk is new (PostgreSQL copies it straight into the table), the second
+    overlaps stored intervals (it is upserted)."""
+    monkeypatch.setattr(parsing, "CSV_CHUNK_ROWS", 2)
+    starts = _half_hours(datetime(2026, 10, 1, tzinfo=PARIS), 4)
+    _post_csv(client, activity.id, _csv([f"{start},1,1,100" for start in starts[2:]]), admin)
+    body = _csv([f"{start},9,8,200" for start in starts])
+    response = _post_csv(client, activity.id, body, admin)
+    assert response.json() == {"inserted": 2, "updated": 2, "total": 4}
+    assert [row[1:] for row in _stored(db, activity.id)] == [(9, 8, 200_000)] * 4
+
+
+def test_intervals_stored_since_they_were_looked_up_are_replaced(
+    client, db, activity, admin, monkeypatch
+) -> None:
+    """A concurrent request may store an interval between the lookup and the write: the write
+    replaces it rather than failing on the primary key."""
+    _post_csv(client, activity.id, _csv(["2026-10-01T08:00:00+02:00,42,40,300"]), admin)
+    monkeypatch.setattr(VolumeRepository, "existing_starts", lambda self, _, starts: starts[:0])
+    body = _csv(["2026-10-01T08:00:00+02:00,50,45,310", "2026-10-01T08:30:00+02:00,5,5,100"])
+    assert _post_csv(client, activity.id, body, admin).status_code == 200
+    assert [row[1:] for row in _stored(db, activity.id)] == [(50, 45, 310_000), (5, 5, 100_000)]
+
+
 BAD_ROWS = [
     ("2026-10-01T08:00:00,1,1,100", "interval_start", "needs a UTC offset"),
     ("yesterday+02:00,1,1,100", "interval_start", "not an RFC 3339 date-time"),
@@ -148,6 +191,21 @@ def test_rejected_request_writes_nothing(client, db, activity, admin, line, fiel
     body = _csv(["2026-10-01T07:00:00+02:00,5,5,100", line, "2026-10-01T09:00:00+02:00,5,5,100"])
     _post_csv(client, activity.id, body, admin)
     assert _count(db, activity.id) == 0
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_bad_row_in_a_later_chunk_writes_nothing(
+    client, db, activity, admin, monkeypatch, stored: bool
+) -> None:
+    """Earlier chunks were written already, copied straight into the table or upserted over
+    stored intervals: the rejection rolls them back, stored intervals keep their values."""
+    monkeypatch.setattr(parsing, "CSV_CHUNK_ROWS", 2)
+    starts = _half_hours(datetime(2026, 10, 1, tzinfo=PARIS), 4)
+    if stored:
+        _post_csv(client, activity.id, _csv([f"{start},1,1,100" for start in starts]), admin)
+    lines = [f"{start},9,8,200" for start in starts] + ["2026-10-01T08:10:00+02:00,1,1,100"]
+    assert _post_csv(client, activity.id, _csv(lines), admin).status_code == 422
+    assert [row[1:] for row in _stored(db, activity.id)] == [(1, 1, 100_000)] * (4 if stored else 0)
 
 
 def test_duplicate_interval_in_one_request_is_an_error(client, db, activity, admin) -> None:
