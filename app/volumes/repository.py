@@ -15,7 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import psycopg
-from sqlalchemy import Select, bindparam, case, func, literal, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from app.core.repository import one_of
@@ -153,8 +162,10 @@ class VolumeRepository:
         """(k, Σ offered, Σ handled, Σ handled × aht_ms) of the intervals in [start, end) of each
         period k that has any, in order, a period k being [starts[k], starts[k + 1]): one
         query, summed exactly by the database in integers."""
-        values = {"activity_id": activity_id, "start": start, "end": end}
-        values.update({f"bound_{k}": bound for k, bound in enumerate(starts[1:])})
+        values: dict[str, str | datetime] = {"activity_id": activity_id}
+        for k in range(len(starts)):
+            values[f"lo_{k}"] = start if k == 0 else max(start, starts[k])
+            values[f"hi_{k}"] = end if k == len(starts) - 1 else min(end, starts[k + 1])
         return [
             (int(k), int(offered), int(handled), int(ms))
             for k, offered, handled, ms in self.session.execute(
@@ -279,34 +290,39 @@ def _instant(ns: int) -> datetime:
 def _period_sums_statement(periods: int) -> Select[int, int, int, int]:
     """`period_sums`' query for `periods` periods, built once per count with its values as
     named parameters (the few counts in use are kept: a month's days, a year's months...):
-    built per request, the CASE of a month's 30 day bounds cost as much as
-    running the query (SQLAlchemy constructs, then keys its cache on, every element)."""
-    interval_start = IntervalActual.interval_start
-    whens = [(interval_start < bindparam(f"bound_{k}"), k) for k in range(periods - 1)]
-    period = case(*whens, else_=periods - 1) if whens else literal(0)
-    rows = (
+    built per request, a month's 30 periods cost as much as running the query (SQLAlchemy
+    constructs, then keys its cache on, every element).
+
+    The periods are the rows of a table of bounds, which the intervals join on their primary
+    key: one index range per period. A CASE of the bounds compared every interval with them
+    one by one instead, which was most of the query (a month by day on SQLite, 1,440 half-hours:
+    1.27 ms of SQL with the CASE, 0.43 ms with the join)."""
+    instant = IntervalActual.interval_start.type
+    rows = [
         select(
-            period.label("period"),
-            IntervalActual.offered,
-            IntervalActual.handled,
-            (IntervalActual.handled * func.coalesce(IntervalActual.aht_ms, 0)).label("ms"),
+            literal_column(str(k), Integer).label("k"),
+            bindparam(f"lo_{k}", type_=instant).label("lo"),
+            bindparam(f"hi_{k}", type_=instant).label("hi"),
         )
-        .where(
-            IntervalActual.activity_id == bindparam("activity_id"),
-            interval_start >= bindparam("start"),
-            interval_start < bindparam("end"),
-        )
-        .subquery()
-    )
-    # Grouped outside: PostgreSQL would not see the CASE of the GROUP BY, with its own
-    # parameters, as the one selected.
+        for k in range(periods)
+    ]
+    bounds = (union_all(*rows) if periods > 1 else rows[0]).cte("periods")
     return (
         select(
-            rows.c.period,
-            func.sum(rows.c.offered),
-            func.sum(rows.c.handled),
-            func.sum(rows.c.ms),
+            bounds.c.k,
+            func.sum(IntervalActual.offered),
+            func.sum(IntervalActual.handled),
+            func.sum(IntervalActual.handled * func.coalesce(IntervalActual.aht_ms, 0)),
         )
-        .group_by(rows.c.period)
-        .order_by(rows.c.period)
+        .join_from(
+            bounds,
+            IntervalActual,
+            and_(
+                IntervalActual.activity_id == bindparam("activity_id"),
+                IntervalActual.interval_start >= bounds.c.lo,
+                IntervalActual.interval_start < bounds.c.hi,
+            ),
+        )
+        .group_by(bounds.c.k)
+        .order_by(bounds.c.k)
     )
