@@ -48,19 +48,36 @@ _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 _QUICK_READ = "plancher_quick_read"
 
 EndpointT = TypeVar("EndpointT", bound=Callable[..., Any])
+RequestTest = Callable[[Request], bool]
 
 
 def quick_read(endpoint: EndpointT) -> EndpointT:
-    """Mark a read endpoint quick: it answers from a few indexed rows in well under 5 ms, so on
-    a SQLite file it runs on the event loop, with no thread hop (see the module's docstring).
-    Whatever may take longer (aggregations over many rows, documents rendered) stays in a
-    thread, where the interpreter's switch interval lets other requests through."""
-    setattr(endpoint, _QUICK_READ, True)
-    return endpoint
+    """Mark a read endpoint quick: it answers from a few indexed rows (one object, or a page of
+    at most 500), so on a SQLite file it runs on the event loop, with no thread hop (see the
+    module's docstring). Whatever may take longer (aggregations over a caller's range,
+    documents rendered) stays in a thread, where SQLite's own work runs without the GIL and
+    the interpreter's switch interval lets other requests through."""
+    return quick_read_when(_always)(endpoint)
 
 
-def _is_quick_read(endpoint: Callable[..., Any]) -> bool:
-    return bool(getattr(endpoint, _QUICK_READ, False))
+def quick_read_when(test: RequestTest) -> Callable[[EndpointT], EndpointT]:
+    """Mark a read endpoint quick for the requests that pass `test`: a page of raw rows, say,
+    where another granularity of the same endpoint aggregates a range of the caller's."""
+
+    def mark(endpoint: EndpointT) -> EndpointT:
+        setattr(endpoint, _QUICK_READ, test)
+        return endpoint
+
+    return mark
+
+
+def _always(_request: Request) -> bool:
+    return True
+
+
+def _quick_read_test(endpoint: Callable[..., Any]) -> RequestTest | None:
+    test: RequestTest | None = getattr(endpoint, _QUICK_READ, None)
+    return test
 
 
 class _Transaction:
@@ -137,12 +154,14 @@ class TransactionalRoute(APIRoute):
         if check is not None:
             endpoint_handler = checks.completing(endpoint_handler, check)
         accepted = media.declared(self.openapi_extra, self.body_field is not None)
-        quick = _is_quick_read(self.endpoint)  # `functools.wraps` carried the mark over
+        quick = _quick_read_test(self.endpoint)  # `functools.wraps` carried the mark over
 
         async def handler(request: Request) -> Response:
             database: Database = request.app.state.database
             read = request.method in _READ_METHODS
-            on_the_loop = read and quick and database.reads_on_the_loop
+            on_the_loop = (
+                read and quick is not None and database.reads_on_the_loop and quick(request)
+            )
             session = database.session(write=not read, on_the_loop=on_the_loop)
             transaction = _Transaction(session, read, on_the_loop)
             request.state.db = transaction.session

@@ -12,7 +12,7 @@ from app.core.auth import VolumeReaderKey, VolumeWriterKey
 from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor
-from app.core.routing import TransactionalRoute
+from app.core.routing import TransactionalRoute, quick_read_when
 from app.volumes import schemas, service
 from app.volumes.aggregation import Granularity
 
@@ -60,6 +60,7 @@ async def upload_volumes(
     response_model=schemas.VolumePage,
     responses={**READ_ERRORS, **problem_responses(422)},
 )
+@quick_read_when(lambda request: request.query_params.get("granularity") == Granularity.INTERVAL)
 def read_volumes(
     activity_id: str,
     session: SessionDep,

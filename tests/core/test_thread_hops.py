@@ -33,13 +33,16 @@ def hops(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 def test_a_read_is_one_hop_and_a_quick_read_on_sqlite_none(client, db, database, hops) -> None:
     contract = make_contract(db, make_client(db))
-    make_activity(db, contract)
+    activity = make_activity(db, contract)
     headers = bearer(db, Role.ADMIN)
     quick = 0 if database.engine.dialect.name == "sqlite" else 1
+    volumes = f"/v1/activities/{activity.id}/volumes?start=2026-11-01&end=2026-12-01"
     for path, expected in (
         (f"/v1/contracts/{contract.id}", quick),
         ("/v1/contracts?limit=10", quick),
-        (f"/v1/contracts/{contract.id}/deadlines", 1),  # not a quick read: in a thread
+        (f"{volumes}&granularity=interval", quick),  # a page of intervals
+        (f"{volumes}&granularity=day", 1),  # the caller's range summed: in a thread
+        (f"/v1/contracts/{contract.id}/deadlines", 1),  # not a quick read
     ):
         assert client.get(path, headers=headers).status_code == 200  # the key is now cached
         hops.clear()
