@@ -105,6 +105,28 @@ def test_json_and_csv_store_identical_data(client, db, admin) -> None:
     assert len(_stored(db, by_json.id)) == 2
 
 
+def test_odd_but_valid_cells_store_what_their_plain_spelling_stores(client, db, admin) -> None:
+    """Cells outside the plain forms that numpy reads (blanks around, a fraction of a second,
+    an offset without a colon, a basic-format date, an exponent, a sign) are read by pandas,
+    in a chunk of plain cells, to the same values."""
+    contract = make_contract(db, make_client(db))
+    plain, odd = make_activity(db, contract, name="plain"), make_activity(db, contract, name="odd")
+    plain_lines = [
+        "2026-10-01T08:00:00+02:00,42,40,312.5",
+        "2026-10-01T08:30:00+02:00,10,9,100",
+        "2026-10-01T09:00:00+02:00,3,3,60",
+    ]
+    odd_lines = [
+        " 2026-10-01T06:00:00.000Z , 42 ,4e1,312.50",
+        "2026-10-01 08:30:00+0200,+10,9.0, 100",
+        "20261001T070000Z,3,3,6e1",
+    ]
+    assert _post_csv(client, plain.id, _csv(plain_lines), admin).status_code == 200
+    assert _post_csv(client, odd.id, _csv(odd_lines), admin).status_code == 200
+    assert _stored(db, odd.id) == _stored(db, plain.id)
+    assert len(_stored(db, odd.id)) == 3
+
+
 def test_upload_replaces_an_existing_interval(client, db, activity, admin) -> None:
     _post_csv(client, activity.id, _csv(["2026-10-01T08:00:00+02:00,42,40,300"]), admin)
     response = _post_csv(client, activity.id, _csv(["2026-10-01T08:00:00+02:00,50,45,310"]), admin)
