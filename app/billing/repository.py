@@ -13,7 +13,7 @@ from app.billing.tables import Invoice, InvoicePayment, InvoiceSequence
 from app.core.db import EncodedJSON, dialect_insert
 from app.core.ids import new_id
 from app.core.pagination import PageParams
-from app.core.repository import Repository
+from app.core.repository import Repository, one_of
 
 _IN_CLAUSE_SIZE = 500
 
@@ -60,7 +60,14 @@ class InvoiceRepository(Repository[Invoice]):
         """Insert generated drafts (column values, each with its `generation_key`) in one
         statement, skipping the keys an invoice holds already (a concurrent generation's too);
         the generation key -> id of each inserted. Every row gets the transaction's clock
-        stamp, as a flushed invoice would."""
+        stamp, as a flushed invoice would.
+
+        The insert returns nothing, so that it runs as the driver's own `executemany` of one
+        short statement; the inserted are then read back as the keys whose invoice has the id
+        given here. With RETURNING, SQLAlchemy sent the rows as multi-row statements of a
+        thousand rows, whose half a megabyte of text psycopg parsed again for each (too long
+        for its statement cache): 2.4 s of a 5.1 s invoice run of 10,000 contracts on
+        PostgreSQL."""
         if not drafts:
             return {}
         stamp = clock.hold(self.session)
@@ -76,17 +83,22 @@ class InvoiceRepository(Repository[Invoice]):
             for draft in drafts
         ]
         table = Invoice.__table__
-        statement = (
-            dialect_insert(self.session)(table)
-            .on_conflict_do_nothing(index_elements=[table.c.generation_key])
-            .returning(table.c.generation_key, table.c.id)
+        statement = dialect_insert(self.session)(table).on_conflict_do_nothing(
+            index_elements=[table.c.generation_key]
         )
         # The table's insert on the session's connection and transaction: the ORM's bulk
         # insert of dictionaries ran the same statement with more work per row. Nothing is
         # left pending before it (the flush `session.execute` would do).
         self.session.flush()
-        inserted = self.session.connection().execute(statement, rows)
-        return {key: invoice_id for key, invoice_id in inserted}
+        connection = self.session.connection()
+        connection.execute(statement, rows)
+        given = {row["generation_key"]: row["id"] for row in rows}
+        stored = connection.execute(
+            select(table.c.generation_key, table.c.id).where(
+                one_of(self.session, Invoice.generation_key, list(given))
+            )
+        )
+        return {key: invoice_id for key, invoice_id in stored if given[key] == invoice_id}
 
     def insert_unique(self, invoice: Invoice) -> bool:
         """Insert unless its generation key is taken (by a concurrent request too): the insert

@@ -22,7 +22,9 @@ _Columns = TypeVarTuple("_Columns")
 
 
 def one_of(
-    session: Session, column: InstrumentedAttribute[str], values: Sequence[str]
+    session: Session,
+    column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
+    values: Sequence[str],
 ) -> ColumnElement[bool]:
     """`column IN values` with the values as one parameter, however many: an array on
     PostgreSQL (`= ANY`), a JSON array on SQLite (`json_each`). One parameter per id cost the
