@@ -95,9 +95,10 @@ def test_a_worker_killed_mid_task_leaves_every_activity_done_exactly_once(
     database = Database(create_db_engine(url))
     tasks = ProcrastinateQueue(Settings(database_url=url))
     start = TODAY + timedelta(days=7)
-    # Prophet intervals, a fit of seconds, killed once a fitting process is seen busy: an auto
-    # day fit of a fraction of a second was once over for all three activities before a kill
-    # sent half a second after the first task started.
+    # Prophet intervals, a fit of a second or more, and the kill as soon as a task has started:
+    # an auto day fit of a fraction of a second was once over for all three activities before
+    # a kill sent half a second after the first task started. (Waiting to see a fitting
+    # process busy missed the fits once: Prophet's optimiser runs in a CmdStan process.)
     fields = {
         "granularity": "interval",
         "method": "prophet",
@@ -135,7 +136,6 @@ def test_a_worker_killed_mid_task_leaves_every_activity_done_exactly_once(
     second: subprocess.Popen[bytes] | None = None
     try:
         _wait(doing, 120, "a task to start")
-        _wait(lambda: _fitting(_children(first.pid)), 60, "a fit to start")
         os.killpg(first.pid, signal.SIGKILL)  # the worker and its fitting processes
         first.wait(timeout=10)
         assert job(job_id).done < 3, "the first worker finished everything: nothing was killed"
