@@ -221,8 +221,24 @@ def _read_instants(cells: "pd.Series[str]") -> tuple[DatetimeArray, BoolArray]:
         suffixed = rest.str.contains(_OFFSET_SUFFIX, regex=True).to_numpy(dtype=bool)
         has_offset[other] = suffixed
         parsed = pd.to_datetime(rest.where(suffixed), utc=True, errors="coerce", format="ISO8601")
-        instants[other] = pd.DatetimeIndex(parsed.astype("datetime64[ns, UTC]")).asi8
+        instants[other] = _nanoseconds(parsed)
     return instants, has_offset
+
+
+_NANOSECOND_RANGE = (pd.Timestamp.min.tz_localize("UTC"), pd.Timestamp.max.tz_localize("UTC"))
+
+
+def _nanoseconds(parsed: "pd.Series[pd.Timestamp]") -> IntArray:
+    """Parsed instants as UTC nanoseconds, NaT (not a date-time an interval can have) for one
+    beyond datetime64[ns]'s range. pandas may keep such an instant at a coarser unit, which
+    the conversion to nanoseconds then refuses with an error: the property test of the
+    parsers met one (year 0), which was a 500."""
+    low, high = _NANOSECOND_RANGE
+    inside = parsed.isna() | ((parsed >= low) & (parsed <= high))
+    nanoseconds: IntArray = pd.DatetimeIndex(
+        parsed.where(inside).astype("datetime64[ns, UTC]")
+    ).asi8
+    return nanoseconds
 
 
 _DATE_TIME = "9999-99-99T99:99:99"

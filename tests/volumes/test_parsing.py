@@ -127,3 +127,14 @@ def test_plain_forms_decide_as_the_general_parsers(rows: list[tuple[str, str, st
     assert (fast.errors, fast.error_count) == (general.errors, general.error_count)
     for name in (field.name for field in dataclasses.fields(parsing.ValidRows)):
         assert np.array_equal(getattr(fast.valid, name), getattr(general.valid, name)), name
+
+
+def test_an_instant_beyond_the_nanosecond_range_is_no_date_time() -> None:
+    """pandas may keep such an instant at a coarser unit, which converting to nanoseconds
+    refused with an error (a 500): it is NaT, named as not an RFC 3339 date-time."""
+    coarse = pd.Series(
+        np.array(["0000-01-01T00:00:00", "2026-10-01T06:00:00", "NaT"], dtype="datetime64[s]")
+    ).dt.tz_localize("UTC")
+    nanoseconds = parsing._nanoseconds(coarse)
+    assert nanoseconds[1] == pd.Timestamp("2026-10-01T06:00:00Z").value
+    assert np.isnat(nanoseconds.view("datetime64[ns]")[[0, 2]]).all()
