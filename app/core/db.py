@@ -165,16 +165,13 @@ class Database:
         self.writer = sessionmaker(
             bind=engine.execution_options(plancher_write=True), expire_on_commit=False
         )
-        self.reads_on_the_loop = engine.dialect.name == "sqlite" and engine.url.database not in (
-            None,
-            "",
-            ":memory:",
-        )
+        in_a_file = engine.url.database not in (None, "", ":memory:")
+        self.reads_on_the_loop = engine.dialect.name == "sqlite" and in_a_file
 
     def session(self, *, write: bool, on_the_loop: bool = False) -> Session:
         """A session for a write or a read; `on_the_loop` for a quick read that runs on the
-        event loop (only where `reads_on_the_loop`)."""
-        if on_the_loop and not write and self.reads_on_the_loop:
+        event loop, which the route asks for only where `reads_on_the_loop`."""
+        if on_the_loop:
             return self.loop_reader()
         return (self.writer if write else self.reader)()
 
