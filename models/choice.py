@@ -32,6 +32,7 @@ from models.direct import SlotMatrix, SlotSmoothing, fit_slot_smoothing
 from models.ensemble import Ensemble, combine
 from models.history import MIN_OPEN_WEEKS, History, OpenDaySeries
 from models.interval_choice import COMBINED, PROFILE, backtest_intervals
+from models.intraday import PROFILE_HALF_LIFE_DAYS
 from models.registry import DIRECT, MODELS, ActivitySetting, build, candidates
 from models.selection import SHORT_HISTORY_CLAUSE, Selection, select
 
@@ -226,6 +227,19 @@ class DirectIntervals:
     combined: bool = False
 
 
+@dataclass(frozen=True)
+class IntervalApproach:
+    """How intervals are forecast: the direct model when it won or tied (else the profiles
+    alone), the approaches' scores, and what the backtest measured of the profile."""
+
+    direct: DirectIntervals | None
+    scores: list[CandidateScore]
+    profile_overdispersion: float | None = None
+    """Of the profile's shape out of sample (None without a backtest)."""
+    profile_half_life: float = PROFILE_HALF_LIFE_DAYS
+    """The recency of the profile that erred least in the backtest."""
+
+
 def interval_approach(
     history: History,
     series: ActivitySeries,
@@ -234,11 +248,11 @@ def interval_approach(
     choice: Choice,
     season_length: int,
     required: bool,
-) -> tuple[DirectIntervals | None, list[CandidateScore], float | None]:
+) -> IntervalApproach:
     """Backtest the profile approach against the direct model at interval level (see
-    `interval_choice`); the direct model when it wins (alone) or ties (averaged with the
-    profiles) or is `required`, the scores, and the profile's out-of-sample overdispersion
-    (None without a backtest).
+    `interval_choice`): the direct model when it wins (alone) or ties (averaged with the
+    profiles) or is `required`, with the scores and the profile's recency and out-of-sample
+    overdispersion.
 
     Past multiplier days are left out of both the direct model and the scoring: their
     intervals carry the multiplier that the daily series had divided out.
@@ -252,7 +266,7 @@ def interval_approach(
             CandidateScore(name, None, None, reason, level="interval")
             for name in (PROFILE, DIRECT, COMBINED)
         ]
-        return None, unscored, None
+        return IntervalApproach(None, unscored)
     slots = open_days.y.index
     multiplied = [pd.Timestamp(d) for d, marked in special.items() if marked.kind == "multiplier"]
     usable = open_days.usable & ~slots.isin(multiplied)
@@ -262,17 +276,26 @@ def interval_approach(
         history.intervals, tz, minutes, slots, usable, choice.plan, choice.backtest, matrix
     )
     scores = [
-        CandidateScore(name, scored.wape, _finite(scored.mase), level="interval")
+        CandidateScore(
+            name,
+            scored.wape,
+            _finite(scored.mase),
+            level="interval",
+            detail=result.recency.describe() if name == PROFILE else None,
+        )
         for name, scored in result.scores.items()
     ]
     approach = DIRECT if required else result.approach
-    profile_overdispersion = result.overdispersion[PROFILE]
-    if approach == PROFILE:
-        return None, scores, profile_overdispersion
-    direct = DirectIntervals(
-        fit_slot_smoothing(matrix), result.overdispersion[approach], approach == COMBINED
+    direct = (
+        None
+        if approach == PROFILE
+        else DirectIntervals(
+            fit_slot_smoothing(matrix), result.overdispersion[approach], approach == COMBINED
+        )
     )
-    return direct, scores, profile_overdispersion
+    return IntervalApproach(
+        direct, scores, result.overdispersion[PROFILE], result.recency.half_life
+    )
 
 
 def _skips(pool: tuple[str, ...], trend: bool, X: pd.DataFrame | None) -> dict[str, str]:

@@ -74,6 +74,9 @@ class CandidateScore:
     mase: float | None
     skipped_reason: str | None = None
     level: Literal["day", "interval"] = "day"
+    detail: str | None = None
+    """How the scored approach was set up, where its alias does not say it all (the intraday
+    profile's recency)."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,13 @@ import pandas as pd
 
 from models.base import Predictive
 from models.calendar import learn_calendar
-from models.choice import FALLBACK, TREND_MIN_HISTORY_DAYS, choose, interval_approach
+from models.choice import (
+    FALLBACK,
+    TREND_MIN_HISTORY_DAYS,
+    IntervalApproach,
+    choose,
+    interval_approach,
+)
 from models.contract import ActivitySeries, ForecastRequest, ForecastResult, InsufficientHistory
 from models.history import UNKNOWN_CALENDAR_MINIMUM, cut_history, open_day_series, regressors
 from models.intraday import learn_profile
@@ -87,7 +93,7 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
             daily, history, first_out, levels, profile, series.timezone, rng
         )
     else:
-        direct, interval_scores, backtested = (
+        approach = (
             interval_approach(
                 history,
                 series,
@@ -98,13 +104,25 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
                 required=request.method == DIRECT,
             )
             if request.method in ("auto", DIRECT)
-            else (None, [], None)
+            else IntervalApproach(None, [])
         )
-        if backtested is not None:  # the profile's error out of sample, when it is larger
-            profile = replace(profile, overdispersion=max(profile.overdispersion, backtested))
+        if approach.profile_half_life != profile.half_life:
+            profile = learn_profile(
+                history.intervals,
+                series.timezone,
+                series.interval_minutes,
+                usable_days,
+                approach.profile_half_life,
+            )
+        if approach.profile_overdispersion is not None:  # out of sample, when it is larger
+            profile = replace(
+                profile,
+                overdispersion=max(profile.overdispersion, approach.profile_overdispersion),
+            )
+        direct = approach.direct
         points = interval_points(daily, first_out, levels, profile, series, direct, rng)
         samples = None
-        choice.scores += interval_scores
+        choice.scores += approach.scores
         if direct is not None:
             choice.alias = f"{choice.alias}+{DIRECT}" if direct.combined else DIRECT
     forecast_out = daily.days[daily.days >= pd.Timestamp(first_out)]

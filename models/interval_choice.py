@@ -34,7 +34,13 @@ import pandas as pd
 from models.backtest import BacktestPlan, Scores
 from models.base import BoolArray, FloatArray, Predictive
 from models.direct import SlotMatrix, fit_slot_smoothing
-from models.intraday import IntervalGrid, covering_overdispersion, learn_profile, overdispersion
+from models.intraday import (
+    PROFILE_HALF_LIFE_DAYS,
+    IntervalGrid,
+    ProfileHistory,
+    covering_overdispersion,
+    overdispersion,
+)
 from models.registry import DIRECT
 from models.selection import Selection, select
 
@@ -49,6 +55,37 @@ synthetic line whose direct model was 23 % worse but within noise of three windo
 average was 5 % worse than the profiles alone."""
 
 
+PROFILE_HALF_LIVES = (7.0, 14.0, 28.0, 56.0, 112.0)
+"""Recencies of the intraday profile tried, in days: from the last weeks' shape (where it moves
+with the season or the weather) to half a year's (where a small activity's intervals are mostly
+counting noise). The backtest keeps the one whose shape erred least out of sample. On real
+half-hourly demand the day's shape moves with the weather and the daylight: spread by a
+profile of 14 days' half-life, the actual day totals of the next five days erred 0.027 where a
+56-day profile erred 0.035 (elecdemand); on taylor 0.0090 against 0.0096."""
+
+RECENCY_TIE = 0.01
+"""A longer memory is kept unless a shorter one's shape errs more than 1 % less: the steadier
+profile, where the shapes fit alike."""
+
+
+@dataclass(frozen=True)
+class ProfileRecency:
+    """The profile's half-life, chosen on the shape errors the backtest measured."""
+
+    half_life: float
+    shape_wape: dict[float, float]
+    """Per half-life tried: the error of the actual day totals spread by that profile, over
+    the actual volume of the windows."""
+
+    def describe(self) -> str:
+        tried = ", ".join(f"{h:g} days {w:.4f}" for h, w in self.shape_wape.items())
+        return (
+            f"intraday profile of half-life {self.half_life:g} days: the recency whose shape "
+            f"erred least in the backtest (actual day totals spread by the profile, WAPE: "
+            f"{tried})"
+        )
+
+
 @dataclass(frozen=True)
 class IntervalBacktest:
     scores: dict[str, Scores]
@@ -59,6 +96,8 @@ class IntervalBacktest:
     not carry."""
     selection: Selection
     """Between ``profile`` and ``direct``: one alone, or both (averaged)."""
+    recency: ProfileRecency
+    """Of the profile: the half-life whose shape erred least."""
 
     @property
     def approach(self) -> str:
@@ -76,6 +115,39 @@ class _Window:
     shaped: FloatArray  # the direct forecast scaled to the actual day total
 
 
+@dataclass(frozen=True)
+class _Shapes:
+    """One window's actuals, the direct model's forecast and, per profile half-life, the
+    profile's share of each interval in its day."""
+
+    grid: IntervalGrid
+    actual: FloatArray
+    day_point: FloatArray  # the daily model's forecast of each interval's day
+    day_total: FloatArray  # the actual total of each interval's day
+    direct: FloatArray
+    shares: dict[float, FloatArray]
+
+    def shape_error(self, half_life: float) -> float:
+        """Absolute error of the actual day totals spread by that profile."""
+        return float(np.abs(self.actual - self.day_total * self.shares[half_life]).sum())
+
+    def window(self, half_life: float) -> _Window:
+        codes = pd.factorize(self.grid.day)[0]
+        direct_total = np.bincount(codes, weights=self.direct)[codes]
+        to_actual = np.divide(
+            self.day_total, direct_total, out=np.ones_like(self.direct), where=direct_total > 0
+        )
+        share = self.shares[half_life]
+        return _Window(
+            self.grid,
+            self.actual,
+            self.day_point * share,
+            self.direct,
+            self.day_total * share,
+            self.direct * to_actual,
+        )
+
+
 def backtest_intervals(
     intervals: pd.DataFrame,
     tz: str,
@@ -86,14 +158,15 @@ def backtest_intervals(
     daily_forecasts: tuple[Predictive, ...],
     matrix: SlotMatrix,
 ) -> IntervalBacktest:
-    """Score both approaches on the windows of `plan` over the open-weekday `slots`.
+    """Score both approaches on the windows of `plan` over the open-weekday `slots`, the
+    profile with the half-life of `PROFILE_HALF_LIVES` whose shape erred least.
 
     `daily_forecasts` are the chosen daily model's backtest forecasts, one per cut of `plan`;
     `usable` flags the slots that are normal open days; `matrix` is the whole history.
     """
-    local_day = intervals["interval_start"].dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
+    history = ProfileHistory.of(intervals, tz, interval_minutes)
     offered = intervals.set_index("interval_start")["offered"].astype(np.float64)
-    windows = []
+    shapes = []
     for cut, daily in zip(plan.cuts, daily_forecasts, strict=True):
         origin = slots[cut]
         scored = usable[cut : cut + plan.horizon]
@@ -101,26 +174,47 @@ def backtest_intervals(
         if days.empty:
             continue
         grid = IntervalGrid.of(days, tz, interval_minutes)
-        before = (local_day < origin).to_numpy()
-        learned = learn_profile(
-            intervals.loc[before], tz, interval_minutes, slots[:cut][usable[:cut]]
-        )
-        opening = learned.share[grid.day.day_of_week, grid.slot] > 0
-        day_point = daily.point[scored][np.searchsorted(days, grid.day)]
-        smoothing = fit_slot_smoothing(matrix.before(origin))
+        learned = {
+            half_life: history.learn(slots[:cut][usable[:cut]], half_life, before=origin)
+            for half_life in PROFILE_HALF_LIVES
+        }
+        opening = learned[PROFILE_HALF_LIVES[0]].share[grid.day.day_of_week, grid.slot] > 0
         actual = offered.reindex(grid.start, fill_value=0.0).to_numpy()
         codes = pd.factorize(grid.day)[0]
-        day_total = np.bincount(codes, weights=actual)[codes]
-        share = learned.spread(grid)
-        direct = smoothing.means(grid) * opening
-        direct_total = np.bincount(codes, weights=direct)[codes]
-        to_actual = np.divide(
-            day_total, direct_total, out=np.ones_like(direct), where=direct_total > 0
+        shapes.append(
+            _Shapes(
+                grid,
+                actual,
+                daily.point[scored][np.searchsorted(days, grid.day)],
+                np.bincount(codes, weights=actual)[codes],
+                fit_slot_smoothing(matrix.before(origin)).means(grid) * opening,
+                {half_life: profile.spread(grid) for half_life, profile in learned.items()},
+            )
         )
-        windows.append(
-            _Window(grid, actual, day_point * share, direct, day_total * share, direct * to_actual)
-        )
-    scale = _naive_scale(matrix.before(slots[plan.cuts[0]]))
+    actual_total = max(sum(float(shape.actual.sum()) for shape in shapes), 1e-9)
+    shape_wape = {
+        h: sum(shape.shape_error(h) for shape in shapes) / actual_total for h in PROFILE_HALF_LIVES
+    }
+    least = min(shape_wape.values())
+    half_life = (
+        max(h for h, wape in shape_wape.items() if wape <= least * (1 + RECENCY_TIE) + 1e-9)
+        if shapes
+        else PROFILE_HALF_LIFE_DAYS  # no window to judge by
+    )
+    return _scored(
+        [shape.window(half_life) for shape in shapes],
+        ProfileRecency(half_life, shape_wape),
+        matrix.before(slots[plan.cuts[0]]),
+        plan,
+    )
+
+
+def _scored(
+    windows: list[_Window], recency: ProfileRecency, first_training: SlotMatrix, plan: BacktestPlan
+) -> IntervalBacktest:
+    """Both approaches scored on the windows (the profile's of the chosen recency), and
+    chosen."""
+    scale = _naive_scale(first_training)
 
     def joined(part: str) -> FloatArray:
         return np.concatenate([getattr(w, part) for w in windows]) if windows else np.zeros(0)
@@ -150,6 +244,7 @@ def backtest_intervals(
             COMBINED: _backtested_overdispersion(actual, (shared + shaped) / 2),
         },
         selection,
+        recency,
     )
 
 

@@ -64,6 +64,8 @@ class IntradayProfile:
     daily_aht: FloatArray  # (7,) handled-weighted recent AHT per weekday
     overdispersion: float
     """Interval counts vary as ``mean + overdispersion * mean**2`` around the profile."""
+    half_life: float = PROFILE_HALF_LIFE_DAYS
+    """Of the days' recency weights it was learned with."""
 
     def spread(self, grid: IntervalGrid) -> FloatArray:
         """Each interval's share of its day (sums to 1 over each day's open slots)."""
@@ -78,65 +80,112 @@ class IntradayProfile:
 
 
 def learn_profile(
-    intervals: pd.DataFrame, tz: str, interval_minutes: int, usable_days: pd.DatetimeIndex
+    intervals: pd.DataFrame,
+    tz: str,
+    interval_minutes: int,
+    usable_days: pd.DatetimeIndex,
+    half_life: float = PROFILE_HALF_LIFE_DAYS,
 ) -> IntradayProfile:
     """Learn from interval actuals (the engine's columns) restricted to `usable_days`.
 
     `usable_days` are the open, normal days of the history (no outliers, no closures).
     """
-    slots_per_day = _MINUTES_PER_DAY // interval_minutes
-    local = intervals["interval_start"].dt.tz_convert(tz)
-    day = local.dt.tz_localize(None).dt.normalize()
-    slot = (local.dt.hour * 60 + local.dt.minute).to_numpy() // interval_minutes
-    last_day = day.max()
-    age = (last_day - day).dt.days.to_numpy(dtype=np.float64)
-    weekday = day.dt.day_of_week.to_numpy()
-    offered = intervals["offered"].to_numpy(dtype=np.float64)
-    handled = intervals["handled"].to_numpy(dtype=np.float64)
-    workload = handled * intervals["aht_seconds"].to_numpy(dtype=np.float64)
-    keep = day.isin(usable_days).to_numpy() & (age < PROFILE_LOOKBACK_DAYS)
-    cells = weekday * slots_per_day + slot
-    size = 7 * slots_per_day
+    return ProfileHistory.of(intervals, tz, interval_minutes).learn(usable_days, half_life)
 
-    def table(values: FloatArray, mask: BoolArray) -> FloatArray:
-        counts = np.bincount(cells[mask], weights=values[mask], minlength=size)
-        return np.asarray(counts, dtype=np.float64).reshape(7, -1)
 
-    weight = recency_weights(age, PROFILE_HALF_LIFE_DAYS)
-    volume = table(weight * offered, keep)
-    recent = keep & (age < OPENING_LOOKBACK_DAYS)
-    seen = table(offered, recent) > 0
-    slot_index = np.arange(slots_per_day)
-    opening = np.zeros_like(seen)
-    for wd in range(7):
-        if seen[wd].any():
-            open_slots = slot_index[seen[wd]]
-            opening[wd] = (slot_index >= open_slots.min()) & (slot_index <= open_slots.max())
-    volume = np.where(opening, volume, 0.0)
-    totals = volume.sum(axis=1, keepdims=True)
-    share = np.divide(volume, totals, out=np.zeros_like(volume), where=totals > 0)
+@dataclass(frozen=True)
+class ProfileHistory:
+    """Interval actuals laid out once by local day, weekday and slot, to learn profiles from
+    any part of them with any recency: the interval backtest learns one per origin and
+    half-life from the same rows."""
 
-    aht_weight = recency_weights(age, AHT_HALF_LIFE_DAYS)
-    handled_by_wd = np.bincount(weekday[keep], weights=(aht_weight * handled)[keep], minlength=7)
-    work_by_wd = np.bincount(weekday[keep], weights=(aht_weight * workload)[keep], minlength=7)
-    overall = work_by_wd.sum() / max(handled_by_wd.sum(), 1.0)
-    daily_aht = np.where(handled_by_wd > 0, work_by_wd / np.maximum(handled_by_wd, 1e-9), overall)
-    slot_handled = table(weight * handled, keep)
-    slot_work = table(weight * workload, keep)
-    slot_aht = np.divide(
-        slot_work, slot_handled, out=np.zeros_like(slot_work), where=slot_handled > 0
-    )
-    weekday_aht = (slot_work.sum(axis=1) / np.maximum(slot_handled.sum(axis=1), 1e-9))[:, None]
-    aht_ratio = np.where(
-        slot_handled > 0, slot_aht / np.where(weekday_aht > 0, weekday_aht, 1), 1.0
-    )
+    day: pd.Series  # naive local day of each row
+    weekday: IntArray
+    cells: IntArray  # weekday * slots_per_day + slot
+    slots_per_day: int
+    offered: FloatArray
+    handled: FloatArray
+    workload: FloatArray  # handled x AHT
 
-    return IntradayProfile(
-        share=share,
-        aht_ratio=aht_ratio,
-        daily_aht=daily_aht,
-        overdispersion=_overdispersion(offered, day, cells, share.ravel(), recent),
-    )
+    @classmethod
+    def of(cls, intervals: pd.DataFrame, tz: str, interval_minutes: int) -> ProfileHistory:
+        slots_per_day = _MINUTES_PER_DAY // interval_minutes
+        local = intervals["interval_start"].dt.tz_convert(tz)
+        day = local.dt.tz_localize(None).dt.normalize().reset_index(drop=True)
+        slot = (local.dt.hour * 60 + local.dt.minute).to_numpy() // interval_minutes
+        weekday = day.dt.day_of_week.to_numpy()
+        handled = intervals["handled"].to_numpy(dtype=np.float64)
+        return cls(
+            day,
+            weekday,
+            weekday * slots_per_day + slot,
+            slots_per_day,
+            intervals["offered"].to_numpy(dtype=np.float64),
+            handled,
+            handled * intervals["aht_seconds"].to_numpy(dtype=np.float64),
+        )
+
+    def learn(
+        self,
+        usable_days: pd.DatetimeIndex,
+        half_life: float = PROFILE_HALF_LIFE_DAYS,
+        before: pd.Timestamp | None = None,
+    ) -> IntradayProfile:
+        """The profile of the `usable_days` (strictly before `before`, when given), each day
+        weighted by its age at the last day learned from (`half_life` in days)."""
+        rows = np.ones(self.day.size, dtype=bool) if before is None else self.day < before
+        rows = np.asarray(rows, dtype=bool)
+        day = self.day[rows]
+        weekday, cells, offered = self.weekday[rows], self.cells[rows], self.offered[rows]
+        handled, workload = self.handled[rows], self.workload[rows]
+        age = (day.max() - day).dt.days.to_numpy(dtype=np.float64)
+        keep = day.isin(usable_days).to_numpy() & (age < PROFILE_LOOKBACK_DAYS)
+        size = 7 * self.slots_per_day
+
+        def table(values: FloatArray, mask: BoolArray) -> FloatArray:
+            counts = np.bincount(cells[mask], weights=values[mask], minlength=size)
+            return np.asarray(counts, dtype=np.float64).reshape(7, -1)
+
+        weight = recency_weights(age, half_life)
+        volume = table(weight * offered, keep)
+        recent = keep & (age < OPENING_LOOKBACK_DAYS)
+        seen = table(offered, recent) > 0
+        slot_index = np.arange(self.slots_per_day)
+        opening = np.zeros_like(seen)
+        for wd in range(7):
+            if seen[wd].any():
+                open_slots = slot_index[seen[wd]]
+                opening[wd] = (slot_index >= open_slots.min()) & (slot_index <= open_slots.max())
+        volume = np.where(opening, volume, 0.0)
+        totals = volume.sum(axis=1, keepdims=True)
+        share = np.divide(volume, totals, out=np.zeros_like(volume), where=totals > 0)
+
+        aht_weight = recency_weights(age, AHT_HALF_LIFE_DAYS)
+        handled_by_wd = np.bincount(
+            weekday[keep], weights=(aht_weight * handled)[keep], minlength=7
+        )
+        work_by_wd = np.bincount(weekday[keep], weights=(aht_weight * workload)[keep], minlength=7)
+        overall = work_by_wd.sum() / max(handled_by_wd.sum(), 1.0)
+        daily_aht = np.where(
+            handled_by_wd > 0, work_by_wd / np.maximum(handled_by_wd, 1e-9), overall
+        )
+        slot_handled = table(weight * handled, keep)
+        slot_work = table(weight * workload, keep)
+        slot_aht = np.divide(
+            slot_work, slot_handled, out=np.zeros_like(slot_work), where=slot_handled > 0
+        )
+        weekday_aht = (slot_work.sum(axis=1) / np.maximum(slot_handled.sum(axis=1), 1e-9))[:, None]
+        aht_ratio = np.where(
+            slot_handled > 0, slot_aht / np.where(weekday_aht > 0, weekday_aht, 1), 1.0
+        )
+
+        return IntradayProfile(
+            share=share,
+            aht_ratio=aht_ratio,
+            daily_aht=daily_aht,
+            overdispersion=_overdispersion(offered, day, cells, share.ravel(), recent),
+            half_life=half_life,
+        )
 
 
 def _overdispersion(

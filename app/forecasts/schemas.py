@@ -100,6 +100,14 @@ class CandidateScoreOut(BaseModel):
             " `method` is `direct` when the direct approach backtested better."
         ),
     )
+    detail: str | None = Field(
+        default=None,
+        description=(
+            "How the scored approach was set up where its alias does not say it all: for"
+            " `profile`, the recency (half-life) of the intraday profile and the backtest"
+            " shape errors it was chosen on."
+        ),
+    )
 
 
 class CandidateMarginOut(BaseModel):
