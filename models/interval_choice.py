@@ -40,6 +40,7 @@ from models.intraday import (
     ProfileHistory,
     covering_overdispersion,
     overdispersion,
+    spread,
 )
 from models.registry import DIRECT
 from models.selection import Selection, select
@@ -174,11 +175,9 @@ def backtest_intervals(
         if days.empty:
             continue
         grid = IntervalGrid.of(days, tz, interval_minutes)
-        learned = {
-            half_life: history.learn(slots[:cut][usable[:cut]], half_life, before=origin)
-            for half_life in PROFILE_HALF_LIVES
-        }
-        opening = learned[PROFILE_HALF_LIVES[0]].share[grid.day.day_of_week, grid.slot] > 0
+        rows = history.rows(slots[:cut][usable[:cut]], before=origin)
+        shares = {h: rows.share(h) for h in PROFILE_HALF_LIVES}
+        opening = shares[PROFILE_HALF_LIFE_DAYS][grid.day.day_of_week, grid.slot] > 0
         actual = offered.reindex(grid.start, fill_value=0.0).to_numpy()
         codes = pd.factorize(grid.day)[0]
         shapes.append(
@@ -188,7 +187,7 @@ def backtest_intervals(
                 daily.point[scored][np.searchsorted(days, grid.day)],
                 np.bincount(codes, weights=actual)[codes],
                 fit_slot_smoothing(matrix.before(origin)).means(grid) * opening,
-                {half_life: profile.spread(grid) for half_life, profile in learned.items()},
+                {h: spread(share, grid, codes) for h, share in shares.items()},
             )
         )
     actual_total = max(sum(float(shape.actual.sum()) for shape in shapes), 1e-9)

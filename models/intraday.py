@@ -69,14 +69,19 @@ class IntradayProfile:
 
     def spread(self, grid: IntervalGrid) -> FloatArray:
         """Each interval's share of its day (sums to 1 over each day's open slots)."""
-        raw = self.share[grid.day.day_of_week, grid.slot]
-        codes = pd.factorize(grid.day)[0]
-        totals = np.bincount(codes, weights=raw)
-        return np.where(totals[codes] > 0, raw / np.where(totals[codes] > 0, totals[codes], 1), 0.0)
+        return spread(self.share, grid, pd.factorize(grid.day)[0])
 
     def interval_aht(self, grid: IntervalGrid) -> FloatArray:
         weekday = grid.day.day_of_week
         return np.asarray(self.daily_aht[weekday] * self.aht_ratio[weekday, grid.slot])
+
+
+def spread(share: FloatArray, grid: IntervalGrid, codes: IntArray) -> FloatArray:
+    """Each interval's share of its day by the weekday-and-slot `share` table, renormalised
+    over the day's slots (`codes`: the day of each interval, numbered)."""
+    raw = share[grid.day.day_of_week, grid.slot]
+    totals = np.bincount(codes, weights=raw)
+    return np.where(totals[codes] > 0, raw / np.where(totals[codes] > 0, totals[codes], 1), 0.0)
 
 
 def learn_profile(
@@ -133,44 +138,81 @@ class ProfileHistory:
     ) -> IntradayProfile:
         """The profile of the `usable_days` (strictly before `before`, when given), each day
         weighted by its age at the last day learned from (`half_life` in days)."""
-        rows = np.ones(self.day.size, dtype=bool) if before is None else self.day < before
-        rows = np.asarray(rows, dtype=bool)
-        day = self.day[rows]
-        weekday, cells, offered = self.weekday[rows], self.cells[rows], self.offered[rows]
-        handled, workload = self.handled[rows], self.workload[rows]
+        return self.rows(usable_days, before).profile(half_life)
+
+    def rows(
+        self, usable_days: pd.DatetimeIndex, before: pd.Timestamp | None = None
+    ) -> ProfileRows:
+        """The rows a profile of the `usable_days` before `before` is learned from, and its
+        opening hours: what every recency shares."""
+        kept = np.ones(self.day.size, dtype=bool) if before is None else self.day < before
+        kept = np.asarray(kept, dtype=bool)
+        day = self.day[kept]
+        cells, offered = self.cells[kept], self.offered[kept]
         age = (day.max() - day).dt.days.to_numpy(dtype=np.float64)
-        keep = day.isin(usable_days).to_numpy() & (age < PROFILE_LOOKBACK_DAYS)
+        usable = day.isin(usable_days).to_numpy() & (age < PROFILE_LOOKBACK_DAYS)
+        recent = usable & (age < OPENING_LOOKBACK_DAYS)
         size = 7 * self.slots_per_day
-
-        def table(values: FloatArray, mask: BoolArray) -> FloatArray:
-            counts = np.bincount(cells[mask], weights=values[mask], minlength=size)
-            return np.asarray(counts, dtype=np.float64).reshape(7, -1)
-
-        weight = recency_weights(age, half_life)
-        volume = table(weight * offered, keep)
-        recent = keep & (age < OPENING_LOOKBACK_DAYS)
-        seen = table(offered, recent) > 0
+        seen = np.bincount(cells[recent], weights=offered[recent], minlength=size) > 0
+        seen = seen.reshape(7, -1)
         slot_index = np.arange(self.slots_per_day)
         opening = np.zeros_like(seen)
         for wd in range(7):
             if seen[wd].any():
                 open_slots = slot_index[seen[wd]]
                 opening[wd] = (slot_index >= open_slots.min()) & (slot_index <= open_slots.max())
-        volume = np.where(opening, volume, 0.0)
-        totals = volume.sum(axis=1, keepdims=True)
-        share = np.divide(volume, totals, out=np.zeros_like(volume), where=totals > 0)
-
-        aht_weight = recency_weights(age, AHT_HALF_LIFE_DAYS)
-        handled_by_wd = np.bincount(
-            weekday[keep], weights=(aht_weight * handled)[keep], minlength=7
+        return ProfileRows(
+            day[usable],
+            self.weekday[kept][usable],
+            cells[usable],
+            offered[usable],
+            self.handled[kept][usable],
+            self.workload[kept][usable],
+            age[usable],
+            recent[usable],
+            opening,
         )
-        work_by_wd = np.bincount(weekday[keep], weights=(aht_weight * workload)[keep], minlength=7)
+
+
+@dataclass(frozen=True)
+class ProfileRows:
+    """The usable rows a profile is learned from (within `PROFILE_LOOKBACK_DAYS`), with their
+    age in days, and the opening hours of each weekday (True where a slot is open)."""
+
+    day: pd.Series
+    weekday: IntArray
+    cells: IntArray
+    offered: FloatArray
+    handled: FloatArray
+    workload: FloatArray
+    age: FloatArray
+    recent: BoolArray  # within `OPENING_LOOKBACK_DAYS`: what the overdispersion is measured on
+    opening: BoolArray  # (7, slots_per_day)
+
+    def _table(self, values: FloatArray) -> FloatArray:
+        counts = np.bincount(self.cells, weights=values, minlength=self.opening.size)
+        return np.asarray(counts, dtype=np.float64).reshape(self.opening.shape)
+
+    def share(self, half_life: float) -> FloatArray:
+        """Each weekday's volume share per slot, the days weighted by recency (zero outside
+        opening hours)."""
+        volume = self._table(recency_weights(self.age, half_life) * self.offered)
+        volume = np.where(self.opening, volume, 0.0)
+        totals = volume.sum(axis=1, keepdims=True)
+        return np.divide(volume, totals, out=np.zeros_like(volume), where=totals > 0)
+
+    def profile(self, half_life: float) -> IntradayProfile:
+        share = self.share(half_life)
+        aht_weight = recency_weights(self.age, AHT_HALF_LIFE_DAYS)
+        handled_by_wd = np.bincount(self.weekday, weights=aht_weight * self.handled, minlength=7)
+        work_by_wd = np.bincount(self.weekday, weights=aht_weight * self.workload, minlength=7)
         overall = work_by_wd.sum() / max(handled_by_wd.sum(), 1.0)
         daily_aht = np.where(
             handled_by_wd > 0, work_by_wd / np.maximum(handled_by_wd, 1e-9), overall
         )
-        slot_handled = table(weight * handled, keep)
-        slot_work = table(weight * workload, keep)
+        weight = recency_weights(self.age, half_life)
+        slot_handled = self._table(weight * self.handled)
+        slot_work = self._table(weight * self.workload)
         slot_aht = np.divide(
             slot_work, slot_handled, out=np.zeros_like(slot_work), where=slot_handled > 0
         )
@@ -178,12 +220,13 @@ class ProfileHistory:
         aht_ratio = np.where(
             slot_handled > 0, slot_aht / np.where(weekday_aht > 0, weekday_aht, 1), 1.0
         )
-
         return IntradayProfile(
             share=share,
             aht_ratio=aht_ratio,
             daily_aht=daily_aht,
-            overdispersion=_overdispersion(offered, day, cells, share.ravel(), recent),
+            overdispersion=_overdispersion(
+                self.offered, self.day, self.cells, share.ravel(), self.recent
+            ),
             half_life=half_life,
         )
 
