@@ -31,7 +31,7 @@ INGESTED_ROWS = Counter(
     "plancher_ingested_rows_total", "Interval rows of actual volumes written.", ["outcome"]
 )
 
-Chunks = Iterable[tuple[pd.DataFrame, parsing.IntArray]]
+Chunks = Iterable[tuple[parsing.Columns, parsing.IntArray]]
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,8 @@ def ingest_json(session: Session, actor: Principal, activity_id: str, body: Any)
             "The body must be an object with a `records` array.",
             errors=[FieldError("body", "records", "required: an array of interval records")],
         )
-    frame, rows, shape_errors = parsing.json_chunk(records)
-    return _ingest(session, actor, activity_id, [(frame, rows)], "body", None, shape_errors)
+    columns, rows, shape_errors = parsing.json_chunk(records)
+    return _ingest(session, actor, activity_id, [(columns, rows)], "body", None, shape_errors)
 
 
 def _ingest(
@@ -100,8 +100,8 @@ def _ingest(
     seen_starts: list[parsing.IntArray] = []
     seen_rows: list[parsing.IntArray] = []
     inserted = updated = 0
-    for frame, rows in chunks:
-        result = parsing.validate_chunk(frame, rows, grid, MAX_LISTED_ERRORS - len(errors))
+    for columns, rows in chunks:
+        result = parsing.validate_chunk(columns, rows, grid, MAX_LISTED_ERRORS - len(errors))
         errors += result.errors
         error_count += result.error_count
         seen_starts.append(result.valid.starts_ns)
@@ -112,7 +112,7 @@ def _ingest(
             updated += existing
             inserted += len(result.valid) - existing
         if progress is not None:
-            progress(len(frame))
+            progress(len(rows))
     if len(seen_starts) > 1:
         repeated, repeated_count = parsing.cross_chunk_duplicates(
             np.concatenate(seen_starts), np.concatenate(seen_rows), MAX_LISTED_ERRORS
