@@ -199,7 +199,8 @@ class ProfileRows:
         volume = self._table(recency_weights(self.age, half_life) * self.offered)
         volume = np.where(self.opening, volume, 0.0)
         totals = volume.sum(axis=1, keepdims=True)
-        return np.divide(volume, totals, out=np.zeros_like(volume), where=totals > 0)
+        share: FloatArray = np.divide(volume, totals, out=np.zeros_like(volume), where=totals > 0)
+        return share
 
     def profile(self, half_life: float) -> IntradayProfile:
         share = self.share(half_life)
