@@ -637,6 +637,26 @@ def report_months(results: list[Scored]) -> None:
             )
     brier = float(np.mean((predicted - observed) ** 2))
     print(f"  Brier score {brier:.4f} (climatology {float(np.var(observed)):.4f})")
+    _reliability_by_ratio(months)
+
+
+def _reliability_by_ratio(months: list[Scored]) -> None:
+    """P(total < x) per threshold: the mean predicted probability against the observed share,
+    per family. A trigger sits below the forecast, so the ratios under 1 are the ones
+    `probability_below_trigger` is read at; the bins above pool every threshold."""
+    print("mean P(month total < x) predicted / observed, by x / point forecast:")
+    print(f"  {'family':24s}" + "".join(f"{ratio:>12g}" for ratio in RELIABILITY_RATIOS))
+    for name in [*sorted({family(r.activity) for r in months}), "ALL"]:
+        rows = [
+            r.reliability for r in months if r.reliability and name in ("ALL", family(r.activity))
+        ]
+        if not rows:
+            continue
+        cells = [
+            f"{np.mean([row[k][0] for row in rows]):.2f}/{np.mean([row[k][1] for row in rows]):.2f}"
+            for k in range(len(RELIABILITY_RATIOS))
+        ]
+        print(f"  {name:24s}" + "".join(f"{cell:>12s}" for cell in cells))
 
 
 def family(activity: str) -> str:
