@@ -169,7 +169,8 @@ class ForecastSummaryOut(BaseModel):
     method: str = Field(
         description="The method used: the daily model chosen, or `direct` (interval forecasts"
         " with `auto` whose direct interval model backtested better than the profiles), or"
-        " `<daily model>+direct` (the two within noise of each other: their average)."
+        " `<daily model>+direct` (their average: the two within noise of each other, or the"
+        " average backtested better than either alone)."
     )
     levels: list[int]
     history_end: date | None

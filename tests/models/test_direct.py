@@ -19,6 +19,7 @@ from models import (
     forecast,
     interval_choice,
 )
+from models.backtest import Scores
 from models.base import Predictive
 from models.calendar import learn_calendar
 from models.choice import DirectIntervals
@@ -26,6 +27,7 @@ from models.contract import ActivitySeries
 from models.direct import SlotMatrix, fit_slot_smoothing
 from models.intraday import IntervalGrid, learn_profile
 from models.rendering import daily_forecast, interval_points
+from models.selection import select
 
 from .conftest import PARIS, activity
 
@@ -393,3 +395,28 @@ def test_auto_averages_the_two_approaches_when_they_backtest_within_noise() -> N
     assert abs(scores["profile"] - scores["direct"]) < 0.05 * scores["profile"]
     assert result.method.endswith("+direct")
     assert scores["combined"] is not None
+
+
+def _interval_backtest(
+    profile: list[float], direct: list[float], combined: float
+) -> interval_choice.IntervalBacktest:
+    """An interval backtest whose approaches scored these per-window WAPEs (pooled: their
+    mean), the average of the two scoring `combined`."""
+    per_window = {"profile": np.array(profile), "direct": np.array(direct)}
+    pooled = {name: float(np.mean(wapes)) for name, wapes in per_window.items()}
+    scores = {name: Scores(wape, 1.0) for name, wape in pooled.items()}
+    scores["combined"] = Scores(combined, 1.0)
+    return interval_choice.IntervalBacktest(
+        scores,
+        dict.fromkeys(scores, 0.0),
+        select(per_window, pooled, never_tie=interval_choice.NEVER_TIE),
+        interval_choice.ProfileRecency(56.0, {56.0: 0.01}),
+    )
+
+
+def test_a_clearly_better_approach_is_averaged_only_when_the_average_backtests_better() -> None:
+    """The profiles beat the direct model on every window by far more than noise: alone, unless
+    their errors leaned opposite ways and the average of the two scored lower still."""
+    profile, direct = [0.020, 0.021, 0.019, 0.020, 0.022], [0.030, 0.032, 0.029, 0.031, 0.030]
+    assert _interval_backtest(profile, direct, combined=0.023).approach == "profile"
+    assert _interval_backtest(profile, direct, combined=0.018).approach == "combined"
