@@ -83,6 +83,11 @@ class ProfileRecency:
     the actual volume of the windows."""
 
     def describe(self) -> str:
+        if not self.shape_wape:
+            return (
+                f"intraday profile of half-life {self.half_life:g} days: the default, with no "
+                "backtest window to choose on"
+            )
         tried = ", ".join(f"{h:g} days {w:.4f}" for h, w in self.shape_wape.items())
         return (
             f"intraday profile of half-life {self.half_life:g} days: the recency whose shape "
@@ -198,22 +203,25 @@ def backtest_intervals(
                 {h: spread(share, grid, codes) for h, share in shares.items()},
             )
         )
-    actual_total = max(sum(float(shape.actual.sum()) for shape in shapes), 1e-9)
-    shape_wape = {
-        h: sum(shape.shape_error(h) for shape in shapes) / actual_total for h in PROFILE_HALF_LIVES
-    }
-    least = min(shape_wape.values())
-    half_life = (
-        max(h for h, wape in shape_wape.items() if wape <= least * (1 + RECENCY_TIE) + 1e-9)
-        if shapes
-        else PROFILE_HALF_LIFE_DAYS  # no window to judge by
-    )
+    recency = _least_shape_error(shapes)
     return _scored(
-        [shape.window(half_life) for shape in shapes],
-        ProfileRecency(half_life, shape_wape),
+        [shape.window(recency.half_life) for shape in shapes],
+        recency,
         matrix.before(slots[plan.cuts[0]]),
         plan,
     )
+
+
+def _least_shape_error(shapes: list[_Shapes]) -> ProfileRecency:
+    """The half-life whose profile spread the windows' actual day totals closest to their
+    intervals (a longer one within `RECENCY_TIE`); the default without a window."""
+    if not shapes:
+        return ProfileRecency(PROFILE_HALF_LIFE_DAYS, {})
+    actual = max(sum(float(shape.actual.sum()) for shape in shapes), 1e-9)
+    shape_wape = {h: sum(s.shape_error(h) for s in shapes) / actual for h in PROFILE_HALF_LIVES}
+    least = min(shape_wape.values())
+    kept = [h for h, wape in shape_wape.items() if wape <= least * (1 + RECENCY_TIE) + 1e-9]
+    return ProfileRecency(max(kept), shape_wape)
 
 
 def _scored(
