@@ -202,7 +202,9 @@ def timed_run(url: str, database: Database) -> tuple[float, dict[str, Any]]:
         "PLANCHER_TASK_QUEUE": "local",
         "PLANCHER_FORECAST_WARM_UP": "false",
     }
-    command = [str(ROOT / ".venv/bin/plancher"), "serve", "--port"]
+    # The interpreter running this script, so that a worktree without its own `.venv` is
+    # measured with the same environment (its code first on the path, `servers.served`).
+    command = [sys.executable, "-m", "app", "serve", "--port"]
     with served(command, env) as (server, _):
         headers = {"Authorization": f"Bearer {key}"}
         base = f"{server}/v1/invoice-runs"

@@ -124,9 +124,14 @@ def price_in_force(prices: Iterable[tuple[date, Decimal]], on: date) -> Decimal 
 
 @dataclass(frozen=True)
 class _Judgement:
+    """The band test's figures, settled as both evaluations report them, and the shortfall
+    also unsettled: the amount is its product with the price, settled afterwards."""
+
+    actual: Decimal
     trigger: Decimal
     floor: Decimal
     shortfall: Decimal
+    shortfall_units: Decimal
     status: BandStatus
 
 
@@ -136,19 +141,24 @@ def _judge(terms: ContractTerms, committed: Decimal, actual: Decimal) -> _Judgem
     With a committed quantity of 0 (nothing committed, or adjustments that neutralise the
     whole commitment) trigger and floor are 0, so there is never a shortfall, and any actual
     activity is over the band: the client sent work it had not committed to.
+
+    Each figure is settled once, here, for the comparison and for the report alike (settling
+    was a third of the rule's time in an invoice run, half of it settling a value twice).
     """
     # ARITHMETIC's own operations: the arithmetic of `localcontext(ARITHMETIC)` without
     # entering it, once per activity of an invoice run over thousands of contracts.
-    trigger = ARITHMETIC.multiply(committed, terms.trigger_ratio)
+    trigger = _settle(ARITHMETIC.multiply(committed, terms.trigger_ratio))
     floor = ARITHMETIC.multiply(committed, terms.floor_ratio)
-    upper = ARITHMETIC.multiply(committed, ARITHMETIC.add(_ONE, terms.upper_tolerance))
-    settled_actual = _settle(actual)
-    if settled_actual < _settle(trigger):
+    settled_floor, settled_actual = _settle(floor), _settle(actual)
+    if settled_actual < trigger:
         gap = ARITHMETIC.subtract(floor, actual)
-        shortfall = gap if _settle(gap) > _ZERO else _ZERO
-        return _Judgement(trigger, floor, shortfall, BandStatus.UNDER_BAND)
+        units = _settle(gap)
+        if units <= _ZERO:
+            gap = units = _ZERO
+        return _Judgement(settled_actual, trigger, settled_floor, gap, units, BandStatus.UNDER_BAND)
+    upper = ARITHMETIC.multiply(committed, ARITHMETIC.add(_ONE, terms.upper_tolerance))
     status = BandStatus.OVER_BAND if settled_actual > _settle(upper) else BandStatus.WITHIN_BAND
-    return _Judgement(trigger, floor, _ZERO, status)
+    return _Judgement(settled_actual, trigger, settled_floor, _ZERO, _ZERO, status)
 
 
 def _effective(committed: Decimal, adjustments: Decimal) -> Decimal:
@@ -219,10 +229,10 @@ def evaluate_activity(
         committed=_settle(committed),
         adjustments=_settle(adjustments),
         committed_effective=_settle(effective),
-        actual=_settle(actual),
-        trigger=_settle(judgement.trigger),
-        floor=_settle(judgement.floor),
-        shortfall_units=_settle(judgement.shortfall),
+        actual=judgement.actual,
+        trigger=judgement.trigger,
+        floor=judgement.floor,
+        shortfall_units=judgement.shortfall_units,
         unit_price=unit_price,
         amount=amount,
         status=judgement.status,
@@ -316,10 +326,10 @@ def evaluate_pooled(terms: ContractTerms, activities: Sequence[ActivityFigures])
     judgement = _judge(terms, committed_value, actual_value)
     return PooledShortfall(
         committed_value=_settle(committed_value),
-        actual_value=_settle(actual_value),
-        trigger_value=_settle(judgement.trigger),
-        floor_value=_settle(judgement.floor),
-        amount=round_half_up(_settle(judgement.shortfall)),
+        actual_value=judgement.actual,
+        trigger_value=judgement.trigger,
+        floor_value=judgement.floor,
+        amount=round_half_up(judgement.shortfall_units),
         status=judgement.status,
         reason=None,
         activities=lines,

@@ -4,7 +4,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.contracts.facts import ActivityRow, PriceRow
@@ -49,10 +49,7 @@ class ContractRepository(Repository[Contract]):
         self, start: date, end: date, among: Sequence[str] | None = None
     ) -> list[Contract]:
         """The contracts whose dates overlap [start, end), of those in `among` if given."""
-        statement = select(Contract).where(
-            Contract.starts_on < end,
-            or_(Contract.ends_on.is_(None), Contract.ends_on > start),
-        )
+        statement = select(Contract).where(_overlap(start, end))
         if among is None:
             return list(self.session.scalars(statement.order_by(Contract.id)))
         found: list[Contract] = []
@@ -64,6 +61,15 @@ class ContractRepository(Repository[Contract]):
             )
         return found
 
+    def overlapping_ids(self, start: date, end: date) -> list[str]:
+        """The ids of `overlapping`, in id order: what an invoice run splits into batches,
+        without an ORM object per contract of the portfolio."""
+        return list(
+            self.session.scalars(
+                select(Contract.id).where(_overlap(start, end)).order_by(Contract.id)
+            )
+        )
+
     def list_page(
         self, params: PageParams, client_id: str | None
     ) -> tuple[Sequence[Contract], str | None]:
@@ -71,6 +77,11 @@ class ContractRepository(Repository[Contract]):
         if client_id is not None:
             statement = statement.where(Contract.client_id == client_id)
         return self.page(statement, params)
+
+
+def _overlap(start: date, end: date) -> ColumnElement[bool]:
+    """A contract's dates overlap [start, end)."""
+    return and_(Contract.starts_on < end, or_(Contract.ends_on.is_(None), Contract.ends_on > start))
 
 
 class ActivityRepository(Repository[Activity]):

@@ -510,6 +510,11 @@ def contracts_in_force(
     return ContractRepository(session).overlapping(period_start, period_end, among)
 
 
+def contract_ids_in_force(session: Session, period_start: date, period_end: date) -> list[str]:
+    """The ids of `contracts_in_force`, in id order."""
+    return ContractRepository(session).overlapping_ids(period_start, period_end)
+
+
 def in_force(contract: Contract, period: Period) -> bool:
     """Whether the contract's dates overlap the period (a contract may start mid-month)."""
     return period.next().first_day > contract.starts_on and (

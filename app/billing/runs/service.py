@@ -32,8 +32,7 @@ def start_run(
 ) -> InvoiceRun:
     """Record a queued run of the period and queue one task per batch of contracts."""
     period = parse_period(period_text, location="body")
-    in_force = contracts.contracts_in_force(session, period.first_day, period.next().first_day)
-    ids = [contract.id for contract in in_force]
+    ids = contracts.contract_ids_in_force(session, period.first_day, period.next().first_day)
     size = billing.RUN_BATCH
     batches = [ids[first : first + size] for first in range(0, len(ids), size)]
     run = InvoiceRun(
