@@ -373,7 +373,7 @@ def test_cancel_aborts_the_fit_of_a_procrastinate_worker(database_url_factory) -
     database = Database(create_db_engine(url))
     with session_scope(database) as session:
         activity = make_activity(session, make_contract(session, make_client(session)))
-        volumes.ingest_csv(session, SYSTEM, activity.id, io.BytesIO(_history(60)))
+        volumes.ingest_csv(session, SYSTEM, activity.id, io.BytesIO(_history(156)))
     app = create_app(Settings(database_url=url, log_level="WARNING"), database=database)
     headers = _admin_key(database)
     worker = _worker(url)
@@ -411,7 +411,7 @@ def test_cancel_aborts_the_fit_of_the_embedded_runner(tmp_path) -> None:
     database = Database(create_db_engine(url))
     with session_scope(database) as session:
         activity = make_activity(session, make_contract(session, make_client(session)))
-        volumes.ingest_csv(session, SYSTEM, activity.id, io.BytesIO(_history(60)))
+        volumes.ingest_csv(session, SYSTEM, activity.id, io.BytesIO(_history(156)))
     settings = Settings(
         database_url=url,
         log_level="WARNING",
