@@ -81,8 +81,25 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
 
     daily = daily_forecast(predictive, future_slots, calendar, history.end, last_out, special)
     usable_days = open_days.y.index[open_days.usable]
+    approach = (  # before the profile: for intervals, the backtest chooses its recency
+        interval_approach(
+            history,
+            series,
+            open_days,
+            special,
+            choice,
+            calendar.season_length,
+            required=request.method == DIRECT,
+        )
+        if request.granularity == "interval" and request.method in ("auto", DIRECT)
+        else IntervalApproach(None, [])
+    )
     profile = learn_profile(
-        history.intervals, series.timezone, series.interval_minutes, usable_days
+        history.intervals,
+        series.timezone,
+        series.interval_minutes,
+        usable_days,
+        approach.profile_half_life,
     )
     rng = np.random.default_rng(_SEED)
     samples: np.ndarray | None
@@ -93,27 +110,6 @@ def forecast(series: ActivitySeries, request: ForecastRequest) -> ForecastResult
             daily, history, first_out, levels, profile, series.timezone, rng
         )
     else:
-        approach = (
-            interval_approach(
-                history,
-                series,
-                open_days,
-                special,
-                choice,
-                calendar.season_length,
-                required=request.method == DIRECT,
-            )
-            if request.method in ("auto", DIRECT)
-            else IntervalApproach(None, [])
-        )
-        if approach.profile_half_life != profile.half_life:
-            profile = learn_profile(
-                history.intervals,
-                series.timezone,
-                series.interval_minutes,
-                usable_days,
-                approach.profile_half_life,
-            )
         if approach.profile_overdispersion is not None:  # out of sample, when it is larger
             profile = replace(
                 profile,

@@ -64,8 +64,6 @@ class IntradayProfile:
     daily_aht: FloatArray  # (7,) handled-weighted recent AHT per weekday
     overdispersion: float
     """Interval counts vary as ``mean + overdispersion * mean**2`` around the profile."""
-    half_life: float = PROFILE_HALF_LIFE_DAYS
-    """Of the days' recency weights it was learned with."""
 
     def spread(self, grid: IntervalGrid) -> FloatArray:
         """Each interval's share of its day (sums to 1 over each day's open slots)."""
@@ -95,7 +93,7 @@ def learn_profile(
 
     `usable_days` are the open, normal days of the history (no outliers, no closures).
     """
-    return ProfileHistory.of(intervals, tz, interval_minutes).learn(usable_days, half_life)
+    return ProfileHistory.of(intervals, tz, interval_minutes).rows(usable_days).profile(half_life)
 
 
 @dataclass(frozen=True)
@@ -129,16 +127,6 @@ class ProfileHistory:
             handled,
             handled * intervals["aht_seconds"].to_numpy(dtype=np.float64),
         )
-
-    def learn(
-        self,
-        usable_days: pd.DatetimeIndex,
-        half_life: float = PROFILE_HALF_LIFE_DAYS,
-        before: pd.Timestamp | None = None,
-    ) -> IntradayProfile:
-        """The profile of the `usable_days` (strictly before `before`, when given), each day
-        weighted by its age at the last day learned from (`half_life` in days)."""
-        return self.rows(usable_days, before).profile(half_life)
 
     def rows(
         self, usable_days: pd.DatetimeIndex, before: pd.Timestamp | None = None
@@ -228,7 +216,6 @@ class ProfileRows:
             overdispersion=_overdispersion(
                 self.offered, self.day, self.cells, share.ravel(), self.recent
             ),
-            half_life=half_life,
         )
 
 
