@@ -95,7 +95,7 @@ class InvoiceRepository(Repository[Invoice]):
         given = {row["generation_key"]: row["id"] for row in rows}
         stored = connection.execute(
             select(table.c.generation_key, table.c.id).where(
-                one_of(self.session, Invoice.generation_key, list(given))
+                one_of(Invoice.generation_key, list(given))
             )
         )
         return {key: invoice_id for key, invoice_id in stored if given[key] == invoice_id}

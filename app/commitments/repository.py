@@ -5,11 +5,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.core.pagination import PageParams
-from app.core.repository import Repository, one_of
+from app.core.repository import Repository, one_of_parameter
+
+# Statements of every shortfall's reads, built once (see `Repository.rows`).
+_LINES_OF_PERIOD = (
+    select(
+        CommitmentLine.activity_id,
+        CommitmentLine.volume,
+        CommitmentLine.aht_seconds,
+        CommitmentVersion.id,
+        CommitmentVersion.received_at,
+        CommitmentVersion.label,
+        CommitmentVersion.source,
+    )
+    .join(CommitmentVersion, CommitmentVersion.id == CommitmentLine.version_id)
+    .where(
+        one_of_parameter(CommitmentLine.activity_id, "activity_ids"),
+        CommitmentLine.period == bindparam("period"),
+    )
+)
+_ADJUSTMENTS_OF_PERIOD = select(Adjustment.activity_id, Adjustment.units).where(
+    one_of_parameter(Adjustment.activity_id, "activity_ids"),
+    Adjustment.period == bindparam("period"),
+)
 
 
 @dataclass(frozen=True)
@@ -41,23 +63,8 @@ class CommitmentRepository(Repository[CommitmentVersion]):
         """Every version's line for `period` of these activities, with its version, as plain
         columns (an invoice run reads one per activity of ten thousand contracts: ORM objects
         cost more than the rule computed with them)."""
-        statement = (
-            select(
-                CommitmentLine.activity_id,
-                CommitmentLine.volume,
-                CommitmentLine.aht_seconds,
-                CommitmentVersion.id,
-                CommitmentVersion.received_at,
-                CommitmentVersion.label,
-                CommitmentVersion.source,
-            )
-            .join(CommitmentVersion, CommitmentVersion.id == CommitmentLine.version_id)
-            .where(
-                one_of(self.session, CommitmentLine.activity_id, activity_ids),
-                CommitmentLine.period == period,
-            )
-        )
-        return [StoredLine(*row) for row in self.rows(statement)]
+        parameters = {"activity_ids": activity_ids, "period": period}
+        return [StoredLine(*row) for row in self.rows(_LINES_OF_PERIOD, parameters)]
 
     def periods_committed(
         self, activity_ids: Sequence[str], first: str | None, last: str | None
@@ -116,14 +123,7 @@ class CommitmentRepository(Repository[CommitmentVersion]):
     def adjustment_totals(self, activity_ids: list[str], period: str) -> dict[str, Decimal]:
         """Σ units per activity, summed in Python: SQLite keeps exact decimals as text."""
         totals: dict[str, Decimal] = {}
-        rows = self.session.scalars(
-            select(Adjustment).where(
-                one_of(self.session, Adjustment.activity_id, activity_ids),
-                Adjustment.period == period,
-            )
-        )
-        for adjustment in rows:
-            totals[adjustment.activity_id] = (
-                totals.get(adjustment.activity_id, Decimal(0)) + adjustment.units
-            )
+        parameters = {"activity_ids": activity_ids, "period": period}
+        for activity_id, units in self.rows(_ADJUSTMENTS_OF_PERIOD, parameters):
+            totals[activity_id] = totals.get(activity_id, Decimal(0)) + units
         return totals

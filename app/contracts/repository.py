@@ -10,9 +10,34 @@ from sqlalchemy.orm import selectinload
 from app.contracts.facts import ActivityRow, PriceRow
 from app.contracts.tables import Activity, ActivityPrice, Client, Contract, ContractAmendment
 from app.core.pagination import PageParams
-from app.core.repository import Repository, one_of
+from app.core.repository import Repository, one_of_parameter
 
 _IN_CLAUSE_SIZE = 500
+
+# Statements of every request's reads, built once (see `Repository.rows`).
+_PRICES_OF_CONTRACTS = (
+    select(ActivityPrice.activity_id, ActivityPrice.effective_from, ActivityPrice.unit_price)
+    .join(Activity, Activity.id == ActivityPrice.activity_id)
+    .where(one_of_parameter(Activity.contract_id, "contract_ids"))
+    .order_by(ActivityPrice.effective_from)
+)
+_ACTIVITIES_OF_CONTRACTS = (
+    select(
+        Activity.id,
+        Activity.contract_id,
+        Activity.name,
+        Activity.billing_unit,
+        Activity.volume_basis,
+        Activity.reference_aht_seconds,
+    )
+    .where(one_of_parameter(Activity.contract_id, "contract_ids"))
+    .order_by(Activity.id)
+)
+_AMENDMENTS_OF_CONTRACTS = (
+    select(ContractAmendment)
+    .where(one_of_parameter(ContractAmendment.contract_id, "contract_ids"))
+    .order_by(ContractAmendment.effective_from, ContractAmendment.created_at, ContractAmendment.id)
+)
 
 
 class ClientRepository(Repository[Client]):
@@ -119,14 +144,7 @@ class ActivityRepository(Repository[Activity]):
             batch = contract_ids[first : first + _IN_CLAUSE_SIZE]
             prices: dict[str, list[PriceRow]] = defaultdict(list)
             for activity_id, effective_from, unit_price in self.rows(
-                select(
-                    ActivityPrice.activity_id,
-                    ActivityPrice.effective_from,
-                    ActivityPrice.unit_price,
-                )
-                .join(Activity, Activity.id == ActivityPrice.activity_id)
-                .where(one_of(self.session, Activity.contract_id, batch))
-                .order_by(ActivityPrice.effective_from)
+                _PRICES_OF_CONTRACTS, {"contract_ids": batch}
             ):
                 prices[activity_id].append(PriceRow(effective_from, unit_price))
             found += [
@@ -139,18 +157,7 @@ class ActivityRepository(Repository[Activity]):
                     row.reference_aht_seconds,
                     tuple(prices[row.id]),
                 )
-                for row in self.rows(
-                    select(
-                        Activity.id,
-                        Activity.contract_id,
-                        Activity.name,
-                        Activity.billing_unit,
-                        Activity.volume_basis,
-                        Activity.reference_aht_seconds,
-                    )
-                    .where(one_of(self.session, Activity.contract_id, batch))
-                    .order_by(Activity.id)
-                )
+                for row in self.rows(_ACTIVITIES_OF_CONTRACTS, {"contract_ids": batch})
             ]
         return found
 
@@ -190,14 +197,6 @@ class AmendmentRepository(Repository[ContractAmendment]):
     def for_contracts(self, contract_ids: Sequence[str]) -> dict[str, list[ContractAmendment]]:
         """Every contract's amendments in the order they apply: by period, then creation."""
         found: dict[str, list[ContractAmendment]] = {i: [] for i in contract_ids}
-        for row in self.session.scalars(
-            select(ContractAmendment)
-            .where(one_of(self.session, ContractAmendment.contract_id, contract_ids))
-            .order_by(
-                ContractAmendment.effective_from,
-                ContractAmendment.created_at,
-                ContractAmendment.id,
-            )
-        ):
+        for row in self.session.scalars(_AMENDMENTS_OF_CONTRACTS, {"contract_ids": contract_ids}):
             found[row.contract_id].append(row)
         return found

@@ -5,9 +5,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Row, Select, String, and_, any_, bindparam, func, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Dialect,
+    Row,
+    Select,
+    String,
+    and_,
+    bindparam,
+    or_,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from app.core.orm import Base
 from app.core.pagination import (
@@ -21,26 +37,74 @@ ModelT = TypeVar("ModelT", bound=Base)
 _Columns = TypeVarTuple("_Columns")
 
 
-def one_of(
-    session: Session,
-    column: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
-    values: Sequence[str],
-) -> ColumnElement[bool]:
+class _IdList(TypeDecorator[Sequence[str]]):
+    """A list of ids bound as one parameter: an array on PostgreSQL, a JSON array (text) on
+    SQLite, which reads it with `json_each`."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(String))
+        return dialect.type_descriptor(String())
+
+    def process_bind_param(self, value: Sequence[str] | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        return list(value) if dialect.name == "postgresql" else json.dumps(list(value))
+
+
+class _OneOf(ColumnElement[bool]):
+    """`column` among the ids of one `_IdList` parameter, rendered per dialect when the
+    statement is compiled (`_one_of_on_postgresql`, `_one_of_elsewhere`). Being one element
+    with its own cache key, it costs a statement nothing to build, and a statement built once
+    with it stays valid on both databases."""
+
+    __visit_name__ = "plancher_one_of"
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012  (SQLAlchemy's own attribute: a list)
+        ("column", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_clauseelement),
+    ]
+    _is_implicitly_boolean = True  # no `= 1` after it in a WHERE on SQLite
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[Any], values: BindParameter[Sequence[str]]) -> None:
+        self.column = column
+        self.values = values
+
+
+@compiles(_OneOf, "postgresql")
+def _one_of_on_postgresql(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    column, values = compiler.process(element.column, **kw), compiler.process(element.values, **kw)
+    return f"{column} = ANY ({values})"
+
+
+@compiles(_OneOf)
+def _one_of_elsewhere(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    column, values = compiler.process(element.column, **kw), compiler.process(element.values, **kw)
+    return f"{column} IN (SELECT value FROM json_each({values}))"
+
+
+_ID_LIST = _IdList()
+
+IdColumn = InstrumentedAttribute[str] | InstrumentedAttribute[str | None]
+
+
+def one_of(column: IdColumn, values: Sequence[str]) -> ColumnElement[bool]:
     """`column IN values` with the values as one parameter, however many: an array on
     PostgreSQL (`= ANY`), a JSON array on SQLite (`json_each`). One parameter per id cost the
     portfolio overview (900 activities) a fifth of its time on PostgreSQL, where the driver
     parses such a long query again on every call; as one parameter the statement stays the
-    same text, cached whole by SQLAlchemy and by the driver.
+    same text, cached whole by SQLAlchemy and by the driver."""
+    return _OneOf(column.expression, bindparam(None, list(values), type_=_ID_LIST))
 
-    One value is plain equality: a single-object read (one contract's shortfall, its terms)
-    then builds a comparison instead of a table-valued subquery, whose construction alone
-    cost a tenth of such a read."""
-    if len(values) == 1:
-        return column == values[0]
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
-    listed = func.json_each(bindparam(None, json.dumps(list(values)), type_=String))
-    return column.in_(select(listed.table_valued("value").c.value))
+
+def one_of_parameter(column: IdColumn, name: str) -> ColumnElement[bool]:
+    """`one_of` with the ids left to the parameter `name` (a list of ids), for a statement
+    built once (see `Repository.rows`)."""
+    return _OneOf(column.expression, bindparam(name, type_=_ID_LIST))
 
 
 class Repository(Generic[ModelT]):
@@ -59,13 +123,20 @@ class Repository(Generic[ModelT]):
         self.session.flush()
         return obj
 
-    def rows(self, statement: Select[*_Columns]) -> Sequence[Row[*_Columns]]:
+    def rows(
+        self, statement: Select[*_Columns], parameters: dict[str, Any] | None = None
+    ) -> Sequence[Row[*_Columns]]:
         """The rows of a select of columns, on the session's connection and transaction, after
         the autoflush `session.execute` would do, without the ORM's per-row result machinery
-        (which cost as much as the query when a batch reads ten thousand activities' rows)."""
+        (which cost as much as the query when a batch reads ten thousand activities' rows).
+
+        A read made on every request runs a statement built once, at import, with its values
+        as named `parameters` (`bindparam`, `one_of_parameter`): built per call, SQLAlchemy
+        constructs every element and then computes the cache key of the whole tree, which
+        cost 80-100 us a query, five times running it (a shortfall makes ten)."""
         if self.session.autoflush:
             self.session.flush()
-        return self.session.connection().execute(statement).all()
+        return self.session.connection().execute(statement, parameters).all()
 
     def select(self) -> Select[ModelT]:
         return select(self.model)

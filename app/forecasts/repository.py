@@ -6,11 +6,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, defer
 
 from app.core.pagination import PageParams
-from app.core.repository import Repository, one_of
+from app.core.repository import Repository, one_of_parameter
 from app.forecasts.samples import FloatArray, decode
 from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun, SpecialDay
 
@@ -30,6 +30,33 @@ class PointRow:
     volume: Decimal
     bounds: dict[str, str]
     aht_seconds: Decimal | None
+
+
+# Statements of every comparison's and shortfall's reads, built once (see `Repository.rows`).
+_MONTH_RUNS = (
+    select(ForecastRun.id, ForecastRun.activity_id, ForecastRun.volume)
+    .where(
+        one_of_parameter(ForecastRun.activity_id, "activity_ids"),
+        ForecastRun.granularity == "month",
+        ForecastRun.start <= bindparam("last"),
+        ForecastRun.end >= bindparam("first"),
+    )
+    .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
+)
+_SAMPLES_OF_RUNS = select(ForecastRun.id, ForecastRun.samples).where(
+    one_of_parameter(ForecastRun.id, "run_ids")
+)
+_POINTS_OF_RUNS = (
+    select(
+        ForecastPoint.run_id,
+        ForecastPoint.period_start,
+        ForecastPoint.volume,
+        ForecastPoint.bounds,
+        ForecastPoint.aht_seconds,
+    )
+    .where(one_of_parameter(ForecastPoint.run_id, "run_ids"))
+    .order_by(ForecastPoint.run_id, ForecastPoint.period_start)
+)
 
 
 class _Runs(Repository[ForecastRun]):
@@ -158,17 +185,8 @@ class ForecastRepository:
         newest: dict[tuple[str, str], str] = {}
         if not activity_ids:
             return {}
-        rows = self.session.execute(
-            select(ForecastRun.id, ForecastRun.activity_id, ForecastRun.volume)
-            .where(
-                one_of(self.session, ForecastRun.activity_id, activity_ids),
-                ForecastRun.granularity == "month",
-                ForecastRun.start <= last,
-                ForecastRun.end >= first,
-            )
-            .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
-        )
-        for run_id, activity_id, volume in rows:
+        parameters = {"activity_ids": activity_ids, "first": first, "last": last}
+        for run_id, activity_id, volume in _Runs(self.session).rows(_MONTH_RUNS, parameters):
             newest.setdefault((activity_id, volume), run_id)
         if not newest:
             return {}
@@ -189,31 +207,15 @@ class ForecastRepository:
                 return {
                     run_id: None if stored is None else decode(stored) for run_id, stored in cursor
                 }
-        return {
-            run_id: totals
-            for run_id, totals in self.session.execute(
-                select(ForecastRun.id, ForecastRun.samples).where(
-                    one_of(self.session, ForecastRun.id, run_ids)
-                )
-            )
-        }
+        rows = _Runs(self.session).rows(_SAMPLES_OF_RUNS, {"run_ids": run_ids})
+        return {run_id: totals for run_id, totals in rows}
 
     def points_of(self, run_ids: Sequence[str]) -> dict[str, list[PointRow]]:
         """The points of many runs, in one query of their columns, each run's in time order."""
         found: dict[str, list[PointRow]] = {run_id: [] for run_id in run_ids}
         if not run_ids:
             return found
-        rows = self.session.execute(
-            select(
-                ForecastPoint.run_id,
-                ForecastPoint.period_start,
-                ForecastPoint.volume,
-                ForecastPoint.bounds,
-                ForecastPoint.aht_seconds,
-            )
-            .where(one_of(self.session, ForecastPoint.run_id, run_ids))
-            .order_by(ForecastPoint.run_id, ForecastPoint.period_start)
-        )
+        rows = _Runs(self.session).rows(_POINTS_OF_RUNS, {"run_ids": run_ids})
         for run_id, period_start, volume, bounds, aht_seconds in rows:
             found[run_id].append(PointRow(period_start, volume, bounds, aht_seconds))
         return found

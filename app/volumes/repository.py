@@ -27,9 +27,8 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
 
-from app.core.repository import one_of
+from app.core.repository import Repository, one_of_parameter
 from app.volumes.parsing import BoolArray, IntArray, ValidRows
 from app.volumes.tables import IntervalActual
 
@@ -40,9 +39,8 @@ _ON_CONFLICT = (
 )
 
 
-class VolumeRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+class VolumeRepository(Repository[IntervalActual]):
+    model = IntervalActual
 
     def existing_starts(self, activity_id: str, starts_ns: IntArray) -> IntArray:
         """Which of `starts_ns` are already stored (to report inserted versus updated)."""
@@ -177,20 +175,8 @@ class VolumeRepository:
     ) -> dict[str, tuple[int, int, int]]:
         """(Σ offered, Σ handled, Σ handled × aht_ms) per activity over [start, end), summed
         exactly by the database in integers."""
-        rows = self.session.execute(
-            select(
-                IntervalActual.activity_id,
-                func.sum(IntervalActual.offered),
-                func.sum(IntervalActual.handled),
-                func.sum(IntervalActual.handled * func.coalesce(IntervalActual.aht_ms, 0)),
-            )
-            .where(
-                one_of(self.session, IntervalActual.activity_id, activity_ids),
-                IntervalActual.interval_start >= start,
-                IntervalActual.interval_start < end,
-            )
-            .group_by(IntervalActual.activity_id)
-        ).all()
+        parameters = {"activity_ids": activity_ids, "start": start, "end": end}
+        rows = self.rows(_PERIOD_TOTALS, parameters)
         totals = {
             activity_id: (int(offered), int(handled), int(handled_ms))
             for activity_id, offered, handled, handled_ms in rows
@@ -229,6 +215,22 @@ class VolumeRepository:
             self.session.scalars(statement.order_by(IntervalActual.interval_start).limit(limit))
         )
 
+
+_PERIOD_TOTALS = (
+    select(
+        IntervalActual.activity_id,
+        func.sum(IntervalActual.offered),
+        func.sum(IntervalActual.handled),
+        func.sum(IntervalActual.handled * func.coalesce(IntervalActual.aht_ms, 0)),
+    )
+    .where(
+        one_of_parameter(IntervalActual.activity_id, "activity_ids"),
+        IntervalActual.interval_start >= bindparam("start"),
+        IntervalActual.interval_start < bindparam("end"),
+    )
+    .group_by(IntervalActual.activity_id)
+)
+"""`period_totals`' statement, built once (see `Repository.rows`)."""
 
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # then no flags, no header extension
 _COPY_TRAILER = b"\xff\xff"

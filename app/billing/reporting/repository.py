@@ -46,7 +46,7 @@ class ReportingRepository(Repository[Invoice]):
             self.session.scalars(
                 select(Invoice)
                 .where(
-                    one_of(self.session, Invoice.contract_id, contract_ids),
+                    one_of(Invoice.contract_id, contract_ids),
                     Invoice.period == period,
                     Invoice.kind == "invoice",
                 )
