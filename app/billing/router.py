@@ -83,6 +83,7 @@ def invoice_out(invoice: Invoice, related: dict[str, Invoice]) -> schemas.Invoic
     response_model=schemas.ShortfallOut,
     responses={**READ_ERRORS, **problem_responses(422)},
 )
+@quick_read
 def get_shortfall(
     contract_id: str,
     session: SessionDep,

@@ -55,11 +55,13 @@ RequestTest = Callable[[Request], bool]
 
 
 def quick_read(endpoint: EndpointT) -> EndpointT:
-    """Mark a read endpoint quick: it answers from a few indexed rows (one object, or a page of
-    at most 500), so on a SQLite file it runs on the event loop, with no thread hop (see the
-    module's docstring). Whatever may take longer (aggregations over a caller's range,
-    documents rendered) stays in a thread, where SQLite's own work runs without the GIL and
-    the interpreter's switch interval lets other requests through."""
+    """Mark a read endpoint quick: it answers from a few indexed rows (one object, a page of at
+    most 500, or one contract's figures for one period: its shortfall, its comparison, about a
+    millisecond of reads with the statements built once), so on a SQLite file it runs on the
+    event loop, with no thread hop (see the module's docstring). Whatever may take longer
+    (aggregations over a caller's range, documents rendered) stays in a thread, where SQLite's
+    own work runs without the GIL and the interpreter's switch interval lets other requests
+    through."""
     return quick_read_when(_always)(endpoint)
 
 

@@ -14,7 +14,7 @@ from app.core.db import SessionDep
 from app.core.errors import READ_ERRORS, problem_responses
 from app.core.pagination import PageDep
 from app.core.queries import FirstPeriod, LastPeriod, PeriodQuery
-from app.core.routing import TransactionalRoute
+from app.core.routing import TransactionalRoute, quick_read
 from app.outlook import comparison, overview, schemas, service
 
 router = APIRouter(route_class=TransactionalRoute, tags=["committed forecasts"])
@@ -70,7 +70,7 @@ def _row_fields(row: comparison.ComparisonRow) -> dict[str, object]:
     response_model=schemas.ComparisonOut,
     responses=OUTLOOK_ERRORS,
 )
-async def get_activity_comparison(
+def get_activity_comparison(
     activity_id: str,
     request: Request,
     session: SessionDep,
@@ -79,7 +79,7 @@ async def get_activity_comparison(
     last: LastPeriod,
 ) -> object:
     """Per period: commitments, provider forecast, actuals, P(below trigger), expected cost."""
-    found = await service.compare_activity(
+    found = service.compare_activity(
         request.app.state.queue, session, actor, activity_id, first, last
     )
     return schemas.ComparisonOut(
@@ -95,7 +95,8 @@ async def get_activity_comparison(
     response_model=schemas.ContractComparisonOut,
     responses=OUTLOOK_ERRORS,
 )
-async def get_contract_comparison(
+@quick_read
+def get_contract_comparison(
     contract_id: str,
     request: Request,
     session: SessionDep,
@@ -103,9 +104,7 @@ async def get_contract_comparison(
     period: PeriodQuery,
 ) -> object:
     """Every activity of a contract for one period, with totals in money (dashboards)."""
-    found = await service.compare_contract(
-        request.app.state.queue, session, actor, contract_id, period
-    )
+    found = service.compare_contract(request.app.state.queue, session, actor, contract_id, period)
     return schemas.ContractComparisonOut(
         contract_id=found.contract.id,
         period=str(found.period),
@@ -130,7 +129,7 @@ async def get_contract_comparison(
     response_model=schemas.ScorecardOut,
     responses=OUTLOOK_ERRORS,
 )
-async def get_scorecard(
+def get_scorecard(
     activity_id: str,
     request: Request,
     session: SessionDep,
@@ -140,7 +139,7 @@ async def get_scorecard(
 ) -> object:
     """Bias and MAPE of the binding commitments and of the provider's forecasts made as of the
     same deadlines, over closed periods: who forecasts better."""
-    found = await service.score_activity(
+    found = service.score_activity(
         request.app.state.queue, session, actor, activity_id, first, last
     )
     return schemas.ScorecardOut(

@@ -3,9 +3,10 @@ and the portfolio overview.
 
 Nothing here fits a model. The comparisons and the scorecard queue the month forecasts they lack
 (`forecasts.ondemand`, kept fresh by the nightly schedule) and say so (`forecast_pending`), then
-read the rows (`comparison`); those reads run in threads:
-these use cases are async only because the forecasts they may wait for are fitted in worker
-processes. The overview reads stored forecasts only and never fits: it is a plain read.
+read the rows (`comparison`). They never wait for a fit, so each is a plain sync read: the
+route runs it in one worker thread hop with the end of its transaction (`core.routing`), where
+run step by step from the loop each read cost a hop of its own. The overview reads stored
+forecasts only and never fits: it is a plain read.
 """
 
 from collections import defaultdict
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from app.contracts import service as contracts
 from app.core import checks
@@ -55,7 +55,7 @@ class Scorecard:
     forecast_pending: bool
 
 
-async def compare_activity(
+def compare_activity(
     tasks: TaskQueue,
     session: Session,
     actor: Principal,
@@ -64,42 +64,38 @@ async def compare_activity(
     last: str,
 ) -> ActivityComparison:
     """Per period: commitments, provider forecast, actuals, P(below trigger), expected cost."""
-    periods, activity, contract = await _activity_over(session, actor, activity_id, first, last)
-    rows, pending = await _compare(tasks, session, activity, contract, periods)
+    periods, activity, contract = _activity_over(session, actor, activity_id, first, last)
+    rows, pending = _compare(tasks, session, activity, contract, periods)
     return ActivityComparison(activity, contract, rows, pending)
 
 
-async def _activity_over(
+def _activity_over(
     session: Session, actor: Principal, activity_id: str, first: str, last: str
 ) -> tuple[list[Period], contracts.Activity, contracts.Contract]:
     """The periods of the query (checked first) and the activity with its contract."""
     periods = period_range(first, last)
-    activity, contract = await run_in_threadpool(
-        contracts.get_activity_and_contract, session, actor, activity_id
-    )
+    activity, contract = contracts.get_activity_and_contract(session, actor, activity_id)
     return periods, activity, contract
 
 
-async def compare_contract(
+def compare_contract(
     tasks: TaskQueue, session: Session, actor: Principal, contract_id: str, period_text: str
 ) -> ContractComparison:
     """Every activity of a contract for one period, read together (one query per kind of
     row, whatever the number of activities)."""
     month = parse_period(period_text)
-    contract = await run_in_threadpool(contracts.get_contract, session, actor, contract_id)
-    activities = await run_in_threadpool(contracts.all_activities, session, actor, contract.id)
-    missing = await run_in_threadpool(
-        comparison.activities_needing_forecast, session, activities, contract, month
-    )
+    contract = contracts.get_contract(session, actor, contract_id)
+    activities = contracts.all_activities(session, actor, contract.id)
+    missing = comparison.activities_needing_forecast(session, activities, contract, month)
     for activity in missing:
-        await _request(tasks, session, activity, [ondemand.Span(month, month)])
-    rows = await run_in_threadpool(comparison.compare_period, session, activities, contract, month)
+        _request(tasks, session, activity, [ondemand.Span(month, month)])
+    rows = comparison.compare_period(session, activities, contract, month)
     return ContractComparison(
         contract, month, [(activity, rows[activity.id]) for activity in activities], bool(missing)
     )
 
 
-async def _compare(
+def _compare(
     tasks: TaskQueue,
     session: Session,
     activity: contracts.Activity,
@@ -108,22 +104,18 @@ async def _compare(
 ) -> tuple[list[comparison.ComparisonRow], bool]:
     """Queue the month forecasts the open periods lack (of every activity of the pool when a
     period is pooled), then compare with what is stored; True if some were lacking."""
-    members = await run_in_threadpool(comparison.pool_members, session, activity, contract, periods)
+    members = comparison.pool_members(session, activity, contract, periods)
     pending = False
     for member in members:
-        missing = await run_in_threadpool(
-            comparison.periods_needing_forecast, session, member, contract, periods
-        )
+        missing = comparison.periods_needing_forecast(session, member, contract, periods)
         if missing:
-            await _request(tasks, session, member, [ondemand.Span(missing[0], missing[-1])])
+            _request(tasks, session, member, [ondemand.Span(missing[0], missing[-1])])
             pending = True
-    rows: list[comparison.ComparisonRow] = await run_in_threadpool(
-        comparison.compare, session, activity, contract, periods
-    )
+    rows: list[comparison.ComparisonRow] = comparison.compare(session, activity, contract, periods)
     return rows, pending
 
 
-async def score_activity(
+def score_activity(
     tasks: TaskQueue,
     session: Session,
     actor: Principal,
@@ -133,32 +125,26 @@ async def score_activity(
 ) -> Scorecard:
     """Bias and MAPE of the binding commitments and of the provider's forecasts made as of the
     same deadlines, over closed periods: who forecasts better."""
-    periods, activity, contract = await _activity_over(session, actor, activity_id, first, last)
-    cutoffs = await run_in_threadpool(
-        comparison.forecast_cutoffs, session, activity, contract, periods
-    )
+    periods, activity, contract = _activity_over(session, actor, activity_id, first, last)
+    cutoffs = comparison.forecast_cutoffs(session, activity, contract, periods)
     if cutoffs:
-        await _request(
+        _request(
             tasks,
             session,
             activity,
             [ondemand.Span(period, period, deadline.date()) for period, deadline in cutoffs],
         )
-    rows, committed, provider = await run_in_threadpool(
-        comparison.scorecard, session, activity, contract, periods
-    )
+    rows, committed, provider = comparison.scorecard(session, activity, contract, periods)
     return Scorecard(activity, rows, committed, provider, bool(cutoffs))
 
 
-async def _request(
+def _request(
     tasks: TaskQueue, session: Session, activity: contracts.Activity, spans: list[ondemand.Span]
 ) -> None:
     """Queue the month forecasts of `spans`, counting the contacts the outlook compares with
     the commitment."""
     volume = comparison.forecast_volume(activity)
-    await run_in_threadpool(
-        ondemand.request_month_forecasts, session, tasks, activity.id, spans, volume
-    )
+    ondemand.request_month_forecasts(session, tasks, activity.id, spans, volume)
 
 
 # The portfolio overview

@@ -43,6 +43,12 @@ def test_a_read_is_one_hop_and_a_quick_read_on_sqlite_none(client, db, database,
         (f"{volumes}&granularity=interval", quick),  # a page of intervals
         (f"{volumes}&granularity=day", 1),  # the caller's range summed: in a thread
         (f"/v1/contracts/{contract.id}/deadlines", 1),  # not a quick read
+        # one contract's figures for one period
+        (f"/v1/contracts/{contract.id}/shortfall?period=2026-11", quick),
+        (f"/v1/contracts/{contract.id}/comparison?period=2026-11", quick),
+        # a range of periods, read in one hop (with the forecasts it lacks queued)
+        (f"/v1/activities/{activity.id}/comparison?from=2026-09&to=2026-11", 1),
+        (f"/v1/activities/{activity.id}/scorecard?from=2026-09&to=2026-11", 1),
     ):
         assert client.get(path, headers=headers).status_code == 200  # the key is now cached
         hops.clear()
