@@ -6,6 +6,7 @@ only `flush()`. `SessionDep` hands that session to a route.
 """
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
@@ -15,6 +16,7 @@ import orjson
 from fastapi import Depends, Request
 from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import SingletonThreadPool
 
@@ -84,15 +86,52 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     JSON columns read by `decode_json` and written by `encode_json`."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, echo=echo, pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW)
-    return create_engine(
+    engine = create_engine(
         url,
         echo=echo,
-        pool_pre_ping=True,
         pool_size=POOL_SIZE,
         max_overflow=MAX_OVERFLOW,
         json_deserializer=decode_json,
         json_serializer=encode_json,
     )
+    _ping_after_idle(engine)
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+"""A pooled connection idle for longer is pinged before use (see `_ping_after_idle`)."""
+
+_RETURNED_AT = "plancher_returned_at"
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection before its use only when it has been idle for
+    `PING_AFTER_IDLE_SECONDS`, and on a failed ping (a server restarted, a connection dropped)
+    replace every pooled connection, as SQLAlchemy's `pool_pre_ping` does.
+
+    `pool_pre_ping` pings at every checkout: a round trip per request, a sixth of a single
+    read on PostgreSQL (contract 690 -> 800 req/s without it). Under load a connection comes
+    back to the pool and goes out again within milliseconds, where a ping learns nothing; a
+    connection that sat idle is the one a restart or an idle timeout may have dropped. One
+    dropped during its last second of use fails its request with the outage's 503, and
+    SQLAlchemy then replaces the pool's connections all the same."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+            return  # a new connection, or one just used
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise InvalidatePoolError() from error  # the pool retries on a new connection
+            raise
 
 
 def _sqlite_engine(url: str | URL, *, echo: bool, **pool: Any) -> Engine:
