@@ -2,12 +2,13 @@
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.contracts.facts import ActivityRow, PriceRow
+from app.contracts.facts import ActivityRow, ContractRow, PriceRow
 from app.contracts.tables import Activity, ActivityPrice, Client, Contract, ContractAmendment
 from app.core.pagination import PageParams
 from app.core.repository import Repository, one_of
@@ -45,21 +46,21 @@ class ContractRepository(Repository[Contract]):
             statement = statement.where(Contract.client_id == client_id)
         return list(self.session.scalars(statement))
 
-    def overlapping(
-        self, start: date, end: date, among: Sequence[str] | None = None
-    ) -> list[Contract]:
-        """The contracts whose dates overlap [start, end), of those in `among` if given."""
-        statement = select(Contract).where(_overlap(start, end))
-        if among is None:
-            return list(self.session.scalars(statement.order_by(Contract.id)))
-        found: list[Contract] = []
-        ids = sorted(set(among))
-        for first in range(0, len(ids), _IN_CLAUSE_SIZE):
-            batch = ids[first : first + _IN_CLAUSE_SIZE]
-            found += self.session.scalars(
-                statement.where(Contract.id.in_(batch)).order_by(Contract.id)
-            )
-        return found
+    def overlapping(self, start: date, end: date) -> list[Contract]:
+        """The contracts whose dates overlap [start, end)."""
+        return list(
+            self.session.scalars(select(Contract).where(_overlap(start, end)).order_by(Contract.id))
+        )
+
+    def rows_overlapping(
+        self, start: date, end: date, among: Sequence[str] | None
+    ) -> list[ContractRow]:
+        """`overlapping` as plain rows, of those in `among` if given (one parameter however
+        many, `one_of`)."""
+        statement = select(*_CONTRACT_ROW_COLUMNS).where(_overlap(start, end))
+        if among is not None:
+            statement = statement.where(one_of(self.session, Contract.id, among))
+        return [ContractRow(*row) for row in self.rows(statement.order_by(Contract.id))]
 
     def overlapping_ids(self, start: date, end: date) -> list[str]:
         """The ids of `overlapping`, in id order: what an invoice run splits into batches,
@@ -77,6 +78,9 @@ class ContractRepository(Repository[Contract]):
         if client_id is not None:
             statement = statement.where(Contract.client_id == client_id)
         return self.page(statement, params)
+
+
+_CONTRACT_ROW_COLUMNS = [getattr(Contract, field.name) for field in fields(ContractRow)]
 
 
 def _overlap(start: date, end: date) -> ColumnElement[bool]:
