@@ -308,16 +308,7 @@ def _resolve(
 ) -> PeriodCommitment:
     """`binding.resolve_for_period` with the period's deadline computed by the caller, once
     per zone and deadline."""
-    candidates = [
-        binding_rule.CommitmentLine(
-            version_id=line.version_id,
-            received_at=line.received_at,
-            volume=line.volume,
-            aht_seconds=line.aht_seconds,
-        )
-        for line in stored
-    ]
-    resolution = binding_rule.resolve_binding(candidates, deadline)
+    resolution = binding_rule.resolve_binding(stored, deadline)
     committed = None
     if resolution.binding is not None:
         committed = committed_quantity(

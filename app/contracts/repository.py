@@ -1,9 +1,10 @@
 """All SQL of the reference-data domain."""
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import selectinload
@@ -116,46 +117,28 @@ class ActivityRepository(Repository[Activity]):
         return found
 
     def rows_for_contracts(self, contract_ids: Sequence[str]) -> list[ActivityRow]:
-        """`for_contracts` as plain rows: the columns of the activities and of their prices,
-        in the same order."""
+        """`for_contracts` as plain rows, in id order: the activities joined with their
+        prices (by date) in one query, each activity's rows one after the other."""
+        statement = (
+            select(
+                Activity.id,
+                Activity.contract_id,
+                Activity.name,
+                Activity.billing_unit,
+                Activity.volume_basis,
+                Activity.reference_aht_seconds,
+                ActivityPrice.effective_from,
+                ActivityPrice.unit_price,
+            )
+            .outerjoin(ActivityPrice, ActivityPrice.activity_id == Activity.id)
+            .where(one_of(self.session, Activity.contract_id, contract_ids))
+            .order_by(Activity.id, ActivityPrice.effective_from)
+        )
         found: list[ActivityRow] = []
-        for first in range(0, len(contract_ids), _IN_CLAUSE_SIZE):
-            batch = contract_ids[first : first + _IN_CLAUSE_SIZE]
-            prices: dict[str, list[PriceRow]] = defaultdict(list)
-            for activity_id, effective_from, unit_price in self.rows(
-                select(
-                    ActivityPrice.activity_id,
-                    ActivityPrice.effective_from,
-                    ActivityPrice.unit_price,
-                )
-                .join(Activity, Activity.id == ActivityPrice.activity_id)
-                .where(one_of(self.session, Activity.contract_id, batch))
-                .order_by(ActivityPrice.effective_from)
-            ):
-                prices[activity_id].append(PriceRow(effective_from, unit_price))
-            found += [
-                ActivityRow(
-                    row.id,
-                    row.contract_id,
-                    row.name,
-                    row.billing_unit,
-                    row.volume_basis,
-                    row.reference_aht_seconds,
-                    tuple(prices[row.id]),
-                )
-                for row in self.rows(
-                    select(
-                        Activity.id,
-                        Activity.contract_id,
-                        Activity.name,
-                        Activity.billing_unit,
-                        Activity.volume_basis,
-                        Activity.reference_aht_seconds,
-                    )
-                    .where(one_of(self.session, Activity.contract_id, batch))
-                    .order_by(Activity.id)
-                )
-            ]
+        for _, rows in groupby(self.rows(statement), key=itemgetter(0)):
+            group = list(rows)
+            prices = tuple(PriceRow(row[6], row[7]) for row in group if row[6] is not None)
+            found.append(ActivityRow(*group[0][:6], prices))
         return found
 
     def list_page(
