@@ -227,7 +227,7 @@ def run(
     """Generate the period's invoice for every contract in force (or for those of
     `contract_ids` that are: one batch of a stored run, `billing.runs`), in batches."""
     period = parse_period(period_text, location="body")
-    in_force = contracts.contracts_in_force(
+    in_force = contracts.contract_rows_in_force(
         session, period.first_day, period.next().first_day, contract_ids
     )
     summary = RunSummary(period=str(period))
@@ -255,7 +255,7 @@ def run_batch(
     session: Session,
     actor: Principal,
     period: Period,
-    batch: Sequence[contracts.Contract],
+    batch: Sequence[contracts.ContractFacts],
     now: datetime,
 ) -> RunSummary:
     """The period's invoices of one batch of contracts, as set-based work: the batch's

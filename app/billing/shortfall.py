@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.billing import rules, schemas
 from app.commitments import service as commitments
 from app.contracts import service as contracts
-from app.contracts.service import ActivityFacts, Contract
+from app.contracts.service import ActivityFacts, Contract, ContractFacts
 from app.core import charter
 from app.core.fields import canonical_decimal
 from app.core.periods import Period, is_period_closed, period_bounds
@@ -96,7 +96,7 @@ def compute(session: Session, contract: Contract, period: Period, now: datetime)
 
 
 def compute_many(
-    session: Session, contract_list: Sequence[Contract], period: Period, now: datetime
+    session: Session, contract_list: Sequence[ContractFacts], period: Period, now: datetime
 ) -> dict[str, Shortfall]:
     activities = contracts.activity_rows(session, [contract.id for contract in contract_list])
     by_contract: dict[str, list[ActivityFacts]] = defaultdict(list)
@@ -146,7 +146,7 @@ class _Zones:
 
 def _open_forecasts(
     session: Session,
-    pairs: Sequence[tuple[ActivityFacts, Contract]],
+    pairs: Sequence[tuple[ActivityFacts, ContractFacts]],
     period: Period,
     zones: _Zones,
 ) -> dict[str, forecasts.MonthForecast]:
@@ -164,7 +164,7 @@ def _open_forecasts(
 
 def _actuals(
     session: Session,
-    contract_list: Sequence[Contract],
+    contract_list: Sequence[ContractFacts],
     by_contract: dict[str, list[ActivityFacts]],
     period: Period,
 ) -> dict[str, volumes.PeriodActuals]:
@@ -180,7 +180,7 @@ def _actuals(
 
 
 def _evaluate(
-    contract: Contract,
+    contract: ContractFacts,
     in_force: contracts.Terms,
     period: Period,
     now: datetime,

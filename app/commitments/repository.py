@@ -2,11 +2,11 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import bindparam, func, select
 
+from app.commitments import binding
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.core.pagination import PageParams
 from app.core.repository import Repository, one_of_parameter
@@ -34,16 +34,13 @@ _ADJUSTMENTS_OF_PERIOD = select(Adjustment.activity_id, Adjustment.units).where(
 )
 
 
-@dataclass(frozen=True)
-class StoredLine:
-    """A version's line of one (activity, period) and what the binding rule and the binding
-    endpoint read of its version."""
+@dataclass(frozen=True, kw_only=True)
+class StoredLine(binding.CommitmentLine):
+    """A version's line of one (activity, period), as the binding rule reads it (so that an
+    invoice run hands its ten thousands to the rule as they are read, not as copies), with its
+    activity and what the binding endpoint reads of its version."""
 
     activity_id: str
-    volume: Decimal
-    aht_seconds: Decimal | None
-    version_id: str
-    received_at: datetime
     label: str | None
     source: str
 
@@ -64,7 +61,20 @@ class CommitmentRepository(Repository[CommitmentVersion]):
         columns (an invoice run reads one per activity of ten thousand contracts: ORM objects
         cost more than the rule computed with them)."""
         parameters = {"activity_ids": activity_ids, "period": period}
-        return [StoredLine(*row) for row in self.rows(_LINES_OF_PERIOD, parameters)]
+        return [
+            StoredLine(
+                activity_id=activity_id,
+                volume=volume,
+                aht_seconds=aht_seconds,
+                version_id=version_id,
+                received_at=received_at,
+                label=label,
+                source=source,
+            )
+            for activity_id, volume, aht_seconds, version_id, received_at, label, source in (
+                self.rows(_LINES_OF_PERIOD, parameters)
+            )
+        ]
 
     def periods_committed(
         self, activity_ids: Sequence[str], first: str | None, last: str | None

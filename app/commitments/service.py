@@ -21,7 +21,7 @@ from app.commitments.repository import CommitmentRepository, StoredLine
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.contracts import dependents
 from app.contracts import service as contracts
-from app.contracts.service import Activity, ActivityFacts, Contract
+from app.contracts.service import Activity, ActivityFacts, Contract, ContractFacts
 from app.core import audit, checks
 from app.core.auth import Principal, Role
 from app.core.charter import BillingUnit, committed_quantity
@@ -264,7 +264,7 @@ def resolve_period(
 
 def resolve_periods(
     session: Session,
-    activities: Sequence[tuple[ActivityFacts, Contract]],
+    activities: Sequence[tuple[ActivityFacts, ContractFacts]],
     period: Period,
     in_force: Mapping[str, contracts.Terms] | None = None,
 ) -> dict[str, PeriodCommitment]:
@@ -308,16 +308,7 @@ def _resolve(
 ) -> PeriodCommitment:
     """`binding.resolve_for_period` with the period's deadline computed by the caller, once
     per zone and deadline."""
-    candidates = [
-        binding_rule.CommitmentLine(
-            version_id=line.version_id,
-            received_at=line.received_at,
-            volume=line.volume,
-            aht_seconds=line.aht_seconds,
-        )
-        for line in stored
-    ]
-    resolution = binding_rule.resolve_binding(candidates, deadline)
+    resolution = binding_rule.resolve_binding(stored, deadline)
     committed = None
     if resolution.binding is not None:
         committed = committed_quantity(

@@ -1,9 +1,11 @@
-"""What batch readers read of an activity: its identity, billing terms and prices, as a
-protocol that an ORM `Activity` meets and so does an `ActivityRow` read as plain columns.
+"""What batch readers read of a contract and of an activity, as protocols that the ORM
+`Contract` and `Activity` meet and so do a `ContractRow` and an `ActivityRow` read as plain
+columns.
 
-The portfolio overview reads every activity of every contract on each call; building an ORM
-object per activity and per price cost more than the comparison computed with them, so it
-reads rows (`service.activity_rows`), while the per-contract pages keep their ORM objects.
+The portfolio overview reads every activity of every contract on each call, and an invoice
+run every contract of a batch; building an ORM object per contract, activity and price cost
+more than the rule computed with them, so they read rows (`service.activity_rows`,
+`service.contract_rows_in_force`), while the per-contract pages keep their ORM objects.
 """
 
 from collections.abc import Sequence
@@ -11,6 +13,47 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Protocol
+
+
+class ContractFacts(Protocol):
+    """A contract's identity, zone and currency, its first day and the terms on its row (those
+    in force when it has no amendment, `terms.in_force`)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def currency(self) -> str: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+    @property
+    def starts_on(self) -> date: ...
+
+    @property
+    def commitment_deadline_days(self) -> int: ...
+
+    @property
+    def trigger_ratio(self) -> Decimal: ...
+
+    @property
+    def floor_ratio(self) -> Decimal: ...
+
+    @property
+    def upper_tolerance(self) -> Decimal: ...
+
+    @property
+    def evaluation(self) -> str: ...
+
+    @property
+    def vat_rate(self) -> Decimal: ...
+
+    @property
+    def payment_terms_days(self) -> int: ...
 
 
 class PriceFacts(Protocol):
@@ -42,6 +85,22 @@ class ActivityFacts(Protocol):
 
     @property
     def prices(self) -> Sequence[PriceFacts]: ...
+
+
+@dataclass(frozen=True)
+class ContractRow:
+    id: str
+    client_id: str
+    currency: str
+    timezone: str
+    starts_on: date
+    commitment_deadline_days: int
+    trigger_ratio: Decimal
+    floor_ratio: Decimal
+    upper_tolerance: Decimal
+    evaluation: str
+    vat_rate: Decimal
+    payment_terms_days: int
 
 
 @dataclass(frozen=True)

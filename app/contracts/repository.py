@@ -1,27 +1,23 @@
 """All SQL of the reference-data domain."""
 
-from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import date
+from itertools import groupby
+from operator import itemgetter
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.contracts.facts import ActivityRow, PriceRow
+from app.contracts.facts import ActivityRow, ContractRow, PriceRow
 from app.contracts.tables import Activity, ActivityPrice, Client, Contract, ContractAmendment
 from app.core.pagination import PageParams
-from app.core.repository import Repository, one_of_parameter
+from app.core.repository import Repository, one_of, one_of_parameter
 
 _IN_CLAUSE_SIZE = 500
 
 # Statements of every request's reads, built once (see `Repository.rows`).
-_PRICES_OF_CONTRACTS = (
-    select(ActivityPrice.activity_id, ActivityPrice.effective_from, ActivityPrice.unit_price)
-    .join(Activity, Activity.id == ActivityPrice.activity_id)
-    .where(one_of_parameter(Activity.contract_id, "contract_ids"))
-    .order_by(ActivityPrice.effective_from)
-)
-_ACTIVITIES_OF_CONTRACTS = (
+_ACTIVITIES_WITH_PRICES = (
     select(
         Activity.id,
         Activity.contract_id,
@@ -29,9 +25,12 @@ _ACTIVITIES_OF_CONTRACTS = (
         Activity.billing_unit,
         Activity.volume_basis,
         Activity.reference_aht_seconds,
+        ActivityPrice.effective_from,
+        ActivityPrice.unit_price,
     )
+    .outerjoin(ActivityPrice, ActivityPrice.activity_id == Activity.id)
     .where(one_of_parameter(Activity.contract_id, "contract_ids"))
-    .order_by(Activity.id)
+    .order_by(Activity.id, ActivityPrice.effective_from)
 )
 _AMENDMENTS_OF_CONTRACTS = (
     select(ContractAmendment)
@@ -70,21 +69,21 @@ class ContractRepository(Repository[Contract]):
             statement = statement.where(Contract.client_id == client_id)
         return list(self.session.scalars(statement))
 
-    def overlapping(
-        self, start: date, end: date, among: Sequence[str] | None = None
-    ) -> list[Contract]:
-        """The contracts whose dates overlap [start, end), of those in `among` if given."""
-        statement = select(Contract).where(_overlap(start, end))
-        if among is None:
-            return list(self.session.scalars(statement.order_by(Contract.id)))
-        found: list[Contract] = []
-        ids = sorted(set(among))
-        for first in range(0, len(ids), _IN_CLAUSE_SIZE):
-            batch = ids[first : first + _IN_CLAUSE_SIZE]
-            found += self.session.scalars(
-                statement.where(Contract.id.in_(batch)).order_by(Contract.id)
-            )
-        return found
+    def overlapping(self, start: date, end: date) -> list[Contract]:
+        """The contracts whose dates overlap [start, end)."""
+        return list(
+            self.session.scalars(select(Contract).where(_overlap(start, end)).order_by(Contract.id))
+        )
+
+    def rows_overlapping(
+        self, start: date, end: date, among: Sequence[str] | None
+    ) -> list[ContractRow]:
+        """`overlapping` as plain rows, of those in `among` if given (one parameter however
+        many, `one_of`)."""
+        statement = select(*_CONTRACT_ROW_COLUMNS).where(_overlap(start, end))
+        if among is not None:
+            statement = statement.where(one_of(Contract.id, among))
+        return [ContractRow(*row) for row in self.rows(statement.order_by(Contract.id))]
 
     def overlapping_ids(self, start: date, end: date) -> list[str]:
         """The ids of `overlapping`, in id order: what an invoice run splits into batches,
@@ -102,6 +101,9 @@ class ContractRepository(Repository[Contract]):
         if client_id is not None:
             statement = statement.where(Contract.client_id == client_id)
         return self.page(statement, params)
+
+
+_CONTRACT_ROW_COLUMNS = [getattr(Contract, field.name) for field in fields(ContractRow)]
 
 
 def _overlap(start: date, end: date) -> ColumnElement[bool]:
@@ -137,28 +139,14 @@ class ActivityRepository(Repository[Activity]):
         return found
 
     def rows_for_contracts(self, contract_ids: Sequence[str]) -> list[ActivityRow]:
-        """`for_contracts` as plain rows: the columns of the activities and of their prices,
-        in the same order."""
+        """`for_contracts` as plain rows, in id order: the activities joined with their
+        prices (by date) in one query, each activity's rows one after the other."""
         found: list[ActivityRow] = []
-        for first in range(0, len(contract_ids), _IN_CLAUSE_SIZE):
-            batch = contract_ids[first : first + _IN_CLAUSE_SIZE]
-            prices: dict[str, list[PriceRow]] = defaultdict(list)
-            for activity_id, effective_from, unit_price in self.rows(
-                _PRICES_OF_CONTRACTS, {"contract_ids": batch}
-            ):
-                prices[activity_id].append(PriceRow(effective_from, unit_price))
-            found += [
-                ActivityRow(
-                    row.id,
-                    row.contract_id,
-                    row.name,
-                    row.billing_unit,
-                    row.volume_basis,
-                    row.reference_aht_seconds,
-                    tuple(prices[row.id]),
-                )
-                for row in self.rows(_ACTIVITIES_OF_CONTRACTS, {"contract_ids": batch})
-            ]
+        rows_read = self.rows(_ACTIVITIES_WITH_PRICES, {"contract_ids": contract_ids})
+        for _, rows in groupby(rows_read, key=itemgetter(0)):
+            group = list(rows)
+            prices = tuple(PriceRow(row[6], row[7]) for row in group if row[6] is not None)
+            found.append(ActivityRow(*group[0][:6], prices))
         return found
 
     def list_page(

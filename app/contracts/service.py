@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from app.contracts import dependents, schemas, terms
 from app.contracts.facts import ActivityFacts as ActivityFacts
 from app.contracts.facts import ActivityRow as ActivityRow
+from app.contracts.facts import ContractFacts as ContractFacts
+from app.contracts.facts import ContractRow as ContractRow
 from app.contracts.repository import (
     ActivityRepository,
     AmendmentRepository,
@@ -269,7 +271,7 @@ def _amended_from_start(session: Session, contract: Contract) -> list[ContractAm
 
 
 def terms_for(
-    session: Session, contract_list: Sequence[Contract], period: Period
+    session: Session, contract_list: Sequence[ContractFacts], period: Period
 ) -> dict[str, Terms]:
     """The terms in force in `period` for each contract, in one query."""
     history = AmendmentRepository(session).for_contracts([c.id for c in contract_list])
@@ -502,12 +504,17 @@ def activity_rows(session: Session, contract_ids: Sequence[str]) -> list[Activit
     return ActivityRepository(session).rows_for_contracts(contract_ids)
 
 
-def contracts_in_force(
-    session: Session, period_start: date, period_end: date, among: Sequence[str] | None = None
-) -> list[Contract]:
-    """Contracts whose dates overlap [period_start, period_end), for invoice runs; of those
-    in `among` if given (one batch of a stored run), in id order either way."""
-    return ContractRepository(session).overlapping(period_start, period_end, among)
+def contracts_in_force(session: Session, period_start: date, period_end: date) -> list[Contract]:
+    """Contracts whose dates overlap [period_start, period_end), in id order."""
+    return ContractRepository(session).overlapping(period_start, period_end)
+
+
+def contract_rows_in_force(
+    session: Session, period_start: date, period_end: date, among: Sequence[str] | None
+) -> list[ContractRow]:
+    """`contracts_in_force` as plain rows, of those in `among` if given (one batch of a stored
+    run), for invoice runs (see `facts`)."""
+    return ContractRepository(session).rows_overlapping(period_start, period_end, among)
 
 
 def contract_ids_in_force(session: Session, period_start: date, period_end: date) -> list[str]:

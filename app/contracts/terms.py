@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from app.contracts.tables import Contract, ContractAmendment
+from app.contracts.facts import ContractFacts
+from app.contracts.tables import ContractAmendment
 
 TERM_FIELDS = (
     "trigger_ratio",
@@ -34,7 +35,7 @@ class Terms:
     amendment_id: str | None
 
 
-def of_row(row: Contract | ContractAmendment, effective_from: date) -> Terms:
+def of_row(row: ContractFacts | ContractAmendment, effective_from: date) -> Terms:
     return Terms(
         effective_from=effective_from,
         amendment_id=row.id if isinstance(row, ContractAmendment) else None,
@@ -42,7 +43,9 @@ def of_row(row: Contract | ContractAmendment, effective_from: date) -> Terms:
     )
 
 
-def in_force(contract: Contract, amendments: Sequence[ContractAmendment], first_day: date) -> Terms:
+def in_force(
+    contract: ContractFacts, amendments: Sequence[ContractAmendment], first_day: date
+) -> Terms:
     """The terms of the period starting `first_day`; `amendments` in (effective_from,
     created_at, id) order."""
     current = [row for row in amendments if row.effective_from <= first_day]
