@@ -11,13 +11,14 @@ from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.core.pagination import PageParams
 from app.core.repository import Repository, one_of_parameter
 
-# Statements of every shortfall's reads, built once (see `Repository.rows`).
+# Statements of every shortfall's reads, built once (see `Repository.rows`); their columns are
+# named as the fields of what they are read into.
 _LINES_OF_PERIOD = (
     select(
         CommitmentLine.activity_id,
         CommitmentLine.volume,
         CommitmentLine.aht_seconds,
-        CommitmentVersion.id,
+        CommitmentVersion.id.label("version_id"),
         CommitmentVersion.received_at,
         CommitmentVersion.label,
         CommitmentVersion.source,
@@ -61,20 +62,7 @@ class CommitmentRepository(Repository[CommitmentVersion]):
         columns (an invoice run reads one per activity of ten thousand contracts: ORM objects
         cost more than the rule computed with them)."""
         parameters = {"activity_ids": activity_ids, "period": period}
-        return [
-            StoredLine(
-                activity_id=activity_id,
-                volume=volume,
-                aht_seconds=aht_seconds,
-                version_id=version_id,
-                received_at=received_at,
-                label=label,
-                source=source,
-            )
-            for activity_id, volume, aht_seconds, version_id, received_at, label, source in (
-                self.rows(_LINES_OF_PERIOD, parameters)
-            )
-        ]
+        return [StoredLine(**row._mapping) for row in self.rows(_LINES_OF_PERIOD, parameters)]
 
     def periods_committed(
         self, activity_ids: Sequence[str], first: str | None, last: str | None
