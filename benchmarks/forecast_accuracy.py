@@ -28,6 +28,7 @@ generator's expected daily volume (no noise, no outliers): the noise floor. A ra
 anchor below oracle / best anchor would be luck, not skill.
 
 Printed: WAPE per method and level (pooled over activities and origins, and per activity),
+the bias (signed error over actual) per family,
 the ratio auto / best anchor, and the empirical coverage of the 80 % and 95 % intervals.
 
 Run from the repository root:  ``.venv/bin/python benchmarks/forecast_accuracy.py [CSV ...]``.
@@ -107,6 +108,7 @@ class Scored:
     method: str
     abs_error: float
     actual: float
+    error: float  # signed: sum of (forecast - actual), what the bias line reads
     covered: dict[int, int]
     n_covered: int
     chosen: str = ""  # for `auto`: the method it used
@@ -306,6 +308,7 @@ def _score(
         method,
         float(np.abs(actual - mean)[scored].sum()),
         float(actual[scored].sum()),
+        float((mean - actual)[scored].sum()),
         covered,
         int(for_coverage.sum()) if bounds else 0,
         winkler=winkler(actual, bounds[WINKLER_LEVEL], for_coverage) if bounds else 0.0,
@@ -665,7 +668,7 @@ def family(activity: str) -> str:
 
 
 def report(results: list[Scored]) -> None:
-    table: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    table: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     coverage: dict[tuple[str, str], dict[int, list[int]]] = defaultdict(
         lambda: {lvl: [0, 0] for lvl in LEVELS}
     )
@@ -676,12 +679,13 @@ def report(results: list[Scored]) -> None:
             row[0] += r.abs_error
             row[1] += r.actual
             row[2] += r.winkler
+            row[3] += r.error
         for lvl, n in r.covered.items():
             coverage[(r.level, r.method)][lvl][0] += n
             coverage[(r.level, r.method)][lvl][1] += r.n_covered
 
     def wape(level: str, method: str, activity: str) -> float:
-        error, actual, _ = table[(level, method, activity)]
+        error, actual, _, _ = table[(level, method, activity)]
         return error / actual if actual else float("nan")
 
     horizons = {
@@ -740,12 +744,18 @@ def report(results: list[Scored]) -> None:
         )
         chosen = Counter(r.chosen for r in rows if r.method == "auto" and r.lead <= 1)
         print("methods auto used: " + ", ".join(f"{m} {n}" for m, n in chosen.most_common()))
+        print("bias, sum of (forecast - actual) / actual, per family:")
+        for name in [*sorted({family(a) for a in activities}), "ALL"]:
+            cells = "".join(
+                f"{table[(level, m, name)][3] / table[(level, m, name)][1]:+13.4f}" for m in methods
+            )
+            print(f"  {name:32s}{cells}")
         print("coverage of intervals (share of scored actuals inside), Winkler 80 % / actual:")
         for method in methods:
             cov = coverage[(level, method)]
             if cov[LEVELS[0]][1]:
                 text = "  ".join(f"{lvl}%: {cov[lvl][0] / cov[lvl][1]:.3f}" for lvl in LEVELS)
-                _, actual, score = table[(level, method, "ALL")]
+                _, actual, score, _ = table[(level, method, "ALL")]
                 print(f"  {method:14s} {text}  Winkler {score / actual:.4f}")
 
 
