@@ -28,7 +28,8 @@ generator's expected daily volume (no noise, no outliers): the noise floor. A ra
 anchor below oracle / best anchor would be luck, not skill.
 
 Printed: WAPE per method and level (pooled over activities and origins, and per activity),
-the bias (signed error over actual) per family,
+the bias (signed error over actual) per family, for each series above 1.05 x its best anchor
+in how many windows auto erred more and its ratio without its worst window,
 the ratio auto / best anchor, and the empirical coverage of the 80 % and 95 % intervals.
 
 Run from the repository root:  ``.venv/bin/python benchmarks/forecast_accuracy.py [CSV ...]``.
@@ -695,7 +696,7 @@ def report(results: list[Scored]) -> None:
     }
     for level in [lvl for lvl in ("day", "interval", "month") if lvl in {r.level for r in results}]:
         rows = [r for r in results if r.level == level]
-        methods = sorted({r.method for r in rows}, key=lambda m: m != "auto")
+        methods = sorted({r.method for r in rows}, key=lambda m: (m != "auto", m))
         anchors = [m for m in methods if m not in ("auto", "oracle")]
         if not anchors:
             continue
@@ -735,6 +736,7 @@ def report(results: list[Scored]) -> None:
             f"series above 1.05 x their best anchor: {len(over)} of {len(ratios)}"
             f"; worst {worst} {ratios[worst]:.3f}"
         )
+        _print_misses(rows, over, anchors)
         _print_references(
             anchors,
             activities,
@@ -744,7 +746,7 @@ def report(results: list[Scored]) -> None:
         )
         chosen = Counter(r.chosen for r in rows if r.method == "auto" and r.lead <= 1)
         print("methods auto used: " + ", ".join(f"{m} {n}" for m, n in chosen.most_common()))
-        print("bias, sum of (forecast - actual) / actual, per family:")
+        print(f"{'bias: (forecast - actual)/actual':34s}" + "".join(f"{m:>13s}" for m in methods))
         for name in [*sorted({family(a) for a in activities}), "ALL"]:
             cells = "".join(
                 f"{table[(level, m, name)][3] / table[(level, m, name)][1]:+13.4f}" for m in methods
@@ -757,6 +759,31 @@ def report(results: list[Scored]) -> None:
                 text = "  ".join(f"{lvl}%: {cov[lvl][0] / cov[lvl][1]:.3f}" for lvl in LEVELS)
                 _, actual, score, _ = table[(level, method, "ALL")]
                 print(f"  {method:14s} {text}  Winkler {score / actual:.4f}")
+
+
+def _print_misses(rows: list[Scored], over: dict[str, float], anchors: list[str]) -> None:
+    """Why each series above 1.05 is: against its best anchor in hindsight, in how many of its
+    windows auto erred more, and its ratio without the window where auto lost most. A miss that
+    one window carries, on a series of two windows, is that window's luck, not a pattern."""
+    for activity in sorted(over, key=over.__getitem__, reverse=True):
+        windows = {
+            m: [(r.abs_error, r.actual) for r in rows if r.activity == activity and r.method == m]
+            for m in ["auto", *anchors]
+        }
+        best = min(anchors, key=lambda m: sum(e for e, _ in windows[m]))
+        pairs = list(zip(windows["auto"], windows[best], strict=True))
+        lost = sum(a[0] > b[0] for a, b in pairs)
+        worst = max(range(len(pairs)), key=lambda k: pairs[k][0][0] - pairs[k][1][0])
+        rest = [pair for k, pair in enumerate(pairs) if k != worst]
+        without = (
+            f"{sum(a[0] for a, _ in rest) / sum(b[0] for _, b in rest):.3f}"
+            if rest and sum(b[0] for _, b in rest) > 0
+            else "-"
+        )
+        print(
+            f"  {activity:34s} {over[activity]:.3f} vs {best}: auto erred more in {lost} of "
+            f"{len(pairs)} windows; {without} without its worst window"
+        )
 
 
 def _print_references(
