@@ -54,6 +54,23 @@ Authenticate with `Authorization: Bearer <api key>` (create keys with `plancher 
 Errors are `application/problem+json` (RFC 9457). Money and quantities are decimal strings.
 """
 
+DOMAIN_ROUTERS = (
+    contracts_router,
+    volumes_router,
+    forecasts_router,
+    commitments_router,
+    outlook_router,
+    invoice_reporting_router,  # before /invoices/{invoice_id}
+    billing_router,
+    invoice_runs_router,
+    einvoice_router,
+    staffing_router,
+)
+"""The domains' `/v1` routers, each included under the app itself: FastAPI matches a request
+against every route of every level of included routers again at each level it descends, so one
+`/v1` router between the app and the domains' added a pass over all of them. A domain router
+refuses at once a path none of its routes matches (`core.domain_router`)."""
+
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -135,22 +152,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.queue = task_queue(app, settings)
     _register_dependents()
 
-    # Each router under the app itself, with the `/v1` prefix: FastAPI matches a request
-    # against every route of every level of included routers again at each level it descends,
-    # so one `/v1` router between the app and the domains' added a pass over all of them.
-    for domain_router in (
-        contracts_router,
-        volumes_router,
-        forecasts_router,
-        commitments_router,
-        outlook_router,
-        invoice_reporting_router,  # before /invoices/{invoice_id}
-        billing_router,
-        invoice_runs_router,
-        einvoice_router,
-        staffing_router,
-    ):
-        app.include_router(domain_router, prefix="/v1")
+    for domain_router in DOMAIN_ROUTERS:
+        app.include_router(domain_router)
     app.include_router(dashboard_router)
     _add_operations_routes(app)
     apidocs.install(app)

@@ -5,7 +5,7 @@ import io
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 from sqlalchemy.orm import Session
 
 from app.billing import schemas, service
@@ -14,14 +14,15 @@ from app.billing.tables import Invoice
 from app.core import checks
 from app.core.auth import Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
+from app.core.domain_router import DomainRouter
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, NotAcceptable, problem_responses
 from app.core.fields import Instant, PeriodText, canonical_decimal
 from app.core.pagination import PageDep
 from app.core.queries import PeriodQuery
-from app.core.routing import TransactionalRoute, quick_read
+from app.core.routing import quick_read
 from app.core.settings import SettingsDep
 
-router = APIRouter(route_class=TransactionalRoute, tags=["minimum billing"])
+router = DomainRouter(tags=["minimum billing"])
 
 BillingKey = Annotated[Principal, require(Role.ADMIN, Role.BILLING)]
 LIFECYCLE_ERRORS = problem_responses(401, 403, 404, 409)

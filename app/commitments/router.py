@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from app.commitments import schemas, service, submission
@@ -10,14 +10,15 @@ from app.commitments.tables import CommitmentLine, CommitmentVersion
 from app.core import checks, media, openapi
 from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
+from app.core.domain_router import DomainRouter
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
 from app.core.fields import PeriodText
 from app.core.orm import utc_now
 from app.core.pagination import PageDep
 from app.core.queries import MAX_PERIODS, PeriodQuery
-from app.core.routing import TransactionalRoute, quick_read
+from app.core.routing import quick_read
 
-router = APIRouter(route_class=TransactionalRoute, tags=["committed forecasts"])
+router = DomainRouter(tags=["committed forecasts"])
 
 CommitmentWriter = Annotated[Principal, require(Role.ADMIN, Role.CLIENT)]
 

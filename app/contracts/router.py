@@ -2,17 +2,18 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.contracts import schemas, service
 from app.core import checks
 from app.core.auth import AdminKey, ReaderKey
 from app.core.db import SessionDep
+from app.core.domain_router import DomainRouter
 from app.core.errors import READ_ERRORS, WRITE_ERRORS
 from app.core.pagination import Page, PageDep
-from app.core.routing import TransactionalRoute, quick_read
+from app.core.routing import quick_read
 
-router = APIRouter(route_class=TransactionalRoute, tags=["reference data"])
+router = DomainRouter(tags=["reference data"])
 
 
 @router.post("/clients", status_code=201, response_model=schemas.ClientOut, responses=WRITE_ERRORS)

@@ -3,19 +3,20 @@ their list, special days."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import Query, Request, Response
 
 from app.core import checks
 from app.core.auth import AdminKey, Principal, ReaderKey, Role, require
 from app.core.db import SessionDep
+from app.core.domain_router import DomainRouter
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
 from app.core.pagination import PageDep
-from app.core.routing import TransactionalRoute, quick_read
+from app.core.routing import quick_read
 from app.core.transactions import RequestTransactions
 from app.forecasts import jobs, listing, results, schemas, service
 from app.forecasts.tables import ForecastJob
 
-router = APIRouter(route_class=TransactionalRoute, tags=["provider forecasts"])
+router = DomainRouter(tags=["provider forecasts"])
 
 ForecastKey = Annotated[Principal, require(Role.ADMIN, Role.CLIENT)]
 """Forecasts are made by the provider (admin) or asked for by the client's WFM system for its own

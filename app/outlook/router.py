@@ -6,18 +6,19 @@ Its operations keep the `committed forecasts` tag they were published under.
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from app.core import checks
 from app.core.auth import ReaderKey
 from app.core.db import SessionDep
+from app.core.domain_router import DomainRouter
 from app.core.errors import READ_ERRORS, problem_responses
 from app.core.pagination import PageDep
 from app.core.queries import FirstPeriod, LastPeriod, PeriodQuery
-from app.core.routing import TransactionalRoute, quick_read
+from app.core.routing import quick_read
 from app.outlook import comparison, overview, schemas, service
 
-router = APIRouter(route_class=TransactionalRoute, tags=["committed forecasts"])
+router = DomainRouter(tags=["committed forecasts"])
 
 OUTLOOK_ERRORS = {**READ_ERRORS, **problem_responses(422)}
 """Besides the read errors: a bad period range (422)."""

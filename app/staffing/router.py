@@ -9,16 +9,16 @@ loop.
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from app.core import checks
 from app.core.auth import ReaderKey
 from app.core.db import SessionDep
+from app.core.domain_router import DomainRouter
 from app.core.errors import READ_ERRORS, problem_responses
-from app.core.routing import TransactionalRoute
 from app.staffing import schemas, service
 
-router = APIRouter(route_class=TransactionalRoute, tags=["staffing"])
+router = DomainRouter(tags=["staffing"])
 
 _ERRORS = problem_responses(400, 401, 422)
 

@@ -3,20 +3,21 @@
 import tempfile
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import AfterValidator
 from starlette.concurrency import run_in_threadpool
 
 from app.core import media, openapi
 from app.core.auth import VolumeReaderKey, VolumeWriterKey
 from app.core.db import SessionDep
+from app.core.domain_router import DomainRouter
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor
-from app.core.routing import TransactionalRoute, quick_read_when
+from app.core.routing import quick_read_when
 from app.volumes import schemas, service
 from app.volumes.aggregation import Granularity
 
-router = APIRouter(route_class=TransactionalRoute, tags=["actual volumes"])
+router = DomainRouter(tags=["actual volumes"])
 
 Bound = Annotated[str, AfterValidator(service.check_bound)]
 

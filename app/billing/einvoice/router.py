@@ -2,17 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from app.billing import service as billing
 from app.billing.einvoice import service
 from app.core.auth import ReaderKey
 from app.core.db import SessionDep
+from app.core.domain_router import DomainRouter
 from app.core.errors import READ_ERRORS, problem_responses
-from app.core.routing import TransactionalRoute
 from app.core.settings import SettingsDep
 
-router = APIRouter(route_class=TransactionalRoute, tags=["minimum billing"])
+router = DomainRouter(tags=["minimum billing"])
 
 
 @router.get(

@@ -3,16 +3,14 @@
 
 from datetime import date
 
-from fastapi import APIRouter
-
 from app.billing.reporting import schemas, service
 from app.core.auth import ReaderKey
 from app.core.db import SessionDep
+from app.core.domain_router import DomainRouter
 from app.core.errors import READ_ERRORS, problem_responses
 from app.core.queries import FirstPeriod, LastPeriod, period_range
-from app.core.routing import TransactionalRoute
 
-router = APIRouter(route_class=TransactionalRoute, tags=["minimum billing"])
+router = DomainRouter(tags=["minimum billing"])
 
 
 @router.get(

@@ -2,17 +2,17 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from app.billing.router import BillingKey
 from app.billing.runs import schemas, service
 from app.billing.runs.tables import InvoiceRun
 from app.core.auth import Principal, Role, require
 from app.core.db import SessionDep
+from app.core.domain_router import DomainRouter
 from app.core.errors import READ_ERRORS, WRITE_ERRORS
-from app.core.routing import TransactionalRoute
 
-router = APIRouter(route_class=TransactionalRoute, tags=["minimum billing"])
+router = DomainRouter(tags=["minimum billing"])
 
 RunReaderKey = Annotated[Principal, require(Role.ADMIN, Role.BILLING, Role.OPS)]
 """A run spans every client: client keys do not read it."""
