@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from app.contracts.router import router as contracts_router
 from app.core.auth import Role
-from app.core.domain_router import DomainRouter, path_pattern
+from app.core.domain_router import DomainRouter
 from app.main import DOMAIN_ROUTERS
 
 from factories import bearer
@@ -43,10 +43,16 @@ def test_a_path_its_route_matches_passes_its_router(
     assert router.may_hold(path)
 
 
+def _router_of(path: str) -> DomainRouter:
+    router = DomainRouter(tags=["test"])
+    router.add_api_route(path, lambda: None, methods=["GET"])
+    return router
+
+
 def test_the_pattern_of_a_path_parameter_takes_any_rest() -> None:
-    assert re.fullmatch(path_pattern("/v1/files/{name:path}"), "/v1/files/a/b/c.pdf")
-    assert not re.fullmatch(path_pattern("/v1/files/{name}"), "/v1/files/a/b")
-    assert not re.fullmatch(path_pattern("/v1/invoices"), "/v1/invoices/inv_1")
+    assert _router_of("/files/{name:path}").may_hold("/v1/files/a/b/c.pdf")
+    assert not _router_of("/files/{name}").may_hold("/v1/files/a/b")
+    assert not _router_of("/invoices").may_hold("/v1/invoices/inv_1")
 
 
 def test_a_request_for_a_later_router_does_not_walk_the_routes_of_an_earlier_one(
