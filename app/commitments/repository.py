@@ -10,10 +10,11 @@ from app.commitments import binding
 from app.commitments.tables import Adjustment, CommitmentLine, CommitmentVersion
 from app.core.pagination import PageParams
 from app.core.repository import Repository, one_of_parameter
+from app.core.statements import Prebuilt
 
 # Statements of every shortfall's reads, built once (see `Repository.rows`); their columns are
 # named as the fields of what they are read into.
-_LINES_OF_PERIOD = (
+_LINES_OF_PERIOD = Prebuilt(
     select(
         CommitmentLine.activity_id,
         CommitmentLine.volume,
@@ -29,9 +30,11 @@ _LINES_OF_PERIOD = (
         CommitmentLine.period == bindparam("period"),
     )
 )
-_ADJUSTMENTS_OF_PERIOD = select(Adjustment.activity_id, Adjustment.units).where(
-    one_of_parameter(Adjustment.activity_id, "activity_ids"),
-    Adjustment.period == bindparam("period"),
+_ADJUSTMENTS_OF_PERIOD = Prebuilt(
+    select(Adjustment.activity_id, Adjustment.units).where(
+        one_of_parameter(Adjustment.activity_id, "activity_ids"),
+        Adjustment.period == bindparam("period"),
+    )
 )
 
 
@@ -62,7 +65,8 @@ class CommitmentRepository(Repository[CommitmentVersion]):
         columns (an invoice run reads one per activity of ten thousand contracts: ORM objects
         cost more than the rule computed with them)."""
         parameters = {"activity_ids": activity_ids, "period": period}
-        return [StoredLine(**row._mapping) for row in self.rows(_LINES_OF_PERIOD, parameters)]
+        rows = self.rows(_LINES_OF_PERIOD, parameters)
+        return [StoredLine(**_LINES_OF_PERIOD.named(row)) for row in rows]
 
     def periods_committed(
         self, activity_ids: Sequence[str], first: str | None, last: str | None

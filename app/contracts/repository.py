@@ -13,11 +13,12 @@ from app.contracts.facts import ActivityRow, ContractRow, PriceRow
 from app.contracts.tables import Activity, ActivityPrice, Client, Contract, ContractAmendment
 from app.core.pagination import PageParams
 from app.core.repository import Repository, one_of, one_of_parameter
+from app.core.statements import Prebuilt
 
 _IN_CLAUSE_SIZE = 500
 
 # Statements of every request's reads, built once (see `Repository.rows`).
-_ACTIVITIES_WITH_PRICES = (
+_ACTIVITIES_WITH_PRICES = Prebuilt(
     select(
         Activity.id,
         Activity.contract_id,
@@ -83,7 +84,8 @@ class ContractRepository(Repository[Contract]):
         statement = select(*_CONTRACT_ROW_COLUMNS).where(_overlap(start, end))
         if among is not None:
             statement = statement.where(one_of(Contract.id, among))
-        return [ContractRow(*row) for row in self.rows(statement.order_by(Contract.id))]
+        rows = self.session.execute(statement.order_by(Contract.id))
+        return [ContractRow(*row) for row in rows]
 
     def overlapping_ids(self, start: date, end: date) -> list[str]:
         """The ids of `overlapping`, in id order: what an invoice run splits into batches,

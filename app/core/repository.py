@@ -1,7 +1,7 @@
 """The small generic base every domain repository builds on."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar, TypeVarTuple
 
@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Dialect,
-    Row,
     Select,
     String,
     and_,
@@ -32,6 +31,7 @@ from app.core.pagination import (
     encode_instant_cursor,
     split_instant_cursor,
 )
+from app.core.statements import Prebuilt
 
 ModelT = TypeVar("ModelT", bound=Base)
 _Columns = TypeVarTuple("_Columns")
@@ -124,19 +124,22 @@ class Repository(Generic[ModelT]):
         return obj
 
     def rows(
-        self, statement: Select[*_Columns], parameters: dict[str, Any] | None = None
-    ) -> Sequence[Row[*_Columns]]:
+        self,
+        statement: Prebuilt[*_Columns],
+        parameters: Mapping[str, Any] | None = None,
+    ) -> Sequence[tuple[*_Columns]]:
         """The rows of a select of columns, on the session's connection and transaction, after
         the autoflush `session.execute` would do, without the ORM's per-row result machinery
         (which cost as much as the query when a batch reads ten thousand activities' rows).
 
         A read made on every request runs a statement built once, at import, with its values
-        as named `parameters` (`bindparam`, `one_of_parameter`): built per call, SQLAlchemy
-        constructs every element and then computes the cache key of the whole tree, which
-        cost 80-100 us a query, five times running it (a shortfall makes ten)."""
+        as named `parameters` (`bindparam`, `one_of_parameter`), and `Prebuilt`: built per
+        call, SQLAlchemy constructs every element and then computes the cache key of the whole
+        tree, which cost 80-100 us a query, five times running it (a shortfall makes ten); and
+        a `Prebuilt` runs on the driver's cursor (`core.statements`)."""
         if self.session.autoflush:
             self.session.flush()
-        return self.session.connection().execute(statement, parameters).all()
+        return statement.rows(self.session.connection(), parameters)
 
     def select(self) -> Select[ModelT]:
         return select(self.model)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, defer
 
 from app.core.pagination import PageParams
 from app.core.repository import Repository, one_of_parameter
+from app.core.statements import Prebuilt
 from app.forecasts.samples import FloatArray, decode
 from app.forecasts.tables import ForecastJob, ForecastPoint, ForecastRun, SpecialDay
 
@@ -33,7 +34,7 @@ class PointRow:
 
 
 # Statements of every comparison's and shortfall's reads, built once (see `Repository.rows`).
-_MONTH_RUNS = (
+_MONTH_RUNS = Prebuilt(
     select(ForecastRun.id, ForecastRun.activity_id, ForecastRun.volume)
     .where(
         one_of_parameter(ForecastRun.activity_id, "activity_ids"),
@@ -43,10 +44,10 @@ _MONTH_RUNS = (
     )
     .order_by(ForecastRun.created_at.desc(), ForecastRun.id.desc())
 )
-_SAMPLES_OF_RUNS = select(ForecastRun.id, ForecastRun.samples).where(
-    one_of_parameter(ForecastRun.id, "run_ids")
+_SAMPLES_OF_RUNS = Prebuilt(
+    select(ForecastRun.id, ForecastRun.samples).where(one_of_parameter(ForecastRun.id, "run_ids"))
 )
-_POINTS_OF_RUNS = (
+_POINTS_OF_RUNS = Prebuilt(
     select(
         ForecastPoint.run_id,
         ForecastPoint.period_start,

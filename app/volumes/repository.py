@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 
 from app.core.repository import Repository, one_of_parameter
+from app.core.statements import Prebuilt
 from app.volumes.parsing import BoolArray, IntArray, ValidRows
 from app.volumes.tables import IntervalActual
 
@@ -216,7 +217,7 @@ class VolumeRepository(Repository[IntervalActual]):
         )
 
 
-_PERIOD_TOTALS = (
+_PERIOD_TOTALS = Prebuilt(
     select(
         IntervalActual.activity_id,
         func.sum(IntervalActual.offered),

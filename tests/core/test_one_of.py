@@ -6,10 +6,13 @@ from sqlalchemy.orm import Session
 
 from app.contracts.tables import Client
 from app.core.repository import Repository, one_of, one_of_parameter
+from app.core.statements import Prebuilt
 
 from factories import make_client
 
-BUILT_ONCE = select(Client.id).where(one_of_parameter(Client.id, "ids")).order_by(Client.id)
+BUILT_ONCE = Prebuilt(
+    select(Client.id).where(one_of_parameter(Client.id, "ids")).order_by(Client.id)
+)
 
 
 class _Clients(Repository[Client]):
@@ -21,7 +24,7 @@ def test_a_statement_built_once_reads_whichever_ids_it_is_given(db: Session) -> 
     repository = _Clients(db)
 
     def read(ids: list[str]) -> list[str]:
-        return [row.id for row in repository.rows(BUILT_ONCE, {"ids": ids})]
+        return [client_id for (client_id,) in repository.rows(BUILT_ONCE, {"ids": ids})]
 
     assert read(clients) == clients
     assert read(clients[1:2]) == clients[1:2]
