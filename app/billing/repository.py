@@ -35,11 +35,12 @@ class InvoiceRepository(Repository[Invoice]):
         """An invoice; `for_update` (to change it) takes the invoice clock, then locks its row
         (PostgreSQL) so that two concurrent state changes of one invoice are serialised
         instead of both succeeding."""
-        statement = select(Invoice).where(Invoice.id == invoice_id)
-        if for_update:
-            clock.hold(self.session)
-            statement = statement.with_for_update()
-        return self.session.scalars(statement).first()
+        if not for_update:
+            return super().get(invoice_id)
+        clock.hold(self.session)
+        return self.session.scalars(
+            select(Invoice).where(Invoice.id == invoice_id).with_for_update()
+        ).first()
 
     def by_generation_key(self, key: str) -> Invoice | None:
         return self.session.scalars(select(Invoice).where(Invoice.generation_key == key)).first()

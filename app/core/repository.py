@@ -31,6 +31,7 @@ from app.core.pagination import (
     encode_instant_cursor,
     split_instant_cursor,
 )
+from app.core.snapshots import read_only, snapshots_of
 from app.core.statements import Prebuilt
 
 ModelT = TypeVar("ModelT", bound=Base)
@@ -116,6 +117,12 @@ class Repository(Generic[ModelT]):
         self.session = session
 
     def get(self, object_id: str) -> ModelT | None:
+        """The object of this id, or None; in a read request, a detached snapshot
+        (`core.snapshots`)."""
+        if read_only(self.session):
+            snapshots = snapshots_of(self.model)
+            if snapshots is not None:
+                return snapshots.get(self.session, object_id)
         return self.session.get(self.model, object_id)
 
     def add(self, obj: ModelT) -> ModelT:

@@ -43,6 +43,7 @@ from starlette.responses import Response
 from app.core import checks, idempotency, media
 from app.core.auth import cached_principal, principal_from_header
 from app.core.db import Database
+from app.core.snapshots import mark_read_only
 from app.core.tables import IdempotencyRecord
 
 T = TypeVar("T")
@@ -168,6 +169,8 @@ class TransactionalRoute(APIRoute):
                 read and quick is not None and database.reads_on_the_loop and quick(request)
             )
             session = database.session(write=not read, on_the_loop=on_the_loop)
+            if read:
+                mark_read_only(session)
             transaction = _Transaction(session, read, on_the_loop)
             request.state.db = transaction.session
             token = _CURRENT.set(transaction)

@@ -1,0 +1,113 @@
+"""A read request gets its objects by id as detached snapshots (issue 17): every column as the
+ORM loads it, nothing tracked by the session; a write request still gets the session's own
+objects, which it changes."""
+
+from typing import Any
+
+import pytest
+from conftest import SavepointDatabase
+from fastapi.testclient import TestClient
+from sqlalchemy import String, inspect
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, deferred, mapped_column
+
+from app.contracts.repository import ActivityRepository, ClientRepository, ContractRepository
+from app.contracts.tables import Client
+from app.core.auth import AdminKey, ReaderKey, Role
+from app.core.db import SessionDep
+from app.core.domain_router import DomainRouter
+from app.core.repository import Repository
+from app.core.settings import Settings
+from app.core.snapshots import mark_read_only, snapshots_of
+from app.main import create_app
+
+from factories import bearer, make_activity, make_client, make_contract
+
+
+def _columns(obj: Any) -> dict[str, Any]:
+    return {
+        attribute.key: getattr(obj, attribute.key) for attribute in inspect(obj).mapper.column_attrs
+    }
+
+
+@pytest.fixture
+def reading(database: SavepointDatabase) -> Session:
+    session = database.session(write=False)
+    mark_read_only(session)
+    return session
+
+
+def test_a_snapshot_reads_every_column_as_the_orm_does(db: Session, reading: Session) -> None:
+    client = make_client(db)
+    contract = make_contract(db, client)
+    activity = make_activity(db, contract, reference_aht_seconds=None)
+    repositories: list[tuple[Repository[Any], Any]] = [
+        (ClientRepository(reading), client),
+        (ContractRepository(reading), contract),
+        (ActivityRepository(reading), activity),
+    ]
+    for repository, stored in repositories:
+        db.expire(stored)  # read back from the database, as the ORM does
+        snapshot = repository.get(stored.id)
+        assert snapshot is not None and snapshot is not stored
+        assert type(snapshot) is type(stored)
+        assert _columns(snapshot) == _columns(stored)
+        assert inspect(snapshot).detached
+    assert len(reading.identity_map) == 0  # nothing tracked
+    assert ContractRepository(reading).get("ctr_unknown") is None
+
+
+def test_a_relationship_a_snapshot_did_not_load_raises(db: Session, reading: Session) -> None:
+    activity = make_activity(db, make_contract(db, make_client(db)))
+    snapshot = ActivityRepository(reading).get(activity.id)
+    assert snapshot is not None
+    with pytest.raises(InvalidRequestError):
+        _ = snapshot.prices
+
+
+def test_a_session_not_marked_gets_the_orms_objects(db: Session) -> None:
+    contract = make_contract(db, make_client(db))
+    assert ContractRepository(db).get(contract.id) is contract
+
+
+class _Other(DeclarativeBase):
+    pass
+
+
+class _WithDeferred(_Other):
+    __tablename__ = "with_deferred"
+    id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    body: Mapped[str] = deferred(mapped_column(String(10)))
+
+
+def test_a_model_with_a_column_loaded_on_demand_keeps_the_orms_get() -> None:
+    assert snapshots_of(_WithDeferred) is None  # type: ignore[type-var]
+    assert snapshots_of(Client) is not None
+
+
+def test_a_get_reads_snapshots_and_a_write_the_sessions_objects(
+    settings: Settings, database: SavepointDatabase, db: Session
+) -> None:
+    probe = DomainRouter(tags=["test"])
+
+    def tracked(session: Session, contract_id: str) -> dict[str, bool]:
+        contract = ContractRepository(session).get(contract_id)
+        assert contract is not None
+        return {"detached": inspect(contract).detached}
+
+    @probe.get("/snapshot-probe/{contract_id}")
+    def read_probe(contract_id: str, session: SessionDep, actor: ReaderKey) -> dict[str, bool]:
+        return tracked(session, contract_id)
+
+    @probe.post("/snapshot-probe/{contract_id}")
+    def write_probe(contract_id: str, session: SessionDep, actor: AdminKey) -> dict[str, bool]:
+        return tracked(session, contract_id)
+
+    app = create_app(settings, database=database)
+    app.include_router(probe)
+    contract = make_contract(db, make_client(db))
+    headers = bearer(db, Role.ADMIN)
+    client = TestClient(app)
+    path = f"/v1/snapshot-probe/{contract.id}"
+    assert client.get(path, headers=headers).json() == {"detached": True}
+    assert client.post(path, headers=headers).json() == {"detached": False}
