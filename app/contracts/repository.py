@@ -13,6 +13,7 @@ from app.contracts.facts import ActivityRow, ContractRow, PriceRow
 from app.contracts.tables import Activity, ActivityPrice, Client, Contract, ContractAmendment
 from app.core.pagination import PageParams
 from app.core.repository import Repository, one_of, one_of_parameter
+from app.core.snapshots import PrebuiltObjects
 from app.core.statements import Prebuilt
 
 _IN_CLAUSE_SIZE = 500
@@ -33,7 +34,7 @@ _ACTIVITIES_WITH_PRICES = Prebuilt(
     .where(one_of_parameter(Activity.contract_id, "contract_ids"))
     .order_by(Activity.id, ActivityPrice.effective_from)
 )
-_AMENDMENTS_OF_CONTRACTS = (
+_AMENDMENTS_OF_CONTRACTS = PrebuiltObjects(
     select(ContractAmendment)
     .where(one_of_parameter(ContractAmendment.contract_id, "contract_ids"))
     .order_by(ContractAmendment.effective_from, ContractAmendment.created_at, ContractAmendment.id)
@@ -187,6 +188,7 @@ class AmendmentRepository(Repository[ContractAmendment]):
     def for_contracts(self, contract_ids: Sequence[str]) -> dict[str, list[ContractAmendment]]:
         """Every contract's amendments in the order they apply: by period, then creation."""
         found: dict[str, list[ContractAmendment]] = {i: [] for i in contract_ids}
-        for row in self.session.scalars(_AMENDMENTS_OF_CONTRACTS, {"contract_ids": contract_ids}):
+        parameters = {"contract_ids": contract_ids}
+        for row in _AMENDMENTS_OF_CONTRACTS.all(self.session, parameters):
             found[row.contract_id].append(row)
         return found

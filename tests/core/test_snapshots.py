@@ -2,23 +2,25 @@
 ORM loads it, nothing tracked by the session; a write request still gets the session's own
 objects, which it changes."""
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from conftest import SavepointDatabase
 from fastapi.testclient import TestClient
-from sqlalchemy import String, inspect
+from sqlalchemy import String, bindparam, inspect, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, deferred, mapped_column
 
 from app.contracts.repository import ActivityRepository, ClientRepository, ContractRepository
-from app.contracts.tables import Client
+from app.contracts.tables import Activity, Client, ContractAmendment
 from app.core.auth import AdminKey, ReaderKey, Role
 from app.core.db import SessionDep
 from app.core.domain_router import DomainRouter
 from app.core.repository import Repository
 from app.core.settings import Settings
-from app.core.snapshots import mark_read_only, snapshots_of
+from app.core.snapshots import PrebuiltObjects, mark_read_only, snapshots_of
 from app.main import create_app
 
 from factories import bearer, make_activity, make_client, make_contract
@@ -63,6 +65,57 @@ def test_a_relationship_a_snapshot_did_not_load_raises(db: Session, reading: Ses
     assert snapshot is not None
     with pytest.raises(InvalidRequestError):
         _ = snapshot.prices
+
+
+AMENDMENTS = PrebuiltObjects(
+    select(ContractAmendment)
+    .where(ContractAmendment.contract_id == bindparam("contract_id"))
+    .order_by(ContractAmendment.effective_from)
+)
+PRICED = PrebuiltObjects(select(Activity).where(Activity.contract_id == bindparam("contract_id")))
+
+
+def _amendment(contract_id: str, effective_from: date, floor_ratio: str) -> ContractAmendment:
+    return ContractAmendment(
+        contract_id=contract_id,
+        effective_from=effective_from,
+        trigger_ratio=Decimal("0.9"),
+        floor_ratio=Decimal(floor_ratio),
+        upper_tolerance=Decimal("0.1"),
+        evaluation="per_activity",
+        vat_rate=Decimal("0.2"),
+        commitment_deadline_days=30,
+        payment_terms_days=30,
+        backdated=True,
+    )
+
+
+def test_a_select_built_once_reads_snapshots_in_a_read_request(
+    db: Session, reading: Session
+) -> None:
+    contract = make_contract(db, make_client(db))
+    db.add_all(
+        [
+            _amendment(contract.id, date(2026, 3, 1), "0.8"),
+            _amendment(contract.id, date(2025, 1, 1), "0.9"),
+        ]
+    )
+    db.flush()
+    parameters = {"contract_id": contract.id}
+    stored = AMENDMENTS.all(db, parameters)
+    assert [one.floor_ratio for one in stored] == [Decimal("0.9"), Decimal("0.8")]
+    assert not inspect(stored[0]).detached
+    snapshots = AMENDMENTS.all(reading, parameters)
+    assert [_columns(one) for one in snapshots] == [_columns(one) for one in stored]
+    assert all(inspect(one).detached for one in snapshots)
+
+
+def test_a_model_with_relationships_keeps_the_orms_loading(db: Session, reading: Session) -> None:
+    """Its selects may carry loader options (`selectinload`), which only the ORM applies."""
+    contract = make_contract(db, make_client(db))
+    make_activity(db, contract)
+    [activity] = PRICED.all(reading, {"contract_id": contract.id})
+    assert inspect(activity).persistent
 
 
 def test_a_session_not_marked_gets_the_orms_objects(db: Session) -> None:
