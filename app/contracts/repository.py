@@ -6,14 +6,15 @@ from datetime import date
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.contracts.facts import ActivityRow, ContractRow, PriceRow
 from app.contracts.tables import Activity, ActivityPrice, Client, Contract, ContractAmendment
 from app.core.pagination import PageParams
 from app.core.repository import Repository, one_of, one_of_parameter
-from app.core.snapshots import PrebuiltObjects
+from app.core.snapshots import PrebuiltObjects, read_only
 from app.core.statements import Prebuilt
 
 _IN_CLAUSE_SIZE = 500
@@ -33,6 +34,11 @@ _ACTIVITIES_WITH_PRICES = Prebuilt(
     .outerjoin(ActivityPrice, ActivityPrice.activity_id == Activity.id)
     .where(one_of_parameter(Activity.contract_id, "contract_ids"))
     .order_by(Activity.id, ActivityPrice.effective_from)
+)
+_PRICES_OF_ACTIVITY = PrebuiltObjects(
+    select(ActivityPrice)
+    .where(ActivityPrice.activity_id == bindparam("activity_id"))
+    .order_by(ActivityPrice.effective_from)
 )
 _AMENDMENTS_OF_CONTRACTS = PrebuiltObjects(
     select(ContractAmendment)
@@ -118,6 +124,14 @@ class ActivityRepository(Repository[Activity]):
     model = Activity
 
     def get_with_prices(self, activity_id: str) -> Activity | None:
+        """An activity with its prices loaded; in a read request, snapshots of both
+        (`core.snapshots`): a select with `selectinload` cost two ORM executions."""
+        if read_only(self.session):
+            activity = self.get(activity_id)
+            if activity is not None:
+                prices = _PRICES_OF_ACTIVITY.all(self.session, {"activity_id": activity_id})
+                set_committed_value(activity, "prices", list(prices))
+            return activity
         return self.session.scalars(
             select(Activity)
             .where(Activity.id == activity_id)

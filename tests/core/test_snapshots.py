@@ -14,7 +14,7 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, deferred, mapped_column
 
 from app.contracts.repository import ActivityRepository, ClientRepository, ContractRepository
-from app.contracts.tables import Activity, Client, ContractAmendment
+from app.contracts.tables import Activity, ActivityPrice, Client, ContractAmendment
 from app.core.auth import AdminKey, ReaderKey, Role
 from app.core.db import SessionDep
 from app.core.domain_router import DomainRouter
@@ -116,6 +116,24 @@ def test_a_model_with_relationships_keeps_the_orms_loading(db: Session, reading:
     make_activity(db, contract)
     [activity] = PRICED.all(reading, {"contract_id": contract.id})
     assert inspect(activity).persistent
+
+
+def test_an_activity_with_its_prices_is_read_as_snapshots(db: Session, reading: Session) -> None:
+    activity = make_activity(db, make_contract(db, make_client(db)))
+    db.add(
+        ActivityPrice(
+            activity_id=activity.id, effective_from=date(2024, 1, 1), unit_price=Decimal("9")
+        )
+    )
+    db.flush()
+    stored = ActivityRepository(db).get_with_prices(activity.id)
+    snapshot = ActivityRepository(reading).get_with_prices(activity.id)
+    assert stored is not None and snapshot is not None and inspect(snapshot).detached
+    assert [_columns(price) for price in snapshot.prices] == [
+        _columns(price) for price in stored.prices
+    ]
+    assert [price.unit_price for price in snapshot.prices] == [Decimal("9"), Decimal("1.20")]
+    assert ActivityRepository(reading).get_with_prices("act_unknown") is None
 
 
 def test_a_session_not_marked_gets_the_orms_objects(db: Session) -> None:
