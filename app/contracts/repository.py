@@ -6,7 +6,7 @@ from datetime import date
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -35,10 +35,15 @@ _ACTIVITIES_WITH_PRICES = Prebuilt(
     .where(one_of_parameter(Activity.contract_id, "contract_ids"))
     .order_by(Activity.id, ActivityPrice.effective_from)
 )
-_PRICES_OF_ACTIVITY = PrebuiltObjects(
+_ACTIVITIES_OF_CONTRACTS = PrebuiltObjects(
+    select(Activity)
+    .where(one_of_parameter(Activity.contract_id, "contract_ids"))
+    .order_by(Activity.id)
+)
+_PRICES_OF_ACTIVITIES = PrebuiltObjects(
     select(ActivityPrice)
-    .where(ActivityPrice.activity_id == bindparam("activity_id"))
-    .order_by(ActivityPrice.effective_from)
+    .where(one_of_parameter(ActivityPrice.activity_id, "activity_ids"))
+    .order_by(ActivityPrice.activity_id, ActivityPrice.effective_from)
 )
 _AMENDMENTS_OF_CONTRACTS = PrebuiltObjects(
     select(ContractAmendment)
@@ -128,10 +133,7 @@ class ActivityRepository(Repository[Activity]):
         (`core.snapshots`): a select with `selectinload` cost two ORM executions."""
         if read_only(self.session):
             activity = self.get(activity_id)
-            if activity is not None:
-                prices = _PRICES_OF_ACTIVITY.all(self.session, {"activity_id": activity_id})
-                set_committed_value(activity, "prices", list(prices))
-            return activity
+            return None if activity is None else self._with_prices([activity])[0]
         return self.session.scalars(
             select(Activity)
             .where(Activity.id == activity_id)
@@ -144,7 +146,11 @@ class ActivityRepository(Repository[Activity]):
         ).first()
 
     def for_contracts(self, contract_ids: Sequence[str]) -> list[Activity]:
-        """Every activity of these contracts with its prices, in id order per batch."""
+        """Every activity of these contracts with its prices, in id order per batch; in a
+        read request, snapshots of both, in id order."""
+        if read_only(self.session):
+            parameters = {"contract_ids": contract_ids}
+            return self._with_prices(_ACTIVITIES_OF_CONTRACTS.all(self.session, parameters))
         found: list[Activity] = []
         for first in range(0, len(contract_ids), _IN_CLAUSE_SIZE):
             found += self.session.scalars(
@@ -154,6 +160,19 @@ class ActivityRepository(Repository[Activity]):
                 .order_by(Activity.id)
             ).all()
         return found
+
+    def _with_prices(self, activities: Sequence[Activity]) -> list[Activity]:
+        """Snapshots of activities given their prices, read in one select and set as loaded
+        (a select with `selectinload` cost two ORM executions)."""
+        if not activities:
+            return []
+        parameters = {"activity_ids": [activity.id for activity in activities]}
+        prices: dict[str, list[ActivityPrice]] = {activity.id: [] for activity in activities}
+        for price in _PRICES_OF_ACTIVITIES.all(self.session, parameters):
+            prices[price.activity_id].append(price)
+        for activity in activities:
+            set_committed_value(activity, "prices", prices[activity.id])
+        return list(activities)
 
     def rows_for_contracts(self, contract_ids: Sequence[str]) -> list[ActivityRow]:
         """`for_contracts` as plain rows, in id order: the activities joined with their

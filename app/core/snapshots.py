@@ -50,9 +50,6 @@ class Snapshots(Generic[ModelT]):
         self.by_id: Prebuilt[Any] = Prebuilt(select(*self.columns).where(key == bindparam("id")))
         self._manager = mapper.class_manager
         self.model = model
-        self.listable = not mapper.relationships
-        """Whether a select's objects may be read as snapshots: a model with relationships
-        keeps the ORM's loading, which the select's loader options (`selectinload`) need."""
 
     def get(self, session: Session, object_id: str) -> ModelT | None:
         rows = self.by_id.rows(session.connection(), {"id": object_id})
@@ -87,11 +84,6 @@ def snapshots_of(model: type[ModelT]) -> Snapshots[ModelT] | None:
     return snapshots
 
 
-def _listable(model: type[ModelT]) -> Snapshots[ModelT] | None:
-    snapshots = snapshots_of(model)
-    return snapshots if snapshots is not None and snapshots.listable else None
-
-
 def _model_of(statement: Select[ModelT]) -> type[ModelT]:
     model: type[ModelT] = statement.column_descriptions[0]["entity"]
     return model
@@ -100,7 +92,9 @@ def _model_of(statement: Select[ModelT]) -> type[ModelT]:
 class PrebuiltObjects(Generic[ModelT]):
     """A select of a few of one model's objects built once (as a `Prebuilt`, with its values
     as named parameters): in a read request, its rows as snapshots read on the driver's
-    cursor; elsewhere, the session's objects.
+    cursor; elsewhere, the session's objects. Its select carries no loader options (they
+    would apply only to the session's objects): the snapshots' relationships are left
+    unloaded, for the caller to set.
 
     For a few rows (a contract's amendments) the ORM's execution is most of the cost, and
     this saves it. For many it is not: a page of 50 invoices was read no faster as snapshots
@@ -109,7 +103,7 @@ class PrebuiltObjects(Generic[ModelT]):
 
     def __init__(self, statement: Select[ModelT]) -> None:
         self.statement = statement
-        self._snapshots = _listable(_model_of(statement))
+        self._snapshots = snapshots_of(_model_of(statement))
         self._columns = None if self._snapshots is None else Prebuilt(self._snapshots.of(statement))
 
     def all(self, session: Session, parameters: Mapping[str, Any]) -> Sequence[ModelT]:

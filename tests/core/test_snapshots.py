@@ -14,7 +14,7 @@ from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, deferred, mapped_column
 
 from app.contracts.repository import ActivityRepository, ClientRepository, ContractRepository
-from app.contracts.tables import Activity, ActivityPrice, Client, ContractAmendment
+from app.contracts.tables import ActivityPrice, Client, ContractAmendment
 from app.core.auth import AdminKey, ReaderKey, Role
 from app.core.db import SessionDep
 from app.core.domain_router import DomainRouter
@@ -72,7 +72,6 @@ AMENDMENTS = PrebuiltObjects(
     .where(ContractAmendment.contract_id == bindparam("contract_id"))
     .order_by(ContractAmendment.effective_from)
 )
-PRICED = PrebuiltObjects(select(Activity).where(Activity.contract_id == bindparam("contract_id")))
 
 
 def _amendment(contract_id: str, effective_from: date, floor_ratio: str) -> ContractAmendment:
@@ -110,14 +109,6 @@ def test_a_select_built_once_reads_snapshots_in_a_read_request(
     assert all(inspect(one).detached for one in snapshots)
 
 
-def test_a_model_with_relationships_keeps_the_orms_loading(db: Session, reading: Session) -> None:
-    """Its selects may carry loader options (`selectinload`), which only the ORM applies."""
-    contract = make_contract(db, make_client(db))
-    make_activity(db, contract)
-    [activity] = PRICED.all(reading, {"contract_id": contract.id})
-    assert inspect(activity).persistent
-
-
 def test_an_activity_with_its_prices_is_read_as_snapshots(db: Session, reading: Session) -> None:
     activity = make_activity(db, make_contract(db, make_client(db)))
     db.add(
@@ -134,6 +125,23 @@ def test_an_activity_with_its_prices_is_read_as_snapshots(db: Session, reading: 
     ]
     assert [price.unit_price for price in snapshot.prices] == [Decimal("9"), Decimal("1.20")]
     assert ActivityRepository(reading).get_with_prices("act_unknown") is None
+
+
+def test_the_activities_of_contracts_are_read_as_snapshots(db: Session, reading: Session) -> None:
+    first, second = (make_contract(db, make_client(db)) for _ in range(2))
+    for contract, names in ((first, ["b", "a"]), (second, ["c"])):
+        for name in names:
+            make_activity(db, contract, name=name, price=None if name == "b" else Decimal("2"))
+    ids = [first.id, second.id]
+    stored = ActivityRepository(db).for_contracts(ids)
+    snapshots = ActivityRepository(reading).for_contracts(ids)
+    assert all(inspect(activity).detached for activity in snapshots)
+    assert [_columns(one) for one in snapshots] == [_columns(one) for one in stored]
+    assert [[p.unit_price for p in one.prices] for one in snapshots] == [
+        [p.unit_price for p in one.prices] for one in stored
+    ]
+    assert sorted(len(one.prices) for one in snapshots) == [0, 1, 1]
+    assert ActivityRepository(reading).for_contracts([]) == []
 
 
 def test_a_session_not_marked_gets_the_orms_objects(db: Session) -> None:
