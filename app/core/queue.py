@@ -119,7 +119,8 @@ class TaskQueue(Protocol):
         self, session: Session, name: str, *, lock: str | None = None, **arguments: Any
     ) -> None:
         """Queue task `name` with `arguments`, in the session's transaction: it runs only if
-        that transaction commits. With a `lock`, a task already queued under it is enough."""
+        that transaction commits (a read's session on PostgreSQL has none, and queues it at
+        once). With a `lock`, a task already queued under it is enough."""
         ...
 
     def abort(self, session: Session, name: str, **arguments: Any) -> None:
@@ -330,6 +331,14 @@ class ProcrastinateQueue:
     def defer(
         self, session: Session, name: str, *, lock: str | None = None, **arguments: Any
     ) -> None:
+        driver: Any = session.connection().connection.driver_connection
+        if driver.autocommit:
+            # A read's session has no transaction to join (`db.Database`): the job is queued in
+            # one of its own, at once. Already queued under the lock: nothing more to queue.
+            queued = contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued)
+            with queued, driver.transaction():
+                self._deferrer(session, name, lock).defer(**arguments)
+            return
         if lock is None:
             self._deferrer(session, name, lock).defer(**arguments)
             return
