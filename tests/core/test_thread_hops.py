@@ -56,6 +56,11 @@ def test_a_read_is_one_hop_and_a_quick_read_on_sqlite_none(client, db, database,
         assert len(hops) == expected, path
 
 
+def test_the_liveness_probe_makes_no_hop(client, hops) -> None:
+    assert client.get("/healthz").status_code == 200
+    assert hops == []
+
+
 def test_a_write_is_two_hops(client, db, hops) -> None:
     headers = bearer(db, Role.ADMIN)
     assert client.get("/v1/clients", headers=headers).status_code == 200
