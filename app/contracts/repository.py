@@ -130,7 +130,7 @@ class ActivityRepository(Repository[Activity]):
 
     def get_with_prices(self, activity_id: str) -> Activity | None:
         """An activity with its prices loaded; in a read request, snapshots of both
-        (`core.snapshots`): a select with `selectinload` cost two ORM executions."""
+        (`_with_prices`)."""
         if read_only(self.session):
             activity = self.get(activity_id)
             return None if activity is None else self._with_prices([activity])[0]
