@@ -42,14 +42,13 @@ def read_only(session: Session) -> bool:
 class Snapshots(Generic[ModelT]):
     """The rows of one model as detached objects: by primary key, or those of a select."""
 
-    def __init__(self, model: type[ModelT], mapper: Mapper[ModelT]) -> None:
+    def __init__(self, mapper: Mapper[ModelT]) -> None:
         [key] = mapper.primary_key
         attributes = list(mapper.column_attrs)
         self.keys = [attribute.key for attribute in attributes]
         self.columns = [attribute.columns[0].label(attribute.key) for attribute in attributes]
         self.by_id: Prebuilt[Any] = Prebuilt(select(*self.columns).where(key == bindparam("id")))
         self._manager = mapper.class_manager
-        self.model = model
 
     def get(self, session: Session, object_id: str) -> ModelT | None:
         rows = self.by_id.rows(session.connection(), {"id": object_id})
@@ -79,7 +78,7 @@ def snapshots_of(model: type[ModelT]) -> Snapshots[ModelT] | None:
             not attribute.deferred and len(attribute.columns) == 1
             for attribute in mapper.column_attrs
         )
-        _BY_MODEL[model] = Snapshots(model, mapper) if plain else None
+        _BY_MODEL[model] = Snapshots(mapper) if plain else None
     snapshots: Snapshots[ModelT] | None = _BY_MODEL[model]
     return snapshots
 
@@ -103,11 +102,13 @@ class PrebuiltObjects(Generic[ModelT]):
 
     def __init__(self, statement: Select[ModelT]) -> None:
         self.statement = statement
-        self._snapshots = snapshots_of(_model_of(statement))
-        self._columns = None if self._snapshots is None else Prebuilt(self._snapshots.of(statement))
+        snapshots = snapshots_of(_model_of(statement))
+        self._as_snapshots = (
+            None if snapshots is None else (snapshots, Prebuilt(snapshots.of(statement)))
+        )
 
     def all(self, session: Session, parameters: Mapping[str, Any]) -> Sequence[ModelT]:
-        if self._snapshots is None or self._columns is None or not read_only(session):
+        if self._as_snapshots is None or not read_only(session):
             return session.scalars(self.statement, parameters).all()
-        rows = self._columns.rows(session.connection(), parameters)
-        return [self._snapshots.made(row) for row in rows]
+        snapshots, columns = self._as_snapshots
+        return [snapshots.made(row) for row in columns.rows(session.connection(), parameters)]

@@ -49,7 +49,7 @@ class _Compiled:
         self.results: list[tuple[int, Processor]] | None = None
 
     def arguments(self, parameters: Mapping[str, Any] | None) -> Any:
-        values = self.compiled.construct_params(dict(parameters or {}))
+        values = self.compiled.construct_params(parameters)
         for name, process in self.binds.items():
             if process is not None:
                 values[name] = process(values[name])
@@ -87,7 +87,7 @@ class Prebuilt(Generic[*_Columns]):
         cursor = driver_connection.cursor()
         try:
             cursor.execute(compiled.sql, arguments)
-            fetched = cursor.fetchall()
+            fetched: list[Any] = cursor.fetchall()
             description = cursor.description
         except connection.dialect.loaded_dbapi.Error as error:
             raise _wrapped(connection, compiled.sql, arguments, error, cursor) from error
@@ -96,7 +96,7 @@ class Prebuilt(Generic[*_Columns]):
         if compiled.results is None:
             compiled.results = self._result_processors(connection.dialect, description)
         if not compiled.results:
-            return list(fetched)
+            return fetched  # the driver's list of tuples, as it is
         return [_converted(row, compiled.results) for row in fetched]
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
