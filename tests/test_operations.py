@@ -1,7 +1,12 @@
 """Liveness, readiness and metrics endpoints for the operators."""
 
+import re
+from typing import Any
+
+import pytest
 from fastapi.testclient import TestClient
 
+from app.core import middleware
 from app.core.db import Database, create_db_engine
 from app.core.settings import Settings
 from app.main import create_app
@@ -43,6 +48,49 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
     body = client.get("/metrics").text
     assert 'route="/v1/clients/{client_id}"' in body
     assert "plancher_http_request_duration_seconds_bucket" in body
+
+
+def _sample(body: str, name: str, labels: str) -> float:
+    """The value of the metric sample `name{labels}` in a Prometheus exposition."""
+    found = re.search(rf"^{name}{{{re.escape(labels)}}} (\S+)$", body, re.MULTILINE)
+    assert found is not None, f"no sample {name}{{{labels}}}"
+    return float(found.group(1))
+
+
+def test_requests_are_counted_and_timed_with_their_children_looked_up_once(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each request counts once under its labels, while `labels()` (a lookup under a lock)
+    runs once per label values, not per request."""
+    looked_up: list[tuple[Any, ...]] = []
+
+    def watched(real: Any) -> Any:
+        def labels(*values: Any) -> Any:
+            looked_up.append(values)
+            return real(*values)
+
+        return labels
+
+    for metric in (middleware.REQUESTS, middleware.LATENCY):
+        monkeypatch.setattr(metric, "labels", watched(metric.labels))
+    before = client.get("/metrics").text
+    labels = 'method="GET",route="/v1/contracts/{contract_id}",status="401"'
+    for _ in range(3):
+        assert client.get("/v1/contracts/ctr_x").status_code == 401
+    after = client.get("/metrics").text
+    counted = _sample(after, "plancher_http_requests_total", labels)
+    timed = 'method="GET",route="/v1/contracts/{contract_id}"'
+    count = _sample(after, "plancher_http_request_duration_seconds_count", timed)
+    if labels in before:
+        counted -= _sample(before, "plancher_http_requests_total", labels)
+        count -= _sample(before, "plancher_http_request_duration_seconds_count", timed)
+    assert (counted, count) == (3, 3)
+    contract_reads = [values for values in looked_up if values[1] == "/v1/contracts/{contract_id}"]
+    assert len(contract_reads) <= 2  # the counter's child and the histogram's, at most once
+
+
+def test_a_generated_request_id_is_128_bits_in_hex(client: TestClient) -> None:
+    assert re.fullmatch(r"[0-9a-f]{32}", client.get("/healthz").headers["X-Request-ID"])
 
 
 def test_every_endpoint_answers_503_with_retry_after_while_the_database_is_unreachable(
