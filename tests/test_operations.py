@@ -51,10 +51,10 @@ def test_metrics_count_requests_by_route_template(client: TestClient) -> None:
 
 
 def _sample(body: str, name: str, labels: str) -> float:
-    """The value of the metric sample `name{labels}` in a Prometheus exposition."""
+    """The value of the metric sample `name{labels}` in a Prometheus exposition (0 without
+    one: the process's registry holds what the earlier tests counted, or not yet)."""
     found = re.search(rf"^{name}{{{re.escape(labels)}}} (\S+)$", body, re.MULTILINE)
-    assert found is not None, f"no sample {name}{{{labels}}}"
-    return float(found.group(1))
+    return 0.0 if found is None else float(found.group(1))
 
 
 def test_requests_are_counted_and_timed_with_their_children_looked_up_once(
@@ -78,12 +78,14 @@ def test_requests_are_counted_and_timed_with_their_children_looked_up_once(
     for _ in range(3):
         assert client.get("/v1/contracts/ctr_x").status_code == 401
     after = client.get("/metrics").text
-    counted = _sample(after, "plancher_http_requests_total", labels)
     timed = 'method="GET",route="/v1/contracts/{contract_id}"'
-    count = _sample(after, "plancher_http_request_duration_seconds_count", timed)
-    if labels in before:
-        counted -= _sample(before, "plancher_http_requests_total", labels)
-        count -= _sample(before, "plancher_http_request_duration_seconds_count", timed)
+    counted, count = (
+        _sample(after, name, series) - _sample(before, name, series)
+        for name, series in (
+            ("plancher_http_requests_total", labels),
+            ("plancher_http_request_duration_seconds_count", timed),
+        )
+    )
     assert (counted, count) == (3, 3)
     contract_reads = [values for values in looked_up if values[1] == "/v1/contracts/{contract_id}"]
     assert len(contract_reads) <= 2  # the counter's child and the histogram's, at most once

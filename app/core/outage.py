@@ -52,6 +52,11 @@ class Outage:
         problem.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return problem
 
+    @property
+    def is_down(self) -> bool:
+        """Whether the last request that tried the database failed to reach it."""
+        return self._down_since is not None
+
     def succeeded(self) -> None:
         """Record a request that reached the database (cheap when it was up already)."""
         if self._down_since is None:

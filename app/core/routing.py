@@ -25,6 +25,12 @@ twice as many requests per second on the loop as in a thread, the contract read 
 (server CPU per request 1.75 -> 1.15 ms: the threads' GIL hand-offs across cores were a quarter
 of it, in system time). With the other core busy, the hand-offs are cheap and the thread was
 12 % faster; the loop's figure is the same in both cases.
+
+On PostgreSQL too, a quick read runs on the loop, while the database answers: the read then
+waits on the server with the loop, but the hop and its hand-offs cost more (`core.db.Database`
+says how the waits are bounded). Once a request failed to reach the database (`core.outage`),
+reads go back to threads until one reaches it again, on both databases: during an outage, a
+wait stalls only its own request.
 """
 
 import functools
@@ -43,6 +49,7 @@ from starlette.responses import Response
 from app.core import checks, idempotency, media
 from app.core.auth import cached_principal, principal_from_header
 from app.core.db import Database
+from app.core.outage import Outage
 from app.core.snapshots import mark_read_only
 from app.core.tables import IdempotencyRecord
 
@@ -58,11 +65,10 @@ RequestTest = Callable[[Request], bool]
 def quick_read(endpoint: EndpointT) -> EndpointT:
     """Mark a read endpoint quick: it answers from a few indexed rows (one object, a page of at
     most 500, or one contract's figures for one period: its shortfall, its comparison, about a
-    millisecond of reads with the statements built once), so on a SQLite file it runs on the
-    event loop, with no thread hop (see the module's docstring). Whatever may take longer
-    (aggregations over a caller's range, documents rendered) stays in a thread, where SQLite's
-    own work runs without the GIL and the interpreter's switch interval lets other requests
-    through."""
+    millisecond of reads with the statements built once), so it runs on the event loop, with no
+    thread hop (see the module's docstring). Whatever may take longer (aggregations over a
+    caller's range, documents rendered) stays in a thread, where the database's own work runs
+    without the GIL and the interpreter's switch interval lets other requests through."""
     return quick_read_when(_always)(endpoint)
 
 
@@ -165,8 +171,13 @@ class TransactionalRoute(APIRoute):
         async def handler(request: Request) -> Response:
             database: Database = request.app.state.database
             read = request.method in _READ_METHODS
+            outage: Outage = request.app.state.outage
             on_the_loop = (
-                read and quick is not None and database.reads_on_the_loop and quick(request)
+                read
+                and quick is not None
+                and database.reads_on_the_loop
+                and not outage.is_down
+                and quick(request)
             )
             session = database.session(write=not read, on_the_loop=on_the_loop)
             if read:
@@ -184,7 +195,7 @@ class TransactionalRoute(APIRoute):
                 _CURRENT.reset(token)
                 if not transaction.ended:
                     await transaction.blocking(transaction.session.close)
-            request.app.state.outage.succeeded()  # the database answered (`core.outage`)
+            outage.succeeded()  # the database answered (`core.outage`)
             return response
 
         return handler
