@@ -45,7 +45,11 @@ def test_a_read_is_one_hop_and_a_quick_read_none(client, db, hops) -> None:
         (f"/v1/contracts/{contract.id}", quick),
         ("/v1/contracts?limit=10", quick),
         (f"{volumes}&granularity=interval", quick),  # a page of intervals
-        (f"{volumes}&granularity=day", 1),  # the caller's range summed: in a thread
+        (f"{volumes}&granularity=day", quick),  # a month summed
+        (f"{volumes}&granularity=month", quick),
+        # a longer range of the caller's summed: in a thread
+        (f"/v1/activities/{activity.id}/volumes?start=2025-11-01&end=2026-12-01", 1),
+        (f"/v1/activities/{activity.id}/volumes?start=2025-11-01T00:00Z&end=2026-12-01", 1),
         (f"/v1/contracts/{contract.id}/deadlines", 1),  # not a quick read
         # one contract's figures for one period
         (f"/v1/contracts/{contract.id}/shortfall?period=2026-11", quick),
@@ -58,6 +62,20 @@ def test_a_read_is_one_hop_and_a_quick_read_none(client, db, hops) -> None:
         hops.clear()
         assert client.get(path, headers=headers).status_code == 200
         assert len(hops) == expected, path
+
+
+def test_volumes_with_bounds_that_are_not_dates_are_refused_as_usual(client, db, hops) -> None:
+    """The quick-read test only glances at the bounds: what it cannot read goes to a thread,
+    where the endpoint names every bad bound."""
+    activity = make_activity(db, make_contract(db, make_client(db)))
+    headers = bearer(db, Role.ADMIN)
+    path = f"/v1/activities/{activity.id}/volumes?start=yesterday&end=2026-13-01"
+    assert client.get(path, headers=headers).status_code == 422  # the key is now cached
+    hops.clear()
+    response = client.get(path, headers=headers)
+    assert response.status_code == 422
+    assert {error["field"] for error in response.json()["errors"]} == {"start", "end"}
+    assert len(hops) == 1
 
 
 def test_the_liveness_probe_makes_no_hop(client, hops) -> None:
