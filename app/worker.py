@@ -56,4 +56,4 @@ async def _run(settings: Settings, concurrency: int, name: str) -> None:
             )
     finally:
         pool.shutdown()
-        database.engine.dispose()
+        database.dispose()

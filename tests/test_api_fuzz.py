@@ -38,7 +38,7 @@ def demo_data() -> Iterator[None]:
     yield
     _APP.state.queue.forget()
     _APP.state.forecast_pool.shutdown()
-    _DATABASE.engine.dispose()
+    _DATABASE.dispose()
 
 
 @schema.parametrize()

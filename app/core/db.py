@@ -247,12 +247,9 @@ class Database:
         self.writer = sessionmaker(
             bind=engine.execution_options(plancher_write=True), expire_on_commit=False
         )
-        in_a_sqlite_file = engine.dialect.name == "sqlite" and engine.url.database not in (
-            None,
-            "",
-            ":memory:",
-        )
-        self.reads_on_the_loop = engine.dialect.name == "postgresql" or in_a_sqlite_file
+        dialect = engine.dialect.name
+        in_memory = engine.url.database in (None, "", ":memory:")
+        self.reads_on_the_loop = dialect == "postgresql" or (dialect == "sqlite" and not in_memory)
 
     def session(self, *, write: bool, on_the_loop: bool = False) -> Session:
         """A session for a write or a read; `on_the_loop` for a quick read that runs on the
@@ -278,6 +275,13 @@ class Database:
         else:
             engine = _sqlite_engine(url, echo=echo, poolclass=SingletonThreadPool)
         return sessionmaker(bind=engine, expire_on_commit=False)
+
+    def dispose(self) -> None:
+        """Close the pooled connections of the engine and of the loop's, if a read made it."""
+        self.engine.dispose()
+        if "loop_reader" in vars(self):
+            loop_engine: Engine = self.loop_reader.kw["bind"]
+            loop_engine.dispose()
 
 
 @contextmanager

@@ -137,7 +137,7 @@ def test_two_servers_on_one_database_file_run_an_occurrence_once(tmp_path) -> No
     finally:
         for app in servers:
             app.state.queue.shutdown(timeout=30)
-            app.state.database.engine.dispose()
+            app.state.database.dispose()
 
 
 def _schedule_rows(database: Database) -> set[str]:
@@ -166,4 +166,4 @@ def test_the_embedded_server_runs_its_schedules_unless_switched_off(
         expected = {f"schedules.{name}" for name in names} if switched_on else set()
         assert _schedule_rows(database) == expected
     finally:
-        database.engine.dispose()
+        database.dispose()

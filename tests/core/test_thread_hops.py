@@ -146,8 +146,7 @@ def test_a_quick_read_answers_when_the_pool_is_exhausted(
             connection.close()
         app.state.queue.shutdown(timeout=60)
         app.state.forecast_pool.shutdown()
-        database.engine.dispose()
-        database.loop_reader.kw["bind"].dispose()
+        database.dispose()
 
 
 def test_a_quick_read_on_a_silent_postgresql_server_fails_instead_of_holding_the_loop(

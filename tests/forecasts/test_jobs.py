@@ -141,4 +141,4 @@ def test_procrastinate_tasks_commit_and_roll_back_with_the_job(database_url_fact
             ).scalar()
             assert month_tasks == 1
     finally:
-        database.engine.dispose()
+        database.dispose()

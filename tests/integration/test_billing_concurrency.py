@@ -46,7 +46,7 @@ def live(database_url_factory) -> Iterator[tuple[str, Database]]:
     app = create_app(Settings(database_url=url, log_level="WARNING"), database=database)
     with live_server(app) as base:
         yield base, database
-    database.engine.dispose()
+    database.dispose()
 
 
 def _contract_with_shortfall(database: Database, reference: str) -> str:

@@ -32,7 +32,7 @@ def database(pg_server: PostgresServer) -> Iterator[Database]:
     upgrade_to_head(url)
     database = Database(create_db_engine(url))
     yield database
-    database.engine.dispose()
+    database.dispose()
 
 
 def _driver(session: Session) -> Any:

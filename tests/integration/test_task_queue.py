@@ -163,7 +163,7 @@ def test_a_worker_killed_mid_task_leaves_every_activity_done_exactly_once(
         for process in (first, second):
             if process is not None and process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
-        database.engine.dispose()
+        database.dispose()
 
 
 # The database stopped and restarted under a running server
@@ -220,7 +220,7 @@ def test_database_outage_answers_503_then_recovers_without_restart(own_server) -
             assert len(log.lines) == 2 and "available again" in log.lines[1], log.lines
     finally:
         logging.getLogger("plancher.database").removeHandler(log)
-        database.engine.dispose()
+        database.dispose()
 
 
 # A write during a fit, on SQLite
@@ -278,7 +278,7 @@ def test_a_write_during_a_fit_on_sqlite_does_not_wait_for_the_fit(tmp_path) -> N
         assert max(during) < fitting["seconds"] / 4, (during, baseline, fitting)
         assert sorted(during)[len(during) // 2] < 5 * baseline + 0.01, (during, baseline)
     finally:
-        database.engine.dispose()
+        database.dispose()
 
 
 # Cancelling a job stops its fit in progress
@@ -397,7 +397,7 @@ def test_cancel_aborts_the_fit_of_a_procrastinate_worker(database_url_factory) -
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGKILL)
-        database.engine.dispose()
+        database.dispose()
 
 
 def _registered(database: Database) -> bool:
@@ -428,4 +428,4 @@ def test_cancel_aborts_the_fit_of_the_embedded_runner(tmp_path) -> None:
         assert to_stop < fit / 2, (to_stop, fit)
         assert _runs(database) == 3  # every job but the aborted one
     finally:
-        database.engine.dispose()
+        database.dispose()
