@@ -250,6 +250,9 @@ class Database:
         dialect = engine.dialect.name
         in_memory = engine.url.database in (None, "", ":memory:")
         self.reads_on_the_loop = dialect == "postgresql" or (dialect == "sqlite" and not in_memory)
+        self.in_process = dialect == "sqlite"
+        """Whether the database's own work runs in this process (SQLite), rather than on a
+        server's own core while this process waits (PostgreSQL)."""
 
     def session(self, *, write: bool, on_the_loop: bool = False) -> Session:
         """A session for a write or a read; `on_the_loop` for a quick read that runs on the

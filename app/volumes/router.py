@@ -11,7 +11,7 @@ from starlette.datastructures import QueryParams
 
 from app.core import media, openapi
 from app.core.auth import VolumeReaderKey, VolumeWriterKey
-from app.core.db import SessionDep
+from app.core.db import Database, SessionDep
 from app.core.domain_router import DomainRouter
 from app.core.errors import READ_ERRORS, WRITE_ERRORS, problem_responses
 from app.core.pagination import DEFAULT_LIMIT, MAX_LIMIT, Cursor
@@ -62,12 +62,36 @@ async def upload_volumes(
     )
 
 
+def _quick(request: Request) -> bool:
+    """A page of intervals; or sums over at most `QUICK_RANGE_DAYS` days where the database
+    works in this process (SQLite), since its work would hold the loop no longer in a thread
+    than on the loop. A PostgreSQL server sums them on its own core, and a thread lets the loop
+    serve other requests meanwhile: on the loop, a month by day went from 560 to 381 req/s on
+    PostgreSQL (and from 509 to 835 on SQLite)."""
+    query = request.query_params
+    if query.get("granularity") == Granularity.INTERVAL:
+        return True
+    database: Database = request.app.state.database
+    return database.in_process and _spans_at_most(query, QUICK_RANGE_DAYS)
+
+
+def _spans_at_most(query: QueryParams, days: int) -> bool:
+    """Whether the bounds' dates are at most `days` apart. The bounds are only glanced at:
+    what is not a date is not quick, and goes to a thread, where the endpoint names what is
+    wrong with it."""
+    try:
+        start, end = (date.fromisoformat(query[name][:10]) for name in ("start", "end"))
+    except (KeyError, ValueError):
+        return False
+    return (end - start).days <= days
+
+
 @router.get(
     "/activities/{activity_id}/volumes",
     response_model=schemas.VolumePage,
     responses={**READ_ERRORS, **problem_responses(422)},
 )
-@quick_read_when(lambda request: _quick(request.query_params))
+@quick_read_when(_quick)
 def read_volumes(
     activity_id: str,
     session: SessionDep,
@@ -85,16 +109,3 @@ def read_volumes(
         session, actor, activity_id, start, end, granularity, limit, cursor
     )
     return {"items": rows, "next_cursor": next_cursor}
-
-
-def _quick(query: QueryParams) -> bool:
-    """A page of intervals, or sums over at most `QUICK_RANGE_DAYS` days. The bounds are
-    only glanced at (their dates): what is not a date goes to a thread, where the endpoint
-    names what is wrong with it."""
-    if query.get("granularity") == Granularity.INTERVAL:
-        return True
-    try:
-        start, end = (date.fromisoformat(query[name][:10]) for name in ("start", "end"))
-    except (KeyError, ValueError):
-        return False
-    return (end - start).days <= QUICK_RANGE_DAYS

@@ -35,18 +35,19 @@ def hops(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return seen
 
 
-def test_a_read_is_one_hop_and_a_quick_read_none(client, db, hops) -> None:
+def test_a_read_is_one_hop_and_a_quick_read_none(client, db, database, hops) -> None:
     contract = make_contract(db, make_client(db))
     activity = make_activity(db, contract)
     headers = bearer(db, Role.ADMIN)
     quick = 0
+    month_summed = 0 if database.engine.dialect.name == "sqlite" else 1  # by the server: a hop
     volumes = f"/v1/activities/{activity.id}/volumes?start=2026-11-01&end=2026-12-01"
     for path, expected in (
         (f"/v1/contracts/{contract.id}", quick),
         ("/v1/contracts?limit=10", quick),
         (f"{volumes}&granularity=interval", quick),  # a page of intervals
-        (f"{volumes}&granularity=day", quick),  # a month summed
-        (f"{volumes}&granularity=month", quick),
+        (f"{volumes}&granularity=day", month_summed),
+        (f"{volumes}&granularity=month", month_summed),
         # a longer range of the caller's summed: in a thread
         (f"/v1/activities/{activity.id}/volumes?start=2025-11-01&end=2026-12-01", 1),
         (f"/v1/activities/{activity.id}/volumes?start=2025-11-01T00:00Z&end=2026-12-01", 1),
