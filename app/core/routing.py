@@ -37,7 +37,7 @@ import functools
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
@@ -48,7 +48,7 @@ from starlette.responses import Response
 
 from app.core import checks, idempotency, media
 from app.core.auth import cached_principal, principal_from_header
-from app.core.db import Database
+from app.core.db import Database, SessionDep
 from app.core.outage import Outage
 from app.core.snapshots import mark_read_only
 from app.core.tables import IdempotencyRecord
@@ -140,6 +140,41 @@ def _in_one_hop(endpoint: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     return endpoint_in_a_thread
 
 
+def _given_the_session(endpoint: EndpointT) -> EndpointT:
+    """`endpoint` with its `SessionDep` parameters filled from the request's transaction, out
+    of FastAPI's sight: as a dependency, the session cost FastAPI's solver a level of its own
+    on every request, to hand over what the route class opened (8 us of the solver's 38 for a
+    contract read, in-process). What else asks for `SessionDep` (a dependency of the endpoint's) still
+    gets it from FastAPI, and it is the same session."""
+    signature = inspect.signature(endpoint, eval_str=True)
+    parameters = signature.parameters
+    names = [name for name, parameter in parameters.items() if parameter.annotation == SessionDep]
+    if not names:
+        return endpoint
+    if inspect.iscoroutinefunction(endpoint):
+
+        @functools.wraps(endpoint)
+        async def given(*args: Any, **kwargs: Any) -> Any:
+            return await endpoint(*args, **kwargs, **_sessions(names))
+
+    else:
+
+        @functools.wraps(endpoint)
+        def given(*args: Any, **kwargs: Any) -> Any:
+            return endpoint(*args, **kwargs, **_sessions(names))
+
+    kept = [parameter for name, parameter in parameters.items() if name not in names]
+    given.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+    return cast(EndpointT, given)
+
+
+def _sessions(names: list[str]) -> dict[str, Session]:
+    transaction = _CURRENT.get()
+    if transaction is None:
+        raise RuntimeError("an endpoint that takes a session runs in a TransactionalRoute")
+    return dict.fromkeys(names, transaction.session)
+
+
 def _call(endpoint: Callable[..., Any], args: Any, kwargs: Any) -> Any:
     result = endpoint(*args, **kwargs)
     transaction = _CURRENT.get()
@@ -152,6 +187,7 @@ class TransactionalRoute(APIRoute):
     """Wrap the endpoint in a session that commits on success and rolls back otherwise."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        endpoint = _given_the_session(endpoint)
         if not inspect.iscoroutinefunction(endpoint):
             endpoint = _in_one_hop(endpoint)
         super().__init__(path, endpoint, **kwargs)

@@ -3,6 +3,7 @@ reads the caller the route class authenticated, where a chain check -> authentic
 (session, bearer) cost FastAPI's dependency solver four levels per request to find it again;
 and it still declares the bearer scheme in OpenAPI (the committed document is unchanged)."""
 
+import inspect
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from app.core.auth import ReaderKey, RoleCheck
+from app.core.db import get_session
 from app.core.routing import TransactionalRoute
 from app.dashboard.router import router as dashboard_router
 from app.main import DOMAIN_ROUTERS, create_app
@@ -43,14 +45,27 @@ def test_every_role_check_is_one_level_in_a_transactional_route() -> None:
             assert check.dependencies == [], route.path
 
 
-def test_a_single_read_is_solved_in_three_levels() -> None:
-    """The endpoint, its session and its role check: nothing else for FastAPI to solve."""
+def test_a_single_read_is_solved_in_two_levels() -> None:
+    """The endpoint and its role check: nothing else for FastAPI to solve, as the route class
+    hands the endpoint its session itself."""
     [contract_read] = [
         route
         for route in _routes()
         if route.path == "/v1/contracts/{contract_id}" and "GET" in (route.methods or ())
     ]
-    assert 1 + len(list(_dependants(contract_read.dependant))) == 3
+    assert 1 + len(list(_dependants(contract_read.dependant))) == 2
+
+
+def test_no_endpoint_of_the_route_class_asks_fastapi_for_its_session() -> None:
+    transactional = [route for route in _routes() if isinstance(route, TransactionalRoute)]
+    takes_a_session = [
+        route
+        for route in transactional
+        if "session" in inspect.signature(inspect.unwrap(route.endpoint)).parameters
+    ]
+    assert len(takes_a_session) > 50
+    for route in transactional:
+        assert get_session not in {sub.call for sub in route.dependant.dependencies}, route.path
 
 
 def test_a_role_check_outside_the_route_class_is_a_programming_error() -> None:
