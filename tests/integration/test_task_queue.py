@@ -273,9 +273,14 @@ def test_a_write_during_a_fit_on_sqlite_does_not_wait_for_the_fit(tmp_path) -> N
         assert during, f"the fit ({fitting}) ended before a write did: nothing measured"
         # A write that waited for the fit would take about as long as the fit itself; one
         # that did not takes milliseconds, give or take a scheduling hiccup on a shared
-        # machine (a single 0.12 s write once, against a 0.003 s baseline): bound each write
-        # by a quarter of the fit, and the typical one by the quiet baseline.
-        assert max(during) < fitting["seconds"] / 4, (during, baseline, fitting)
+        # machine (a single 0.12 s write once, against a 0.003 s baseline). One write may
+        # also have queued behind the fit's own write of its results, a short transaction at
+        # its end that any write waits for on SQLite (0.27 s once, for a 0.60 s fit): bound
+        # that one by half the fit, the others by a quarter, and the typical one by the quiet
+        # baseline.
+        slowest, *others = sorted(during, reverse=True)
+        assert slowest < fitting["seconds"] / 2, (during, baseline, fitting)
+        assert all(took < fitting["seconds"] / 4 for took in others), (during, fitting)
         assert sorted(during)[len(during) // 2] < 5 * baseline + 0.01, (during, baseline)
     finally:
         database.dispose()
