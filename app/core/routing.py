@@ -144,8 +144,8 @@ def _given_the_session(endpoint: EndpointT) -> EndpointT:
     """`endpoint` with its `SessionDep` parameters filled from the request's transaction, out
     of FastAPI's sight: as a dependency, the session cost FastAPI's solver a level of its own
     on every request, to hand over what the route class opened (8 us of the solver's 38 for a
-    contract read, in-process). What else asks for `SessionDep` (a dependency of the endpoint's) still
-    gets it from FastAPI, and it is the same session."""
+    contract read, in-process). What else asks for `SessionDep` (a dependency of the
+    endpoint's) still gets it from FastAPI, and it is the same session."""
     signature = inspect.signature(endpoint, eval_str=True)
     parameters = signature.parameters
     names = [name for name, parameter in parameters.items() if parameter.annotation == SessionDep]
